@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: prints figures, asserts nothing.
+ *  1. kernel → decoded JavaScript events through the pipeline: peak rate, and loss at a
+ *     sustained 200,000 events/s for 10 s (a getppid() per record);
+ *  2. time to start the process tracker (open + load + attach), p50/p95;
+ *  3. RSS of an idle `eunomia run process`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { systemClock } from '../src/core/clock.js';
+import { preflight } from '../src/core/kernel.js';
+import { TrackerManager } from '../src/core/manager.js';
+import { loadNative } from '../src/core/native.js';
+import { countingSink, mapHandler } from '../src/pipeline/handlers.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
+import type { TrackerDescriptor } from '../src/trackers/types.js';
+import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
+
+const native = loadNative();
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+interface FlowResult {
+  generated: number;
+  received: number;
+  lostKernel: number;
+  lostQueue: number;
+  seconds: number;
+}
+
+async function flow(objDir: string, genBin: string, rate: number, seconds: number): Promise<FlowResult> {
+  const gen = spawn(genBin, [String(rate), String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  gen.stdout!.on('data', (d) => (out += d));
+  const done = new Promise((r) => gen.on('exit', r));
+  const bench: TrackerDescriptor = {
+    name: 'bench',
+    summary: 'benchmark source',
+    object: 'bench.bpf.o',
+    event: { struct: 'bench_event', map: 'events' },
+    options: [],
+    columns: [],
+    ringBytes: 16 << 20,
+  };
+  const sink = countingSink();
+  // One pass-through handler so events really traverse a handler chain to a sink.
+  const pipeline = new Pipeline({ handlers: [mapHandler('pass', (ev) => ev)], sinks: [sink] });
+  const m = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, objectDir: objDir, pollMs: 2 });
+  const inst = m.start(bench, { pid: gen.pid });
+  gen.stdin!.end('go\n');
+  await done;
+  const stats = await m.stop(inst.id);
+  await pipeline.close();
+  const [calls, secs] = out.trim().split(' ').map(Number);
+  return { generated: calls, received: sink.count, lostKernel: stats.lostKernel, lostQueue: stats.lostQueue, seconds: secs };
+}
+
+function report(label: string, r: FlowResult): void {
+  console.log(
+    `${label}: generated ${fmt(r.generated)} (${fmt(r.generated / r.seconds)}/s), received+decoded ${fmt(r.received)} ` +
+      `(${fmt(r.received / r.seconds)}/s), lost in kernel ${fmt(r.lostKernel)}, lost in native queue ${fmt(r.lostQueue)}, ` +
+      `unaccounted ${fmt(r.generated - r.received - r.lostKernel - r.lostQueue)}`,
+  );
+}
+
+async function startTimes(n: number): Promise<void> {
+  const m = new TrackerManager({ native, clock: systemClock(), emit: () => {} });
+  const total: number[] = [];
+  const load: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const inst = m.start('process');
+    total.push(inst.timings.openMs + inst.timings.loadMs + inst.timings.attachMs);
+    load.push(inst.timings.loadMs);
+    await m.stop(inst.id);
+  }
+  console.log(
+    `process tracker start (open+load+attach) over ${n} starts: p50 ${percentile(total, 50).toFixed(1)} ms, ` +
+      `p95 ${percentile(total, 95).toFixed(1)} ms (load alone p50 ${percentile(load, 50).toFixed(1)} ms)`,
+  );
+}
+
+async function idleRss(): Promise<void> {
+  const cli = spawn(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'process', '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  cli.stderr!.on('data', (d) => (err += d));
+  for (let i = 0; i < 100 && !err.includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 3000));
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'))![1];
+  cli.kill('SIGTERM');
+  await new Promise((r) => cli.on('exit', r));
+  console.log(`idle RSS of "eunomia run process" after 3 s: ${(Number(rss) / 1024).toFixed(1)} MiB`);
+}
+
+async function main(): Promise<void> {
+  if (!isRoot) {
+    console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
+    process.exitCode = 1;
+    return;
+  }
+  preflight(native);
+  const obj = buildBpf(join(repoRoot, 'bench/bpf/bench.bpf.c'));
+  const genBin = join(mkdtempSync(join(tmpdir(), 'eunomia-gen-')), 'gen');
+  execFileSync('cc', ['-O2', '-o', genBin, join(repoRoot, 'bench/gen.c')]);
+  const objDir = dirname(obj);
+  console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
+
+  const peak = await flow(objDir, genBin, 0, 5);
+  report('peak (unpaced, 5 s)', peak);
+  const sustained = await flow(objDir, genBin, 200_000, 10);
+  report('sustained 200,000/s for 10 s', sustained);
+  await startTimes(50);
+  await idleRss();
+}
+
+await main();

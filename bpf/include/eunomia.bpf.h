@@ -1,0 +1,96 @@
+/* Shared by every Eunomia tracker: the common event header, in-kernel filters, and a ring
+ * buffer whose drops are counted and whose wake-ups are batched. */
+#pragma once
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "eunomia.h"
+
+/* Filters, set from user space before load so the verifier prunes what is unused. */
+const volatile __u32 eunomia_target_pid = 0;      /* only this process (tgid), 0 = all */
+const volatile __u32 eunomia_exclude_pid = 0;     /* never this process: Eunomia itself */
+const volatile __u64 eunomia_target_cgroup = 0;   /* only this cgroup v2 id, 0 = all */
+/* Wake the reader only once this many bytes are pending; it polls anyway every few ms.
+ * Waking per event costs several µs per event (see PERF-NOTES). 0 = wake on every event. */
+const volatile __u64 eunomia_wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* Records the ring buffer could not take (full): read and summed over CPUs by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} eunomia_lost SEC(".maps");
+
+/* clang emits BTF only for types the code names; an event struct reached only through a
+ * reserved pointer would be missing. This keeps it, so user space can decode from BTF. */
+#define EUNOMIA_EVENT(type) \
+	struct type *__eunomia_event_##type __attribute__((unused, section(".eunomia.types")))
+
+static __always_inline bool eunomia_skip(__u32 tgid)
+{
+	if (eunomia_target_pid && tgid != eunomia_target_pid)
+		return true;
+	if (eunomia_exclude_pid && tgid == eunomia_exclude_pid)
+		return true;
+	if (eunomia_target_cgroup && bpf_get_current_cgroup_id() != eunomia_target_cgroup)
+		return true;
+	return false;
+}
+
+static __always_inline void *eunomia_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &zero);
+		if (lost)
+			*lost += 1;
+	}
+	return e;
+}
+
+static __always_inline void eunomia_submit(void *e)
+{
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+	if (eunomia_wakeup_bytes &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < eunomia_wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline __u32 eunomia_pid_ns(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	return BPF_CORE_READ(up.ns, ns.inum);
+}
+
+/* Fill the common header for the current task. */
+static __always_inline void eunomia_fill_common(struct eunomia_common *c, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ugid = bpf_get_current_uid_gid();
+	c->ts_ns = bpf_ktime_get_ns();
+	c->pid = id >> 32;
+	c->tid = (__u32)id;
+	c->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	c->uid = (__u32)ugid;
+	c->gid = ugid >> 32;
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->pid_ns = eunomia_pid_ns(task);
+	c->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	c->user_ns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+}
+
+char LICENSE[] SEC("license") = "GPL";

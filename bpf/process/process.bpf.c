@@ -1,0 +1,196 @@
+/* process: exec and exit of every process, from sched tracepoints (no syscall tracepoints,
+ * which would slow every syscall). */
+#include "eunomia.bpf.h"
+#include "process.h"
+
+EUNOMIA_EVENT(process_event);
+
+const volatile __u64 min_duration_ns = 0;
+
+/* Eunomia's own activity includes the processes it spawns. */
+static __always_inline bool skip_process(struct task_struct *task, __u32 tgid)
+{
+	if (eunomia_skip(tgid))
+		return true;
+	return eunomia_exclude_pid && BPF_CORE_READ(task, real_parent, tgid) == eunomia_exclude_pid;
+}
+
+/* exec time by tgid, for the lifetime reported at exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_start SEC(".maps");
+
+#define EXE_BUF 512 /* power of two: offsets are masked with EXE_BUF - 1 */
+#define EXE_DEPTH 32
+
+struct exe_scratch {
+	char buf[EXE_BUF * 2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_scratch);
+} scratch SEC(".maps");
+
+struct walk {
+	struct exe_scratch *s;
+	struct dentry *d;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	__u32 pos;
+};
+
+/* One path component per call: bpf_loop verifies the body once, where a plain loop made
+ * the verifier explore every iteration's states and hit its 1M-instruction limit. */
+static long walk_step(__u32 i, struct walk *w)
+{
+	/* Plain locals: CO-RE relocations must not be recorded against struct walk. */
+	struct dentry *d = w->d;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mp == mnt)
+			return 1; /* root of the mount namespace */
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mp;
+		w->vfsmnt = &mp->mnt;
+		return 0;
+	}
+	struct qstr name = BPF_CORE_READ(d, d_name);
+	__u32 len = name.len & 255;
+	__u32 pos = w->pos;
+	if (len + 1 > pos || pos >= EXE_BUF)
+		return 1; /* too deep: keep the tail we have */
+	pos -= len;
+	bpf_probe_read_kernel(&w->s->buf[pos & (EXE_BUF - 1)], len, name.name);
+	pos -= 1;
+	w->s->buf[pos & (EXE_BUF - 1)] = '/';
+	w->pos = pos;
+	w->d = parent;
+	return 0;
+}
+
+/* The path of the task's executable in its own mount namespace, built from its end
+ * (bpf_d_path is not allowed in tracepoints). */
+static __always_inline void resolve_exe(struct task_struct *task, char *out)
+{
+	__u32 zero = 0;
+	struct walk w = {};
+	w.s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w.s)
+		return;
+	struct file *file = BPF_CORE_READ(task, mm, exe_file);
+	if (!file)
+		return;
+	w.d = BPF_CORE_READ(file, f_path.dentry);
+	w.vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	w.mnt = container_of(w.vfsmnt, struct mount, mnt);
+	w.pos = EXE_BUF - 1;
+	w.s->buf[EXE_BUF - 1] = 0;
+	bpf_loop(EXE_DEPTH, walk_step, &w, 0);
+	__u32 pos = w.pos;
+	if (pos == EXE_BUF - 1) {
+		pos -= 1;
+		w.s->buf[pos & (EXE_BUF - 1)] = '/';
+	}
+	bpf_probe_read_kernel_str(out, PROCESS_PATH_LEN, &w.s->buf[pos & (EXE_BUF - 1)]);
+}
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&exec_start, &tgid, &ts, BPF_ANY);
+
+	if (skip_process(task, tgid))
+		return 0;
+	/* With a minimum duration, only exits are reported: an exec cannot know it yet. */
+	if (min_duration_ns)
+		return 0;
+
+	struct process_event *e = eunomia_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	eunomia_fill_common((struct eunomia_common *)e, task);
+	e->ts_ns = ts;
+	e->type = exec;
+	e->exit_code = 0;
+	e->exit_signal = 0;
+	e->duration_ns = 0;
+
+	unsigned int off = ctx->__data_loc_filename & 0xFFFF;
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
+	e->exe[0] = 0;
+	resolve_exe(task, e->exe);
+
+	unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
+	unsigned long size = arg_end - arg_start;
+	e->args_truncated = size > PROCESS_ARGS_LEN;
+	if (size > PROCESS_ARGS_LEN)
+		size = PROCESS_ARGS_LEN;
+	__builtin_memset(e->args, 0, sizeof(e->args));
+	if (bpf_probe_read_user(e->args, size, (void *)arg_start) == 0)
+		e->args_size = size;
+	else
+		e->args_size = 0;
+	if (e->args_truncated)
+		e->args[PROCESS_ARGS_LEN - 1] = 0;
+
+	eunomia_submit(e);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int handle_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (tgid != (__u32)id)
+		return 0; /* a thread, not the process */
+
+	__u64 now = bpf_ktime_get_ns();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 start;
+	__u64 *startp = bpf_map_lookup_elem(&exec_start, &tgid);
+	if (startp) {
+		start = *startp;
+		bpf_map_delete_elem(&exec_start, &tgid);
+	} else {
+		start = BPF_CORE_READ(task, start_time);
+	}
+	__u64 duration = now - start;
+
+	if (skip_process(task, tgid))
+		return 0;
+	if (min_duration_ns && duration < min_duration_ns)
+		return 0;
+
+	struct process_event *e = eunomia_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	eunomia_fill_common((struct eunomia_common *)e, task);
+	e->ts_ns = now;
+	e->type = exit;
+	int code = BPF_CORE_READ(task, exit_code);
+	e->exit_code = (code >> 8) & 0xff;
+	e->exit_signal = code & 0x7f;
+	e->duration_ns = duration;
+	e->args_size = 0;
+	e->args_truncated = 0;
+	e->filename[0] = 0;
+	e->exe[0] = 0;
+	e->args[0] = 0;
+	eunomia_submit(e);
+	return 0;
+}

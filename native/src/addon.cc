@@ -1,0 +1,46 @@
+// Entry point of the native binding: the BpfObject class and a few global helpers.
+#include <bpf/libbpf.h>
+#include <napi.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+
+#include "log.h"
+#include "object.h"
+
+namespace eunomia {
+void CloseAllObjects();
+}
+
+namespace {
+
+Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), libbpf_num_possible_cpus());
+}
+
+Napi::Value LibbpfVersion(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), libbpf_version_string());
+}
+
+// mountTracefs(target) -> 0 or errno. libbpf finds tracepoint ids in tracefs, which some
+// hosts do not mount.
+Napi::Value MountTracefs(const Napi::CallbackInfo& info) {
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  int rc = mount("tracefs", target.c_str(), "tracefs", 0, nullptr);
+  return Napi::Number::New(info.Env(), rc == 0 ? 0 : errno);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  eunomia::InstallLibbpfLogger();
+  exports.Set("BpfObject", eunomia::BpfObject::Init(env));
+  exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
+  exports.Set("mountTracefs", Napi::Function::New(env, MountTracefs));
+  exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion));
+  // At environment teardown, stop reader threads and detach every program.
+  napi_add_env_cleanup_hook(env, [](void*) { eunomia::CloseAllObjects(); }, nullptr);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(eunomia, Init)

@@ -1,0 +1,409 @@
+#include "object.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "log.h"
+
+namespace eunomia {
+
+namespace {
+// Every live object, so the environment cleanup hook can detach them all at exit.
+std::set<BpfObject*> g_live;
+
+std::string Str(const Napi::Value& v) { return v.As<Napi::String>().Utf8Value(); }
+}  // namespace
+
+void ThrowLibbpf(Napi::Env env, const std::string& what, int err, const std::string& log) {
+  if (err < 0) err = -err;
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("log", Napi::String::New(env, log));
+  throw e;
+}
+
+Napi::Function BpfObject::Init(Napi::Env env) {
+  return DefineClass(env, "BpfObject",
+                     {
+                         InstanceMethod("programs", &BpfObject::Programs),
+                         InstanceMethod("maps", &BpfObject::Maps),
+                         InstanceMethod("getInitialValue", &BpfObject::GetInitialValue),
+                         InstanceMethod("setInitialValue", &BpfObject::SetInitialValue),
+                         InstanceMethod("setMaxEntries", &BpfObject::SetMaxEntries),
+                         InstanceMethod("setAutoload", &BpfObject::SetAutoload),
+                         InstanceMethod("load", &BpfObject::Load),
+                         InstanceMethod("attach", &BpfObject::Attach),
+                         InstanceMethod("attachUprobe", &BpfObject::AttachUprobe),
+                         InstanceMethod("attachPerfEvent", &BpfObject::AttachPerfEvent),
+                         InstanceMethod("detach", &BpfObject::Detach),
+                         InstanceMethod("mapLookup", &BpfObject::MapLookup),
+                         InstanceMethod("mapUpdate", &BpfObject::MapUpdate),
+                         InstanceMethod("mapDelete", &BpfObject::MapDelete),
+                         InstanceMethod("mapNextKey", &BpfObject::MapNextKey),
+                         InstanceMethod("mapLookupBatch", &BpfObject::MapLookupBatch),
+                         InstanceMethod("openReader", &BpfObject::OpenReader),
+                         InstanceMethod("readerStats", &BpfObject::ReaderStats),
+                         InstanceMethod("closeReader", &BpfObject::CloseReader),
+                         InstanceMethod("programInfo", &BpfObject::ProgramInfo),
+                         InstanceMethod("close", &BpfObject::Close),
+                     });
+}
+
+// new BpfObject(source: string | Buffer, name: string, btfPath: string)
+// btfPath ('' = the kernel's own) is a minimized kernel BTF for CO-RE relocations.
+BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObject>(info) {
+  Napi::Env env = info.Env();
+  std::string name = Str(info[1]);
+  std::string btf = Str(info[2]);
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
+              .btf_custom_path = btf.empty() ? nullptr : btf.c_str());
+  LogCapture cap;
+  if (info[0].IsBuffer()) {
+    auto buf = info[0].As<Napi::Buffer<char>>();
+    buffer_.assign(buf.Data(), buf.Data() + buf.Length());
+    obj_ = bpf_object__open_mem(buffer_.data(), buffer_.size(), &opts);
+  } else {
+    obj_ = bpf_object__open_file(Str(info[0]).c_str(), &opts);
+  }
+  if (obj_ == nullptr) ThrowLibbpf(env, "open", errno, cap.text());
+  g_live.insert(this);
+}
+
+BpfObject::~BpfObject() { Destroy(); }
+
+void BpfObject::Destroy() {
+  // Readers first: their threads read maps that the object owns.
+  for (auto& [id, r] : readers_) r->Stop();
+  readers_.clear();
+  for (auto& [id, l] : links_) bpf_link__destroy(l);
+  links_.clear();
+  if (obj_ != nullptr) bpf_object__close(obj_);
+  obj_ = nullptr;
+  buffer_.clear();
+  g_live.erase(this);
+}
+
+bpf_object* BpfObject::Obj(Napi::Env env) const {
+  if (obj_ == nullptr) throw Napi::Error::New(env, "object is closed");
+  return obj_;
+}
+
+bpf_map* BpfObject::Map(Napi::Env env, const Napi::Value& name) const {
+  std::string n = Str(name);
+  bpf_map* m = bpf_object__find_map_by_name(Obj(env), n.c_str());
+  if (m == nullptr) throw Napi::Error::New(env, "no map named " + n);
+  return m;
+}
+
+bpf_program* BpfObject::Prog(Napi::Env env, const Napi::Value& name) const {
+  std::string n = Str(name);
+  bpf_program* p = bpf_object__find_program_by_name(Obj(env), n.c_str());
+  if (p == nullptr) throw Napi::Error::New(env, "no program named " + n);
+  return p;
+}
+
+Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  bpf_program* p;
+  uint32_t i = 0;
+  bpf_object__for_each_program(p, Obj(env)) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", bpf_program__name(p));
+    o.Set("section", bpf_program__section_name(p));
+    o.Set("type", static_cast<double>(bpf_program__type(p)));
+    o.Set("autoload", bpf_program__autoload(p));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  bpf_map* m;
+  uint32_t i = 0;
+  bpf_object__for_each_map(m, Obj(env)) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", bpf_map__name(m));
+    o.Set("type", static_cast<double>(bpf_map__type(m)));
+    o.Set("keySize", static_cast<double>(bpf_map__key_size(m)));
+    o.Set("valueSize", static_cast<double>(bpf_map__value_size(m)));
+    o.Set("maxEntries", static_cast<double>(bpf_map__max_entries(m)));
+    o.Set("fd", static_cast<double>(bpf_map__fd(m)));
+    o.Set("internal", bpf_map__is_internal(m));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+// getInitialValue(map) -> Buffer | null (a copy of .rodata/.bss/.data contents)
+Napi::Value BpfObject::GetInitialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t size = 0;
+  const void* v = bpf_map__initial_value(Map(env, info[0]), &size);
+  if (v == nullptr) return env.Null();
+  return Napi::Buffer<char>::Copy(env, static_cast<const char*>(v), size);
+}
+
+Napi::Value BpfObject::SetInitialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto buf = info[1].As<Napi::Buffer<char>>();
+  int err = bpf_map__set_initial_value(Map(env, info[0]), buf.Data(), buf.Length());
+  if (err) ThrowLibbpf(env, "set initial value of " + Str(info[0]), err, "");
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::SetMaxEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int err = bpf_map__set_max_entries(Map(env, info[0]), info[1].As<Napi::Number>().Uint32Value());
+  if (err) ThrowLibbpf(env, "set max entries of " + Str(info[0]), err, "");
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::SetAutoload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int err = bpf_program__set_autoload(Prog(env, info[0]), info[1].As<Napi::Boolean>().Value());
+  if (err) ThrowLibbpf(env, "set autoload of " + Str(info[0]), err, "");
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LogCapture cap;
+  int err = bpf_object__load(Obj(env));
+  if (err) ThrowLibbpf(env, "load", err, cap.text());
+  loaded_ = true;
+  return Napi::String::New(env, cap.text());
+}
+
+int BpfObject::AddLink(Napi::Env env, bpf_link* link, const char* what, const std::string& log) {
+  if (link == nullptr) ThrowLibbpf(env, what, errno, log);
+  int id = next_id_++;
+  links_[id] = link;
+  return id;
+}
+
+// attach(prog) -> link id; the attach point comes from the section name.
+Napi::Value BpfObject::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* p = Prog(env, info[0]);
+  LogCapture cap;
+  bpf_link* l = bpf_program__attach(p);
+  return Napi::Number::New(env, AddLink(env, l, "attach", cap.text()));
+}
+
+// attachUprobe(prog, binary, funcName ('' for none), offset, pid (-1 = all), retprobe)
+Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* p = Prog(env, info[0]);
+  std::string binary = Str(info[1]);
+  std::string func = Str(info[2]);
+  size_t offset = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+  int pid = info[4].As<Napi::Number>().Int32Value();
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = info[5].As<Napi::Boolean>().Value(),
+              .func_name = func.empty() ? nullptr : func.c_str());
+  LogCapture cap;
+  bpf_link* l = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), offset, &opts);
+  return Napi::Number::New(env, AddLink(env, l, "attach uprobe", cap.text()));
+}
+
+// attachPerfEvent(prog, type, config, sample, isFreq, cpu, pid) -> link id
+Napi::Value BpfObject::AttachPerfEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* p = Prog(env, info[0]);
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = info[1].As<Napi::Number>().Uint32Value();
+  attr.config = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
+  attr.sample_period = static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value());
+  attr.freq = info[4].As<Napi::Boolean>().Value() ? 1 : 0;
+  int cpu = info[5].As<Napi::Number>().Int32Value();
+  int pid = info[6].As<Napi::Number>().Int32Value();
+  int fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) ThrowLibbpf(env, "perf_event_open", errno, "");
+  LogCapture cap;
+  bpf_link* l = bpf_program__attach_perf_event(p, fd);
+  if (l == nullptr) {
+    int err = errno;
+    close(fd);
+    ThrowLibbpf(env, "attach perf event", err, cap.text());
+  }
+  // The link owns the perf event fd and closes it on destroy.
+  return Napi::Number::New(env, AddLink(env, l, "attach perf event", ""));
+}
+
+Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto it = links_.find(info[0].As<Napi::Number>().Int32Value());
+  if (it == links_.end()) return Napi::Boolean::New(env, false);
+  int err = bpf_link__destroy(it->second);
+  links_.erase(it);
+  if (err) ThrowLibbpf(env, "detach", err, "");
+  return Napi::Boolean::New(env, true);
+}
+
+// mapLookup(map, key, valueSize) -> Buffer | null
+Napi::Value BpfObject::MapLookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  auto key = info[1].As<Napi::Buffer<char>>();
+  size_t vsize = info[2].As<Napi::Number>().Uint32Value();
+  Napi::Buffer<char> val = Napi::Buffer<char>::New(env, vsize);
+  int err = bpf_map__lookup_elem(m, key.Data(), key.Length(), val.Data(), vsize, 0);
+  if (err == -ENOENT) return env.Null();
+  if (err) ThrowLibbpf(env, "lookup in map " + Str(info[0]), err, "");
+  return val;
+}
+
+// mapUpdate(map, key, value, flags)
+Napi::Value BpfObject::MapUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  auto key = info[1].As<Napi::Buffer<char>>();
+  auto val = info[2].As<Napi::Buffer<char>>();
+  int err = bpf_map__update_elem(m, key.Data(), key.Length(), val.Data(), val.Length(),
+                                 static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()));
+  if (err) ThrowLibbpf(env, "update map " + Str(info[0]), err, "");
+  return env.Undefined();
+}
+
+// mapDelete(map, key) -> false if absent
+Napi::Value BpfObject::MapDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  auto key = info[1].As<Napi::Buffer<char>>();
+  int err = bpf_map__delete_elem(m, key.Data(), key.Length(), 0);
+  if (err == -ENOENT) return Napi::Boolean::New(env, false);
+  if (err) ThrowLibbpf(env, "delete from map " + Str(info[0]), err, "");
+  return Napi::Boolean::New(env, true);
+}
+
+// mapNextKey(map, key | null) -> Buffer | null at the end
+Napi::Value BpfObject::MapNextKey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  size_t ksize = bpf_map__key_size(m);
+  Napi::Buffer<char> next = Napi::Buffer<char>::New(env, ksize);
+  const void* cur = nullptr;
+  size_t curlen = ksize;
+  if (info[1].IsBuffer()) {
+    auto k = info[1].As<Napi::Buffer<char>>();
+    cur = k.Data();
+    curlen = k.Length();
+  }
+  int err = bpf_map__get_next_key(m, cur, next.Data(), curlen);
+  if (err == -ENOENT) return env.Null();
+  if (err) ThrowLibbpf(env, "iterate map " + Str(info[0]), err, "");
+  return next;
+}
+
+// mapLookupBatch(map, valueSize, deleteToo) -> { keys, values, count }
+// Throws with errno EINVAL/ENOTSUP where the kernel has no batch ops for this map type.
+Napi::Value BpfObject::MapLookupBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  size_t vsize = info[1].As<Napi::Number>().Uint32Value();
+  bool del = info[2].As<Napi::Boolean>().Value();
+  int fd = bpf_map__fd(m);
+  size_t ksize = bpf_map__key_size(m);
+  uint32_t max = bpf_map__max_entries(m);
+  std::vector<char> keys(ksize * max), vals(vsize * max);
+  // The batch cursor is opaque; a u64-aligned key-sized slot fits every map type.
+  std::vector<char> in(ksize < 8 ? 8 : ksize), out(ksize < 8 ? 8 : ksize);
+  uint32_t total = 0;
+  bool first = true;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  while (total < max) {
+    uint32_t count = max - total;
+    int err = del ? bpf_map_lookup_and_delete_batch(fd, first ? nullptr : in.data(), out.data(),
+                                                    keys.data() + total * ksize,
+                                                    vals.data() + total * vsize, &count, &opts)
+                  : bpf_map_lookup_batch(fd, first ? nullptr : in.data(), out.data(),
+                                         keys.data() + total * ksize, vals.data() + total * vsize,
+                                         &count, &opts);
+    int e = err ? errno : 0;
+    total += count;
+    if (err) {
+      if (e == ENOENT) break;
+      ThrowLibbpf(env, "batch lookup in map " + Str(info[0]), e, "");
+    }
+    std::swap(in, out);
+    first = false;
+  }
+  Napi::Object res = Napi::Object::New(env);
+  res.Set("keys", Napi::Buffer<char>::Copy(env, keys.data(), total * ksize));
+  res.Set("values", Napi::Buffer<char>::Copy(env, vals.data(), total * vsize));
+  res.Set("count", Napi::Number::New(env, total));
+  return res;
+}
+
+// openReader(map, callback(batch, count), perf, pollMs, perfPages, batchBytes, maxQueuedBytes)
+Napi::Value BpfObject::OpenReader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map* m = Map(env, info[0]);
+  ReaderOptions o;
+  o.perf = info[2].As<Napi::Boolean>().Value();
+  o.poll_ms = info[3].As<Napi::Number>().Int32Value();
+  o.perf_pages = info[4].As<Napi::Number>().Uint32Value();
+  o.batch_bytes = info[5].As<Napi::Number>().Uint32Value();
+  o.max_queued_bytes = static_cast<size_t>(info[6].As<Napi::Number>().Int64Value());
+  LogCapture cap;
+  auto r = std::make_unique<Reader>(env, bpf_map__fd(m), info[1].As<Napi::Function>(), o);
+  int id = next_id_++;
+  readers_[id] = std::move(r);
+  return Napi::Number::New(env, id);
+}
+
+Napi::Value BpfObject::ReaderStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto it = readers_.find(info[0].As<Napi::Number>().Int32Value());
+  if (it == readers_.end()) return env.Null();
+  return it->second->Stats(env);
+}
+
+// closeReader(id) -> final stats; batches already queued are still delivered afterwards.
+Napi::Value BpfObject::CloseReader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto it = readers_.find(info[0].As<Napi::Number>().Int32Value());
+  if (it == readers_.end()) return env.Null();
+  it->second->Stop();
+  Napi::Object stats = it->second->Stats(env);
+  readers_.erase(it);
+  return stats;
+}
+
+// programInfo(prog) -> { id, runCount, runTimeNs } from the kernel (needs loading first)
+Napi::Value BpfObject::ProgramInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_program__fd(Prog(env, info[0]));
+  if (fd < 0) return env.Null();
+  bpf_prog_info pi{};
+  uint32_t len = sizeof(pi);
+  int err = bpf_obj_get_info_by_fd(fd, &pi, &len);
+  if (err) ThrowLibbpf(env, "program info", errno, "");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", static_cast<double>(pi.id));
+  o.Set("runCount", static_cast<double>(pi.run_cnt));
+  o.Set("runTimeNs", static_cast<double>(pi.run_time_ns));
+  return o;
+}
+
+Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
+  Destroy();
+  return info.Env().Undefined();
+}
+
+void CloseAllObjects() {
+  auto live = g_live;  // Destroy() edits g_live
+  for (BpfObject* o : live) o->Destroy();
+}
+
+}  // namespace eunomia

@@ -1,0 +1,173 @@
+#include "reader.h"
+
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace eunomia {
+
+namespace {
+constexpr size_t kHeader = 8;  // u32 size, u32 cpu
+inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
+}  // namespace
+
+Reader::Reader(Napi::Env env, int map_fd, Napi::Function callback, const ReaderOptions& opts)
+    : opts_(opts) {
+  if (opts_.perf) {
+    pb_ = perf_buffer__new(map_fd, opts_.perf_pages, OnPerf, OnPerfLost, this, nullptr);
+    if (pb_ == nullptr) {
+      int err = errno;
+      throw Napi::Error::New(env, std::string("perf_buffer__new: ") + strerror(err));
+    }
+  } else {
+    rb_ = ring_buffer__new(map_fd, OnRing, this, nullptr);
+    if (rb_ == nullptr) {
+      int err = errno;
+      throw Napi::Error::New(env, std::string("ring_buffer__new: ") + strerror(err));
+    }
+  }
+  cap_ = opts_.batch_bytes;
+  buf_ = static_cast<char*>(malloc(cap_));
+  // The queue is bounded by bytes (max_queued_bytes), not by call count.
+  tsfn_ = Napi::ThreadSafeFunction::New(env, callback, "eunomia-reader", 0, 1);
+  thread_ = std::thread(&Reader::Run, this);
+}
+
+Reader::~Reader() {
+  Stop();
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+  if (pb_ != nullptr) perf_buffer__free(pb_);
+  free(buf_);
+}
+
+void Reader::Stop() {
+  if (joined_) return;
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  joined_ = true;
+}
+
+int Reader::OnRing(void* ctx, void* data, size_t size) {
+  static_cast<Reader*>(ctx)->Append(data, size, 0);
+  return 0;
+}
+
+void Reader::OnPerf(void* ctx, int cpu, void* data, uint32_t size) {
+  static_cast<Reader*>(ctx)->Append(data, size, static_cast<uint32_t>(cpu));
+}
+
+void Reader::OnPerfLost(void* ctx, int cpu, unsigned long long cnt) {
+  static_cast<Reader*>(ctx)->c_->lost_kernel.fetch_add(cnt, std::memory_order_relaxed);
+}
+
+void Reader::Append(const void* data, size_t size, uint32_t cpu) {
+  size_t need = kHeader + Align8(size);
+  if (len_ + need > cap_) {
+    Flush();
+    if (need > cap_) {  // a record larger than a batch gets a batch of its own
+      cap_ = need;
+      char* grown = static_cast<char*>(realloc(buf_, cap_));
+      if (grown == nullptr) {
+        c_->lost_queue.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      buf_ = grown;
+    }
+  }
+  uint32_t hdr[2] = {static_cast<uint32_t>(size), cpu};
+  memcpy(buf_ + len_, hdr, kHeader);
+  memcpy(buf_ + len_ + kHeader, data, size);
+  len_ += need;
+  count_++;
+  c_->records.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Reader::Flush() {
+  if (count_ == 0) return;
+  if (c_->queued_bytes.load(std::memory_order_relaxed) + len_ > opts_.max_queued_bytes) {
+    // JavaScript is behind: drop this batch and count it, rather than grow without bound.
+    c_->lost_queue.fetch_add(count_, std::memory_order_relaxed);
+    len_ = 0;
+    count_ = 0;
+    return;
+  }
+  char* next = static_cast<char*>(malloc(opts_.batch_bytes));
+  if (next == nullptr) {
+    c_->lost_queue.fetch_add(count_, std::memory_order_relaxed);
+    len_ = 0;
+    count_ = 0;
+    return;
+  }
+  auto* batch = new Batch{buf_, len_, count_, c_};
+  c_->queued_bytes.fetch_add(len_, std::memory_order_relaxed);
+  napi_status st = tsfn_.NonBlockingCall(batch, CallJs);
+  if (st != napi_ok) {
+    c_->queued_bytes.fetch_sub(len_, std::memory_order_relaxed);
+    c_->lost_queue.fetch_add(count_, std::memory_order_relaxed);
+    free(batch->data);
+    delete batch;
+  } else {
+    c_->batches.fetch_add(1, std::memory_order_relaxed);
+  }
+  buf_ = next;
+  cap_ = opts_.batch_bytes;
+  len_ = 0;
+  count_ = 0;
+}
+
+void Reader::CallJs(Napi::Env env, Napi::Function cb, Batch* batch) {
+  std::shared_ptr<Counters> c = batch->counters;
+  c->queued_bytes.fetch_sub(batch->len, std::memory_order_relaxed);
+  c->delivered.fetch_add(batch->count, std::memory_order_relaxed);
+  if (env == nullptr || cb.IsEmpty()) {  // environment is shutting down
+    free(batch->data);
+    delete batch;
+    return;
+  }
+  size_t len = batch->len;
+  uint32_t count = batch->count;
+  char* data = batch->data;
+  delete batch;
+  Napi::Buffer<char> buf = Napi::Buffer<char>::NewOrCopy(
+      env, data, len, [](Napi::Env, char* p) { free(p); });
+  cb.Call({buf, Napi::Number::New(env, count)});
+}
+
+void Reader::Run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int err;
+    if (rb_ != nullptr) {
+      err = ring_buffer__poll(rb_, opts_.poll_ms);
+      // Programs submit with BPF_RB_NO_WAKEUP to batch wake-ups, so epoll may not fire:
+      // drain whatever is pending on every tick.
+      if (err >= 0) err = ring_buffer__consume(rb_);
+    } else {
+      err = perf_buffer__poll(pb_, opts_.poll_ms);
+    }
+    if (err < 0 && err != -EINTR) {
+      c_->error.store(-err);
+      break;
+    }
+    Flush();
+  }
+  Flush();
+  tsfn_.Release();
+}
+
+Napi::Object Reader::Stats(Napi::Env env) const {
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+  num("records", c_->records.load());
+  num("delivered", c_->delivered.load());
+  num("batches", c_->batches.load());
+  num("lostKernel", c_->lost_kernel.load());
+  num("lostQueue", c_->lost_queue.load());
+  num("queuedBytes", c_->queued_bytes.load());
+  int e = c_->error.load();
+  if (e != 0) o.Set("error", Napi::String::New(env, strerror(e)));
+  return o;
+}
+
+}  // namespace eunomia

@@ -1,0 +1,20 @@
+// Runs every compiled test file with node's test runner (Node 20 has no glob for --test).
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('../dist/test/', import.meta.url).pathname;
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.js')) files.push(p);
+  }
+};
+walk(root);
+const filter = process.argv.slice(2);
+const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+// Kernel tests share one kernel: run files one at a time so their counts don't interfere.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

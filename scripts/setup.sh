@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what is missing and builds what is stale: Debian packages, npm dependencies, the
+# native addon, the eBPF objects and the TypeScript. Idempotent; quick when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# 1. Debian packages (build-time only: the runtime needs libbpf1 and libelf1).
+pkgs=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing Debian packages: ${missing[*]} — run this as root (sudo npm run setup) or install them"
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. npm dependencies, when package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# 3. Native addon, when a source is newer than the build.
+addon=native/build/Release/eunomia.node
+if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit)" ]; then
+  say "building the native addon"
+  npm run --silent build:native >/dev/null
+fi
+
+# 4. eBPF objects (make knows what is stale).
+make -s -C bpf
+
+# 5. TypeScript (incremental).
+stamp=dist/.tsbuildinfo
+if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  say "compiling TypeScript"
+  npx tsc -p tsconfig.json
+fi

@@ -1,0 +1,103 @@
+/** Command-line parsing for `eunomia run <tracker>`: common flags plus the tracker's own options. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { parseFormat, type Format } from '../exporters/index.js';
+import { allOptions } from '../trackers/options.js';
+import type { OptionSpec, OptionValues, TrackerDescriptor } from '../trackers/types.js';
+
+export interface RunArgs {
+  tracker: TrackerDescriptor;
+  format: Format;
+  output?: string;
+  /** Stop after this many seconds. */
+  seconds?: number;
+  options: OptionValues;
+  help: boolean;
+}
+
+type Spec = NonNullable<ParseArgsConfig['options']>;
+
+const runFlags: Spec = {
+  fmt: { type: 'string', short: 'f' },
+  output: { type: 'string', short: 'o' },
+  time: { type: 'string', short: 'T' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function usage(msg: string): EunomiaError {
+  return new EunomiaError(ErrorCodes.USAGE, msg);
+}
+
+function parseUint(flag: string, s: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(s)) throw usage(`--${flag} expects a non-negative integer, got "${s}"`);
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n > max) throw usage(`--${flag} must be at most ${max}, got ${s}`);
+  return n;
+}
+
+function optionValue(spec: OptionSpec, raw: string | boolean): number | boolean | string {
+  if (spec.type === 'bool') return raw === true;
+  if (typeof raw !== 'string') throw usage(`--${spec.flag} needs a value`);
+  return spec.type === 'uint' ? parseUint(spec.flag, raw, spec.max) : raw;
+}
+
+/** Parses the arguments after `run <tracker>`; unknown flags are errors naming the flag. */
+export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArgs {
+  const specs = allOptions(tracker);
+  const options: Spec = { ...runFlags };
+  for (const s of specs) {
+    options[s.flag] = { type: s.type === 'bool' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw usage(`${(e as Error).message.replace(/\. To specify.*$/s, '')} — see "eunomia run ${tracker.name} --help"`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const out: RunArgs = {
+    tracker,
+    format: parseFormat((v.fmt as string | undefined) ?? 'plain'),
+    options: {},
+    help: v.help === true,
+  };
+  if (v.output !== undefined) out.output = v.output as string;
+  if (v.time !== undefined) {
+    const t = parseUint('time', v.time as string);
+    if (t === 0) throw usage('-T expects a number of seconds greater than 0');
+    out.seconds = t;
+  }
+  for (const s of specs) {
+    const raw = v[s.flag];
+    if (raw !== undefined) out.options[s.name] = optionValue(s, raw);
+  }
+  return out;
+}
+
+export function runHelp(tracker: TrackerDescriptor): string {
+  const lines = [
+    `Usage: eunomia run ${tracker.name} [options]`,
+    '',
+    tracker.summary,
+    '',
+    'Output:',
+    '  -f, --fmt FORMAT    plain (default), json or csv (also plain_text, plain_txt, json_format)',
+    '  -o, --output FILE   write events to FILE instead of stdout',
+    '  -T, --time SECONDS  stop after SECONDS',
+    '  -h, --help          this help',
+    '',
+    'Tracker options:',
+  ];
+  for (const s of allOptions(tracker)) {
+    const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.type === 'bool' ? '' : ` ${s.arg ?? 'VALUE'}`}`;
+    lines.push(`  ${flag.padEnd(22)}${s.description}`);
+  }
+  lines.push(
+    '',
+    'Examples:',
+    `  sudo eunomia run ${tracker.name}                 # table on stdout until Ctrl-C`,
+    `  sudo eunomia run ${tracker.name} --fmt json -T 10 -o events.jsonl`,
+    `  sudo eunomia run ${tracker.name} -p 1234          # one process only`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,85 @@
+/** Entry point: `eunomia <command>`. Errors print one line saying what is wrong and what to do. */
+import { readFileSync } from 'node:fs';
+import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
+import { trackers, findTracker } from '../trackers/registry.js';
+import { allOptions } from '../trackers/options.js';
+import { parseRunArgs, runHelp } from './args.js';
+import { runTracker } from './run.js';
+
+const HELP = `Usage: eunomia <command> [options]
+
+Commands:
+  run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
+  trackers                  list the trackers
+  help                      this help
+  version                   print the version
+
+Examples:
+  sudo eunomia run process
+  sudo eunomia run process --fmt json -T 10 -o /tmp/process.jsonl
+  eunomia trackers
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function listTrackers(): string {
+  const w = Math.max(...trackers.map((t) => t.name.length));
+  const lines = trackers.map((t) => {
+    const opts = allOptions(t).map((o) => `--${o.flag}`).join(' ');
+    return `${t.name.padEnd(w)}  ${t.summary}\n${' '.repeat(w)}  options: ${opts}`;
+  });
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+      process.stderr.write(HELP);
+      return 2;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    case 'version':
+    case '--version':
+    case '-V':
+      process.stdout.write(version() + '\n');
+      return 0;
+    case 'trackers':
+      process.stdout.write(listTrackers() + '\n');
+      return 0;
+    case 'run': {
+      const [name, ...args] = rest;
+      if (!name || name.startsWith('-')) throw new EunomiaError(ErrorCodes.USAGE, `"run" needs a tracker name — available: ${trackers.map((t) => t.name).join(', ')}`);
+      const tracker = findTracker(name);
+      const parsed = parseRunArgs(tracker, args);
+      if (parsed.help) {
+        process.stdout.write(runHelp(tracker) + '\n');
+        return 0;
+      }
+      return runTracker(parsed, { stderr: process.stderr });
+    }
+    default:
+      throw new EunomiaError(ErrorCodes.USAGE, `unknown command "${cmd}" — see "eunomia help"`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await run(argv);
+  } catch (e) {
+    if (isEunomiaError(e)) {
+      process.stderr.write(`eunomia: ${e.message}\n`);
+      if (process.env.EUNOMIA_DEBUG && e.log) process.stderr.write(e.log + '\n');
+      process.exitCode = e.code === ErrorCodes.USAGE ? 2 : 1;
+    } else {
+      process.stderr.write(`eunomia: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    }
+  }
+}

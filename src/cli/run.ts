@@ -1,0 +1,70 @@
+/** `eunomia run <tracker>`: one tracker, its events to stdout or a file, a summary at the end. */
+import { systemClock } from '../core/clock.js';
+import { preflight } from '../core/kernel.js';
+import { TrackerManager } from '../core/manager.js';
+import { loadNative } from '../core/native.js';
+import type { TrackerStats } from '../core/tracker.js';
+import { createSink, openOutput } from '../exporters/index.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { RunArgs } from './args.js';
+
+export interface RunIo {
+  stderr: NodeJS.WritableStream;
+  /** Resolves when the run should stop (signal); injected so tests can drive it. */
+  stopSignal?: Promise<string>;
+}
+
+export function summaryLine(name: string, s: TrackerStats, out: { written: number; dropped: number }): string {
+  const lost = s.lostKernel + s.lostQueue + out.dropped;
+  return (
+    `${name}: ${s.events} events seen, ${lost} lost ` +
+    `(kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}, output ${out.dropped}), ` +
+    `${s.decodeErrors} undecodable, ${out.written} written`
+  );
+}
+
+function signals(): { promise: Promise<string>; dispose: () => void } {
+  let dispose = (): void => {};
+  const promise = new Promise<string>((resolve) => {
+    let count = 0;
+    const on = (sig: NodeJS.Signals): void => {
+      // A second signal means "now": the kernel detaches everything when our fds close.
+      if (++count > 1) process.exit(130);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+    dispose = () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    };
+  });
+  return { promise, dispose };
+}
+
+export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
+  const native = loadNative();
+  preflight(native);
+  const output = openOutput(args.output);
+  const sink = createSink({ format: args.format, output, columnsFor: () => args.tracker.columns });
+  const pipeline = new Pipeline({ sinks: [sink] });
+  const manager = new TrackerManager({ native, clock: systemClock(), emit: (ev) => pipeline.push(ev) });
+  const sig = signals();
+  try {
+    const inst = manager.start(args.tracker, args.options);
+    io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
+    const waits: Promise<unknown>[] = [sig.promise];
+    if (io.stopSignal) waits.push(io.stopSignal);
+    let timer: NodeJS.Timeout | undefined;
+    if (args.seconds) waits.push(new Promise((r) => (timer = setTimeout(r, args.seconds! * 1000))));
+    await Promise.race(waits);
+    clearTimeout(timer);
+    const stats = await manager.stop(inst.id);
+    await pipeline.close();
+    io.stderr.write(summaryLine(args.tracker.name, stats, sink.stats()) + '\n');
+    return 0;
+  } finally {
+    sig.dispose();
+    manager.stopAllNow();
+  }
+}

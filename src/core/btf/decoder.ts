@@ -1,0 +1,452 @@
+/**
+ * Event decoders generated from BTF. Each struct gets its own function, built once with
+ * `new Function`, with every offset baked in as a constant and one object literal per struct,
+ * so V8 sees a fixed shape and inlines all reads. Names from BTF only ever enter the
+ * generated source through JSON.stringify, so a hostile object cannot inject code.
+ */
+import { EunomiaError, ErrorCodes } from '../errors.js';
+import { Btf, type BtfField, type BtfType } from './btf.js';
+
+/** A top-level field (anonymous members flattened), for docs and table columns. */
+export interface FieldInfo {
+  name: string;
+  /** Byte offset; for bitfields, of the first byte holding bits. */
+  offset: number;
+  /** Bytes; for bitfields, the bytes the bits span. */
+  size: number;
+  /** u8..u128, s8..s128, bool, char, string, bytes, array, struct, union, enum, ptr, float, bitfield. */
+  kind: string;
+  typeId: number;
+  /** C spelling of the type, e.g. 'char[16]', 'u32'. */
+  type: string;
+  bitOffset?: number;
+  bitSize?: number;
+}
+
+export interface Decoder {
+  readonly typeName: string;
+  /** Bytes a record must have; decode() reads exactly [offset, offset + size). */
+  readonly size: number;
+  readonly fields: FieldInfo[];
+  decode(buf: Buffer, offset?: number): Record<string, unknown>;
+}
+
+/** Decoder for any sized type (map keys/values that are plain ints, arrays, ...). */
+export interface ValueDecoder {
+  readonly typeName: string;
+  readonly size: number;
+  decode(buf: Buffer, offset?: number): unknown;
+}
+
+/** Larger types are not events; refusing them also bounds work on hostile BTF. */
+export const MAX_DECODE_SIZE = 1 << 24;
+const MAX_EXPRESSIONS = 50_000;
+const MAX_WORK = 1 << 24;
+const MAX_DEPTH = 64;
+const UNROLL_SCALARS = 16;
+const UNROLL_COMPOSITES = 4;
+const SWITCH_MAX_CASES = 256;
+
+function btfError(msg: string, cause?: unknown): EunomiaError {
+  return new EunomiaError(ErrorCodes.BTF, `BTF: ${msg}`, cause === undefined ? {} : { cause });
+}
+
+// Shared helpers, pasted into each generated module so V8 inlines them at their call sites.
+const HELPERS: Record<string, string> = {
+  u64: `function u64(b, p) {
+  const lo = (b[p] | b[p + 1] << 8 | b[p + 2] << 16 | b[p + 3] << 24) >>> 0;
+  const hi = (b[p + 4] | b[p + 5] << 8 | b[p + 6] << 16 | b[p + 7] << 24) >>> 0;
+  return hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+}`,
+  s64: `function s64(b, p) {
+  const lo = (b[p] | b[p + 1] << 8 | b[p + 2] << 16 | b[p + 3] << 24) >>> 0;
+  const hi = b[p + 4] | b[p + 5] << 8 | b[p + 6] << 16 | b[p + 7] << 24;
+  if (hi >= -0x200000 && hi < 0x200000) {
+    const v = hi * 4294967296 + lo;
+    if (v >= -9007199254740991) return v;
+  }
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}`,
+  u128: `function u128(b, p) {
+  return (BigInt(b.readBigUInt64LE(p + 8)) << 64n) | b.readBigUInt64LE(p);
+}`,
+  s128: `function s128(b, p) {
+  return (b.readBigInt64LE(p + 8) << 64n) | b.readBigUInt64LE(p);
+}`,
+  // Short ASCII strings (comm, names) are the common case: building them by char code beats
+  // Buffer#toString's per-call overhead. Anything else falls back to a UTF-8 decode, which
+  // replaces invalid sequences rather than throwing.
+  str: `function str(b, s, n) {
+  const e = s + n;
+  let r = '';
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c === 0) return r;
+    if (c > 127) return strUtf8(b, s, e);
+    r += String.fromCharCode(c);
+  }
+  return r;
+}
+function strUtf8(b, s, e) {
+  let i = s;
+  while (i < e && b[i] !== 0) i++;
+  return b.toString('utf8', s, i);
+}`,
+  bits: `function bits(b, p, span, shift, n, signed) {
+  if (span <= 6) {
+    let v = 0;
+    for (let k = span - 1; k >= 0; k--) v = v * 256 + b[p + k];
+    v = Math.floor(v / 2 ** shift) % 2 ** n;
+    return signed && v >= 2 ** (n - 1) ? v - 2 ** n : v;
+  }
+  let w = 0n;
+  for (let k = span - 1; k >= 0; k--) w = (w << 8n) | BigInt(b[p + k]);
+  w = BigInt.asUintN(n, w >> BigInt(shift));
+  if (signed) w = BigInt.asIntN(n, w);
+  return w >= -9007199254740991n && w <= 9007199254740991n ? Number(w) : w;
+}`,
+};
+
+function key(name: string): string {
+  // A literal "__proto__" key would set the prototype instead of creating a property.
+  return name === '__proto__' ? '["__proto__"]' : JSON.stringify(name);
+}
+
+function at(base: string, off: number): string {
+  return off === 0 ? base : `${base} + ${off}`;
+}
+
+function enumLiteral(v: number | bigint): string {
+  return typeof v === 'bigint' ? `${v}n` : String(v);
+}
+
+class Generator {
+  readonly helpers = new Set<string>();
+  readonly decls: string[] = [];
+  readonly consts: unknown[] = [];
+  private readonly enumFns = new Map<number, string>();
+  private readonly active = new Set<number>();
+  private vars = 0;
+  private exprs = 0;
+  private work = 0;
+  private depth = 0;
+
+  constructor(readonly btf: Btf) {}
+
+  private count(weight: number): void {
+    this.exprs++;
+    this.work += weight;
+    if (this.exprs > MAX_EXPRESSIONS || this.work > MAX_WORK) throw btfError('type is too complex to decode');
+  }
+
+  private use(helper: string): string {
+    this.helpers.add(helper);
+    return helper;
+  }
+
+  /** Expression reading an integer of `size` bytes at base+off (a number, or bigint beyond 53 bits). */
+  int(size: number, signed: boolean, base: string, off: number): string {
+    const p = (k: number): string => `b[${at(base, off + k)}]`;
+    switch (size) {
+      case 1:
+        return signed ? `(${p(0)} << 24 >> 24)` : p(0);
+      case 2:
+        return signed ? `((${p(0)} | ${p(1)} << 8) << 16 >> 16)` : `(${p(0)} | ${p(1)} << 8)`;
+      case 4: {
+        const v = `${p(0)} | ${p(1)} << 8 | ${p(2)} << 16 | ${p(3)} << 24`;
+        return signed ? `(${v})` : `((${v}) >>> 0)`;
+      }
+      case 8:
+        return `${this.use(signed ? 's64' : 'u64')}(b, ${at(base, off)})`;
+      case 16:
+        return `${this.use(signed ? 's128' : 'u128')}(b, ${at(base, off)})`;
+      default:
+        throw btfError(`cannot decode a ${size}-byte integer`);
+    }
+  }
+
+  private enumFn(t: BtfType): string {
+    let fn = this.enumFns.get(t.id);
+    if (fn) return fn;
+    fn = `e${t.id}`;
+    this.enumFns.set(t.id, fn);
+    const seen = new Set<number | bigint>();
+    const cases: [string, string][] = [];
+    for (const v of t.values!) {
+      if (seen.has(v.value)) continue; // aliases: the first name wins
+      seen.add(v.value);
+      cases.push([enumLiteral(v.value), JSON.stringify(v.name)]);
+    }
+    if (cases.length <= SWITCH_MAX_CASES) {
+      const body = cases.map(([v, n]) => `case ${v}: return ${n};`).join(' ');
+      this.decls.push(`function ${fn}(v) { switch (v) { ${body} default: return v; } }`);
+    } else {
+      const map = new Map<number | bigint, string>();
+      for (const v of t.values!) if (!map.has(v.value)) map.set(v.value, v.name);
+      this.consts.push(map);
+      const m = `m${t.id}`;
+      this.decls.push(`const ${m} = H[${this.consts.length - 1}];`);
+      this.decls.push(`function ${fn}(v) { const n = ${m}.get(v); return n === undefined ? v : n; }`);
+    }
+    return fn;
+  }
+
+  /** Expression for the value of type `id` at base+off, or null when the type is skipped. */
+  value(id: number, base: string, off: number, weight: number, out: string[]): string | null {
+    const t = this.btf.resolve(id);
+    switch (t.kind) {
+      case 'int':
+        this.count(weight);
+        if (t.bool) return `(${this.int(t.size!, false, base, off)} !== 0)`;
+        return this.int(t.size!, t.signed!, base, off);
+      case 'enum':
+      case 'enum64':
+        this.count(weight);
+        return `${this.enumFn(t)}(${this.int(t.size!, t.signed!, base, off)})`;
+      case 'ptr':
+        this.count(weight);
+        return this.int(8, false, base, off);
+      case 'float':
+        this.count(weight);
+        if (t.size === 4) return `b.readFloatLE(${at(base, off)})`;
+        if (t.size === 8) return `b.readDoubleLE(${at(base, off)})`;
+        return null; // half/long double: no JS equivalent
+      case 'array':
+        return this.array(t, base, off, weight, out);
+      case 'struct':
+      case 'union':
+      case 'datasec':
+        return this.composite(t, base, off, weight, out);
+      default:
+        return null; // void, fwd, func, func_proto: nothing to read
+    }
+  }
+
+  private array(t: BtfType, base: string, off: number, weight: number, out: string[]): string | null {
+    const n = t.nelems!;
+    if (n === 0) return null; // flexible/zero-length: its data is past `size`
+    const elem = t.elemType!;
+    if (this.btf.isChar(elem)) {
+      this.count(weight * n);
+      return `${this.use('str')}(b, ${at(base, off)}, ${n})`;
+    }
+    const esz = this.btf.sizeof(elem);
+    if (esz === 0) return null;
+    const r = this.btf.resolve(elem).kind;
+    const composite = r === 'struct' || r === 'union' || r === 'array';
+    if (n <= (composite ? UNROLL_COMPOSITES : UNROLL_SCALARS)) {
+      const items: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const e = this.value(elem, base, off + i * esz, weight, out);
+        if (e === null) return null;
+        items.push(e);
+      }
+      return `[${items.join(', ')}]`;
+    }
+    const k = this.vars++;
+    const [a, i, q] = [`a${k}`, `i${k}`, `q${k}`];
+    const body: string[] = [];
+    const e = this.value(elem, q, 0, weight * n, body);
+    if (e === null) return null;
+    out.push(
+      `const ${a} = [];`,
+      `for (let ${i} = 0, ${q} = ${at(base, off)}; ${i} < ${n}; ${i}++, ${q} += ${esz}) {`,
+      ...body,
+      `${a}.push(${e});`,
+      '}',
+    );
+    return a;
+  }
+
+  private composite(t: BtfType, base: string, off: number, weight: number, out: string[]): string {
+    if (this.active.has(t.id)) throw btfError(`${this.btf.describe(t.id)} (type ${t.id}) contains itself`);
+    if (++this.depth > MAX_DEPTH) throw btfError(`types nested more than ${MAX_DEPTH} deep`);
+    this.active.add(t.id);
+    const parts: string[] = [];
+    const seen = new Set<string>();
+    for (const f of this.btf.layout(t.id)) {
+      if (seen.has(f.name)) continue;
+      const e = f.bitSize ? this.bitfield(f, base, off, weight) : this.value(f.typeId, base, off + f.bitOffset / 8, weight, out);
+      if (e === null) continue;
+      seen.add(f.name);
+      parts.push(`${key(f.name)}: ${e}`);
+    }
+    this.active.delete(t.id);
+    this.depth--;
+    return `{ ${parts.join(', ')} }`;
+  }
+
+  private bitfield(f: BtfField, base: string, off: number, weight: number): string {
+    this.count(weight);
+    const t = this.btf.resolve(f.typeId);
+    const signed = t.signed === true;
+    const n = f.bitSize;
+    const byte = off + Math.floor(f.bitOffset / 8);
+    const shift = f.bitOffset % 8;
+    const span = Math.ceil((shift + n) / 8);
+    let e: string;
+    if (shift + n <= 32) {
+      const bytes: string[] = [];
+      for (let k = 0; k < span; k++) bytes.push(k === 0 ? `b[${at(base, byte)}]` : `b[${at(base, byte + k)}] << ${8 * k}`);
+      const raw = bytes.join(' | ');
+      if (signed) e = `((${raw}) << ${32 - shift - n} >> ${32 - n})`;
+      else if (n === 32) e = `((${raw}) >>> 0)`;
+      else e = `((${raw}) >>> ${shift} & ${2 ** n - 1})`;
+    } else {
+      e = `${this.use('bits')}(b, ${at(base, byte)}, ${span}, ${shift}, ${n}, ${signed})`;
+    }
+    if (t.kind === 'enum' || t.kind === 'enum64') return `${this.enumFn(t)}(${e})`;
+    if (t.bool) return `(${e} !== 0)`;
+    return e;
+  }
+}
+
+function outOfBounds(typeName: string) {
+  return (b: unknown, o: unknown, size: number): EunomiaError => {
+    const len = (b as { length?: unknown } | null)?.length;
+    return new EunomiaError(
+      ErrorCodes.READER,
+      `cannot decode ${typeName}: need ${size} bytes at offset ${String(o)}, but the buffer has ${typeof len === 'number' ? len : 'no'} bytes`,
+    );
+  };
+}
+
+function build(btf: Btf, id: number, typeName: string, size: number): (buf: Buffer, offset?: number) => unknown {
+  const g = new Generator(btf);
+  g.consts.push(outOfBounds(typeName));
+  const out: string[] = [];
+  const expr = g.value(id, 'o', 0, 1, out);
+  if (expr === null) throw btfError(`${typeName} has nothing to decode`);
+  const src = [
+    '"use strict";',
+    ...[...g.helpers].map((h) => HELPERS[h]!),
+    ...g.decls,
+    'return function decode(b, o) {',
+    'if (o === undefined) o = 0;',
+    `if (!(o >= 0 && o + ${size} <= b.length && Math.floor(o) === o)) throw H[0](b, o, ${size});`,
+    ...out,
+    `return ${expr};`,
+    '};',
+  ].join('\n');
+  try {
+    return new Function('H', src)(g.consts) as (buf: Buffer, offset?: number) => unknown;
+  } catch (e) {
+    throw btfError(`internal error generating a decoder for ${typeName}: ${(e as Error).message}`, e);
+  }
+}
+
+function lookup(btf: Btf, typeIdOrName: number | string): number {
+  if (typeof typeIdOrName === 'number') return btf.type(typeIdOrName).id;
+  const candidates = btf.findAll(typeIdOrName);
+  // Prefer the struct/union itself over typedefs or variables of the same name.
+  const best =
+    candidates.find((t) => t.kind === 'struct' || t.kind === 'union') ??
+    candidates.find((t) => t.kind === 'typedef' || t.kind === 'datasec');
+  if (!best) throw btfError(`type '${typeIdOrName}' not found (is it used by the program? clang drops unused types)`);
+  return best.id;
+}
+
+function fieldKind(btf: Btf, f: BtfField): string {
+  if (f.bitSize) return 'bitfield';
+  const t = btf.resolve(f.typeId);
+  switch (t.kind) {
+    case 'int':
+      if (t.bool) return 'bool';
+      if (btf.isChar(f.typeId)) return 'char';
+      return `${t.signed ? 's' : 'u'}${t.size! * 8}`;
+    case 'enum64':
+      return 'enum';
+    case 'array':
+      if (btf.isChar(t.elemType!)) return 'string';
+      return btf.resolve(t.elemType!).kind === 'int' && btf.sizeof(t.elemType!) === 1 ? 'bytes' : 'array';
+    default:
+      return t.kind;
+  }
+}
+
+function fieldInfos(btf: Btf, id: number): FieldInfo[] {
+  const out: FieldInfo[] = [];
+  const seen = new Set<string>();
+  for (const f of btf.layout(id)) {
+    const t = btf.resolve(f.typeId);
+    const k = t.kind;
+    // Same skips as the generator, so `fields` matches decoded keys.
+    if (seen.has(f.name) || k === 'void' || k === 'fwd' || k === 'func' || k === 'func_proto') continue;
+    if (k === 'float' && t.size !== 4 && t.size !== 8) continue;
+    if (k === 'array' && (t.nelems === 0 || btf.sizeof(f.typeId) === 0)) continue;
+    seen.add(f.name);
+    const info: FieldInfo = {
+      name: f.name,
+      offset: Math.floor(f.bitOffset / 8),
+      size: f.bitSize ? Math.ceil(((f.bitOffset % 8) + f.bitSize) / 8) : btf.sizeof(f.typeId),
+      kind: fieldKind(btf, f),
+      typeId: f.typeId,
+      type: btf.describe(f.typeId),
+    };
+    if (f.bitSize) {
+      info.bitOffset = f.bitOffset;
+      info.bitSize = f.bitSize;
+    }
+    out.push(Object.freeze(info));
+  }
+  return out;
+}
+
+const cache = new WeakMap<Btf, Map<number, Decoder>>();
+
+function guard<T>(typeIdOrName: number | string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EunomiaError) throw e;
+    // Hostile BTF must never surface as a RangeError/TypeError from deep inside.
+    throw btfError(`cannot build a decoder for ${String(typeIdOrName)}: ${(e as Error).message}`, e);
+  }
+}
+
+function checkSize(typeName: string, size: number): void {
+  if (size > MAX_DECODE_SIZE) throw btfError(`${typeName} is ${size} bytes; decoders are limited to ${MAX_DECODE_SIZE}`);
+}
+
+/** Decoder for a struct, union or datasec (by type id or name); cached per Btf. */
+export function compileDecoder(btf: Btf, typeIdOrName: number | string): Decoder {
+  return guard(typeIdOrName, () => {
+    const id = lookup(btf, typeIdOrName);
+    let perBtf = cache.get(btf);
+    const hit = perBtf?.get(id);
+    if (hit) return hit;
+    const t = btf.resolve(id);
+    const typeName = btf.describe(t.id);
+    if (t.kind !== 'struct' && t.kind !== 'union' && t.kind !== 'datasec') {
+      throw btfError(`cannot decode ${btf.describe(id)} as a record: expected a struct or union, got ${t.kind}`);
+    }
+    const size = btf.sizeof(id);
+    checkSize(typeName, size);
+    const fields = Object.freeze(fieldInfos(btf, id)) as FieldInfo[];
+    const decode = build(btf, id, typeName, size) as Decoder['decode'];
+    const dec: Decoder = Object.freeze({ typeName: t.name || typeName, size, fields, decode });
+    if (!perBtf) cache.set(btf, (perBtf = new Map()));
+    perBtf.set(id, dec);
+    return dec;
+  });
+}
+
+/** Decoder returning the plain value of any sized type: a number for `u32`, an array for `u8[16]`, ... */
+export function compileValueDecoder(btf: Btf, typeIdOrName: number | string): ValueDecoder {
+  return guard(typeIdOrName, () => {
+    const id = lookup(btf, typeIdOrName);
+    const typeName = btf.describe(id);
+    const size = btf.sizeof(id);
+    checkSize(typeName, size);
+    const decode = build(btf, id, typeName, size);
+    return Object.freeze({ typeName, size, decode });
+  });
+}
+
+/** Decode one datasec variable (e.g. a .rodata global) from the section's bytes. */
+export function decodeVariable(btf: Btf, section: string, name: string, data: Buffer): unknown {
+  const sec = btf.datasec(section);
+  const v = sec?.vars.find((x) => x.name === name);
+  if (!v) throw btfError(`no variable '${name}' in section ${section}`);
+  return compileValueDecoder(btf, v.typeId).decode(data, v.offset);
+}

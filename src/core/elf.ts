@@ -1,0 +1,180 @@
+/**
+ * Minimal ELF64 little-endian reader for eBPF objects: section headers and the symbol table.
+ * Objects may come from untrusted sources (hot-loaded over HTTP), so every offset is checked
+ * and malformed input becomes EunomiaError(OBJECT_INVALID), never a RangeError.
+ */
+import { EunomiaError, ErrorCodes } from './errors.js';
+
+export const EM_BPF = 247;
+export const SHT_NULL = 0;
+export const SHT_PROGBITS = 1;
+export const SHT_SYMTAB = 2;
+export const SHT_STRTAB = 3;
+export const SHT_NOBITS = 8;
+export const STT_OBJECT = 1;
+export const STT_FUNC = 2;
+export const STT_SECTION = 3;
+
+export interface ElfSection {
+  name: string;
+  type: number;
+  offset: number;
+  /** Size in the file; for SHT_NOBITS (.bss) the size in memory, while `data` is empty. */
+  size: number;
+  /** A view into the object buffer (not a copy). */
+  data: Buffer;
+  /** Section header index (what symbols' `shndx` refers to). */
+  index: number;
+  flags: number;
+  link: number;
+  info: number;
+  entsize: number;
+}
+
+export interface ElfSymbol {
+  name: string;
+  /** Offset within its section for relocatable objects. */
+  value: number;
+  size: number;
+  /** STT_* */
+  type: number;
+  /** STB_* (0 local, 1 global, 2 weak) */
+  bind: number;
+  /** Section header index; 0 = undefined (extern). */
+  shndx: number;
+}
+
+const EHDR_SIZE = 64;
+const SHDR_SIZE = 64;
+const SYM_SIZE = 24;
+const SHN_UNDEF = 0;
+const SHN_LORESERVE = 0xff00;
+const SHN_XINDEX = 0xffff;
+
+const MACHINES: Record<number, string> = { 3: 'x86', 40: 'ARM', 62: 'x86-64', 183: 'AArch64', 243: 'RISC-V' };
+
+function invalid(msg: string): EunomiaError {
+  return new EunomiaError(ErrorCodes.OBJECT_INVALID, `invalid eBPF object: ${msg}`);
+}
+
+/** u64 as a number; anything beyond 2^53 cannot be a valid offset in a Buffer anyway. */
+function u64(buf: Buffer, off: number, what: string): number {
+  const lo = buf.readUInt32LE(off);
+  const hi = buf.readUInt32LE(off + 4);
+  if (hi >= 0x200000) throw invalid(`${what} is absurdly large`);
+  return hi * 0x100000000 + lo;
+}
+
+function cstring(table: Buffer, off: number, what: string): string {
+  if (off >= table.length) throw invalid(`${what}: name offset ${off} is outside its string table (${table.length} bytes)`);
+  const end = table.indexOf(0, off);
+  if (end < 0) throw invalid(`${what}: name at offset ${off} is not NUL-terminated`);
+  return table.toString('utf8', off, end);
+}
+
+interface RawHeader {
+  shoff: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+function readHeader(buf: Buffer): RawHeader {
+  if (!Buffer.isBuffer(buf)) throw invalid('expected a Buffer');
+  if (buf.length < 4 || buf[0] !== 0x7f || buf[1] !== 0x45 || buf[2] !== 0x4c || buf[3] !== 0x46) {
+    throw invalid('not an ELF file (bad magic; expected \\x7fELF)');
+  }
+  if (buf.length < EHDR_SIZE) throw invalid(`truncated ELF header (${buf.length} bytes, need ${EHDR_SIZE})`);
+  if (buf[4] !== 2) throw invalid(`ELF class ${buf[4]} (${buf[4] === 1 ? '32-bit' : 'unknown'}); only ELF64 is supported`);
+  if (buf[5] !== 1) throw invalid(`ELF data encoding ${buf[5]} (${buf[5] === 2 ? 'big-endian' : 'unknown'}); only little-endian is supported`);
+  const machine = buf.readUInt16LE(18);
+  if (machine !== EM_BPF) {
+    const name = MACHINES[machine] ? ` (${MACHINES[machine]})` : '';
+    throw invalid(`ELF machine is ${machine}${name}, expected ${EM_BPF} (BPF) — compile with clang -target bpf`);
+  }
+  const shoff = u64(buf, 0x28, 'e_shoff');
+  const shentsize = buf.readUInt16LE(0x3a);
+  let shnum = buf.readUInt16LE(0x3c);
+  let shstrndx = buf.readUInt16LE(0x3e);
+  if (shoff === 0) return { shoff: 0, shnum: 0, shstrndx: 0 };
+  if (shentsize !== SHDR_SIZE) throw invalid(`section header size is ${shentsize}, expected ${SHDR_SIZE}`);
+  if (shoff + SHDR_SIZE > buf.length) throw invalid(`section headers at offset ${shoff} are past the end of the file (${buf.length} bytes)`);
+  // Extended numbering: counts too large for the header live in section 0.
+  if (shnum === 0) shnum = u64(buf, shoff + 32, 'section count');
+  if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40);
+  if (shoff + shnum * SHDR_SIZE > buf.length) {
+    throw invalid(`${shnum} section headers at offset ${shoff} run past the end of the file (${buf.length} bytes) — truncated?`);
+  }
+  if (shnum > 0 && shstrndx >= shnum) throw invalid(`section name table index ${shstrndx} is out of range (${shnum} sections)`);
+  return { shoff, shnum, shstrndx };
+}
+
+/** All sections in header order (names may repeat, unlike readElfSections' map). */
+export function readElfSectionList(buf: Buffer): ElfSection[] {
+  const { shoff, shnum, shstrndx } = readHeader(buf);
+  const raw: Omit<ElfSection, 'name'>[] = [];
+  const nameOffs: number[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * SHDR_SIZE;
+    const type = buf.readUInt32LE(h + 4);
+    const offset = u64(buf, h + 24, `section ${i} offset`);
+    const size = u64(buf, h + 32, `section ${i} size`);
+    const hasData = type !== SHT_NOBITS && type !== SHT_NULL;
+    if (hasData && offset + size > buf.length) {
+      throw invalid(`section ${i} (offset ${offset}, ${size} bytes) runs past the end of the file (${buf.length} bytes) — truncated?`);
+    }
+    nameOffs.push(buf.readUInt32LE(h));
+    raw.push({
+      type,
+      offset,
+      size,
+      data: hasData ? buf.subarray(offset, offset + size) : buf.subarray(0, 0),
+      index: i,
+      flags: u64(buf, h + 8, `section ${i} flags`),
+      link: buf.readUInt32LE(h + 40),
+      info: buf.readUInt32LE(h + 44),
+      entsize: u64(buf, h + 56, `section ${i} entsize`),
+    });
+  }
+  if (shnum === 0) return [];
+  const strtab = raw[shstrndx]!;
+  if (strtab.type !== SHT_STRTAB) throw invalid(`section name table (section ${shstrndx}) is not a string table`);
+  return raw.map((s, i) => ({ name: i === 0 ? '' : cstring(strtab.data, nameOffs[i]!, `section ${i}`), ...s }));
+}
+
+/** Sections by name; the first wins if a name repeats. ELF64 LE with e_machine EM_BPF only. */
+export function readElfSections(buf: Buffer): Map<string, ElfSection> {
+  const map = new Map<string, ElfSection>();
+  for (const s of readElfSectionList(buf)) if (s.index !== 0 && !map.has(s.name)) map.set(s.name, s);
+  return map;
+}
+
+/** Symbols of the (first) SHT_SYMTAB section; [] when the object has none. Index 0 (null symbol) is included. */
+export function readElfSymbols(buf: Buffer, sections: ElfSection[] = readElfSectionList(buf)): ElfSymbol[] {
+  const symtab = sections.find((s) => s.type === SHT_SYMTAB);
+  if (!symtab) return [];
+  if (symtab.entsize !== 0 && symtab.entsize !== SYM_SIZE) throw invalid(`symbol table entry size is ${symtab.entsize}, expected ${SYM_SIZE}`);
+  const strtab = sections[symtab.link];
+  if (!strtab || strtab.type !== SHT_STRTAB) throw invalid(`symbol table links to section ${symtab.link}, which is not a string table`);
+  const data = symtab.data;
+  const n = Math.floor(data.length / SYM_SIZE);
+  const out: ElfSymbol[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = i * SYM_SIZE;
+    const nameOff = data.readUInt32LE(p);
+    const info = data[p + 4]!;
+    out.push({
+      name: nameOff === 0 ? '' : cstring(strtab.data, nameOff, `symbol ${i}`),
+      value: u64(data, p + 8, `symbol ${i} value`),
+      size: u64(data, p + 16, `symbol ${i} size`),
+      type: info & 0xf,
+      bind: info >> 4,
+      shndx: data.readUInt16LE(p + 6),
+    });
+  }
+  return out;
+}
+
+/** True when `shndx` names a real section (not UNDEF/ABS/COMMON/...). */
+export function isRegularSectionIndex(shndx: number): boolean {
+  return shndx !== SHN_UNDEF && shndx < SHN_LORESERVE;
+}

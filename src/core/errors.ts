@@ -1,0 +1,54 @@
+/**
+ * The one error type of Eunomia. `code` is stable (documented in docs/errors.md);
+ * the message says what failed and what to do about it.
+ */
+export const ErrorCodes = {
+  USAGE: 'E_USAGE', // bad command line
+  OPTION: 'E_OPTION', // bad tracker option value
+  UNKNOWN_TRACKER: 'E_UNKNOWN_TRACKER',
+  NOT_ROOT: 'E_NOT_ROOT', // missing privileges (CAP_BPF/CAP_PERFMON)
+  NO_BTF: 'E_NO_BTF', // kernel has no /sys/kernel/btf/vmlinux
+  NATIVE_MISSING: 'E_NATIVE_MISSING', // native addon not built
+  OBJECT_MISSING: 'E_OBJECT_MISSING', // eBPF object file not found
+  OBJECT_INVALID: 'E_OBJECT_INVALID', // not an ELF / no BTF / malformed
+  BTF: 'E_BTF', // BTF malformed or a needed type is missing
+  OPEN: 'E_OPEN', // libbpf could not open the object
+  LOAD: 'E_LOAD', // verifier or kernel refused the program
+  ATTACH: 'E_ATTACH',
+  MAP: 'E_MAP', // map operation failed
+  READER: 'E_READER', // ring/perf buffer reader failed
+  STATE: 'E_STATE', // operation on a closed or not-yet-loaded object
+  IO: 'E_IO', // output file or stream failed
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface ErrorDetails {
+  cause?: unknown;
+  /** Verifier or libbpf log, kept whole; `message` shows only its tail. */
+  log?: string;
+  errno?: number;
+}
+
+export class EunomiaError extends Error {
+  readonly code: ErrorCode;
+  readonly log?: string;
+  readonly errno?: number;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'EunomiaError';
+    this.code = code;
+    if (details.log !== undefined) this.log = details.log;
+    if (details.errno !== undefined) this.errno = details.errno;
+  }
+}
+
+export function isEunomiaError(e: unknown, code?: ErrorCode): e is EunomiaError {
+  return e instanceof EunomiaError && (code === undefined || e.code === code);
+}
+
+/** Last `n` non-empty lines of a log, for messages (the whole log stays on the error). */
+export function logTail(log: string, n = 8): string {
+  return log.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+}

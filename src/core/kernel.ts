@@ -1,0 +1,59 @@
+/** Checks that this host can run eBPF trackers, with a clear message for each missing piece. */
+import { existsSync, readFileSync } from 'node:fs';
+import { EunomiaError, ErrorCodes } from './errors.js';
+import type { NativeBinding } from './native.js';
+
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+const CAP_SYS_ADMIN = 21;
+const CAP_PERFMON = 38;
+const CAP_BPF = 39;
+
+function effectiveCaps(): bigint {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? BigInt('0x' + m[1]) : 0n;
+}
+
+export function hasBpfPrivileges(): boolean {
+  const caps = effectiveCaps();
+  const has = (c: number): boolean => (caps & (1n << BigInt(c))) !== 0n;
+  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+}
+
+export function checkPrivileges(): void {
+  if (!hasBpfPrivileges()) {
+    throw new EunomiaError(
+      ErrorCodes.NOT_ROOT,
+      'loading eBPF programs needs root (or CAP_BPF and CAP_PERFMON) — run with sudo',
+    );
+  }
+}
+
+export function checkBtf(): void {
+  if (!existsSync(VMLINUX_BTF)) {
+    throw new EunomiaError(
+      ErrorCodes.NO_BTF,
+      `this kernel exposes no BTF (${VMLINUX_BTF} is missing) — use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.10 or later)`,
+    );
+  }
+}
+
+/** libbpf reads tracepoint ids from tracefs; mount it where the host has not. */
+export function ensureTracefs(native: NativeBinding): void {
+  if (TRACEFS.some((p) => existsSync(`${p}/events`))) return;
+  const err = native.mountTracefs(TRACEFS[0]);
+  if (err !== 0 || !existsSync(`${TRACEFS[0]}/events`)) {
+    throw new EunomiaError(
+      ErrorCodes.ATTACH,
+      `tracefs is not mounted and mounting it at ${TRACEFS[0]} failed (errno ${err}) — run: mount -t tracefs tracefs ${TRACEFS[0]}`,
+    );
+  }
+}
+
+/** Everything a tracker needs before it can load: privileges, BTF, tracefs. */
+export function preflight(native: NativeBinding): void {
+  checkPrivileges();
+  checkBtf();
+  ensureTracefs(native);
+}

@@ -1,0 +1,57 @@
+/** Holds the running tracker instances: start and stop any of them at any time. */
+import { TrackerInstance, notRunning, type TrackerDeps, type TrackerStats } from './tracker.js';
+import { findTracker } from '../trackers/registry.js';
+import type { OptionValues, TrackerDescriptor } from '../trackers/types.js';
+
+export interface InstanceInfo {
+  id: number;
+  name: string;
+  options: OptionValues;
+  stats: TrackerStats;
+}
+
+export class TrackerManager {
+  private readonly instances = new Map<number, TrackerInstance>();
+  private nextId = 1;
+
+  constructor(private readonly deps: TrackerDeps) {}
+
+  /** Starts a tracker by name (or descriptor); ids start at 1 and are never reused. */
+  start(tracker: string | TrackerDescriptor, options: OptionValues = {}): TrackerInstance {
+    const d = typeof tracker === 'string' ? findTracker(tracker) : tracker;
+    const inst = TrackerInstance.start(this.deps, d, this.nextId, options);
+    this.instances.set(inst.id, inst);
+    this.nextId++;
+    return inst;
+  }
+
+  get(id: number): TrackerInstance | undefined {
+    return this.instances.get(id);
+  }
+
+  async stop(id: number): Promise<TrackerStats> {
+    const inst = this.instances.get(id);
+    if (!inst) throw notRunning(id);
+    this.instances.delete(id);
+    return inst.stop();
+  }
+
+  list(): InstanceInfo[] {
+    return [...this.instances.values()].map((i) => ({ id: i.id, name: i.name, options: i.options, stats: i.stats() }));
+  }
+
+  async stopAll(): Promise<Map<number, { name: string; stats: TrackerStats }>> {
+    const out = new Map<number, { name: string; stats: TrackerStats }>();
+    for (const [id, inst] of [...this.instances]) {
+      this.instances.delete(id);
+      out.set(id, { name: inst.name, stats: await inst.stop() });
+    }
+    return out;
+  }
+
+  /** Synchronous teardown for exit paths. */
+  stopAllNow(): void {
+    for (const inst of this.instances.values()) inst.stopNow();
+    this.instances.clear();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The native binding's surface, declared in one place. Arguments are validated by the
+ * TypeScript wrappers (bpf-object.ts) before they get here: the C++ side trusts them.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { EunomiaError, ErrorCodes } from './errors.js';
+
+export interface NativeProgram {
+  name: string;
+  section: string;
+  type: number;
+  autoload: boolean;
+}
+
+export interface NativeMap {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  fd: number;
+  internal: boolean;
+}
+
+export interface NativeReaderStats {
+  records: number;
+  delivered: number;
+  batches: number;
+  lostKernel: number;
+  lostQueue: number;
+  queuedBytes: number;
+  error?: string;
+}
+
+/** Errors thrown by the binding carry the libbpf log and errno. */
+export interface NativeError extends Error {
+  errno?: number;
+  log?: string;
+}
+
+export interface NativeObject {
+  programs(): NativeProgram[];
+  maps(): NativeMap[];
+  getInitialValue(map: string): Buffer | null;
+  setInitialValue(map: string, data: Buffer): void;
+  setMaxEntries(map: string, n: number): void;
+  setAutoload(prog: string, on: boolean): void;
+  /** Returns libbpf's informational log. */
+  load(): string;
+  attach(prog: string): number;
+  attachUprobe(prog: string, binary: string, func: string, offset: number, pid: number, retprobe: boolean): number;
+  attachPerfEvent(prog: string, type: number, config: number, sample: number, freq: boolean, cpu: number, pid: number): number;
+  detach(link: number): boolean;
+  mapLookup(map: string, key: Buffer, valueSize: number): Buffer | null;
+  mapUpdate(map: string, key: Buffer, value: Buffer, flags: number): void;
+  mapDelete(map: string, key: Buffer): boolean;
+  mapNextKey(map: string, key: Buffer | null): Buffer | null;
+  mapLookupBatch(map: string, valueSize: number, del: boolean): { keys: Buffer; values: Buffer; count: number };
+  openReader(
+    map: string,
+    onBatch: (records: Buffer, count: number) => void,
+    perf: boolean,
+    pollMs: number,
+    perfPages: number,
+    batchBytes: number,
+    maxQueuedBytes: number,
+  ): number;
+  readerStats(id: number): NativeReaderStats | null;
+  closeReader(id: number): NativeReaderStats | null;
+  programInfo(prog: string): { id: number; runCount: number; runTimeNs: number } | null;
+  close(): void;
+}
+
+export interface NativeBinding {
+  /** `btfPath`: a minimized kernel BTF for CO-RE ('' = the kernel's own). */
+  BpfObject: new (source: string | Buffer, name: string, btfPath: string) => NativeObject;
+  numPossibleCpus(): number;
+  libbpfVersion(): string;
+  mountTracefs(target: string): number;
+}
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once; a missing build is reported with how to make it. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const path = fileURLToPath(new URL('../../../native/build/Release/eunomia.node', import.meta.url));
+  try {
+    cached = createRequire(import.meta.url)(path) as NativeBinding;
+  } catch (e) {
+    throw new EunomiaError(
+      ErrorCodes.NATIVE_MISSING,
+      `native addon not found at ${path} — run "npm run setup" to build it`,
+      { cause: e },
+    );
+  }
+  return cached;
+}

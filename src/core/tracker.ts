@@ -1,0 +1,149 @@
+/** A running tracker instance: its object loaded and attached, its events decoded into the pipeline. */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { compileDecoder, type Decoder } from './btf/index.js';
+import { BpfObject, type BpfReader } from './bpf-object.js';
+import type { Clock } from './clock.js';
+import { EunomiaError, ErrorCodes } from './errors.js';
+import type { NativeBinding } from './native.js';
+import { objectDir } from './paths.js';
+import type { Emit } from '../pipeline/types.js';
+import { resolveOptions } from '../trackers/options.js';
+import type { OptionValues, TrackerDescriptor } from '../trackers/types.js';
+
+export interface TrackerDeps {
+  native: NativeBinding;
+  clock: Clock;
+  /** Where events go (usually Pipeline.push). */
+  emit: Emit;
+  /** Defaults to the shipped dist/bpf. */
+  objectDir?: string;
+  /** Reader poll interval: the longest an event waits in the ring buffer. */
+  pollMs?: number;
+}
+
+export interface TrackerStats {
+  /** Records decoded into events. */
+  events: number;
+  /** Records that could not be decoded (too short, bad data). */
+  decodeErrors: number;
+  /** Records the kernel ring buffer could not take (it was full). */
+  lostKernel: number;
+  /** Records dropped between the reader thread and JavaScript (JavaScript fell behind). */
+  lostQueue: number;
+}
+
+/** Timings of the start, for the benchmark. */
+export interface StartTimings {
+  openMs: number;
+  loadMs: number;
+  attachMs: number;
+}
+
+export class TrackerInstance {
+  private events = 0;
+  private decodeErrors = 0;
+  private finalStats?: TrackerStats;
+  private stopping?: Promise<TrackerStats>;
+
+  private constructor(
+    readonly id: number,
+    readonly descriptor: TrackerDescriptor,
+    readonly options: OptionValues,
+    readonly timings: StartTimings,
+    private readonly obj: BpfObject,
+    private readonly decoder: Decoder,
+  ) {}
+
+  get name(): string {
+    return this.descriptor.name;
+  }
+
+  /** open → set globals → load → attach → read. Anything failing leaves nothing behind. */
+  static start(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}): TrackerInstance {
+    const { values, globals } = resolveOptions(d, input, process.pid);
+    const t0 = performance.now();
+    const obj = BpfObject.open(deps.native, join(deps.objectDir ?? objectDir, d.object), d.name);
+    try {
+      const decoder = compileDecoder(obj.btf, d.event.struct);
+      obj.setGlobals(globals);
+      if (d.ringBytes) obj.setMaxEntries(d.event.map, d.ringBytes);
+      const t1 = performance.now();
+      obj.load();
+      const t2 = performance.now();
+      obj.attachAll();
+      const t3 = performance.now();
+      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder);
+      inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count, deps), { pollMs: deps.pollMs });
+      return inst;
+    } catch (e) {
+      obj.closeNow();
+      throw e;
+    }
+  }
+
+  private reader?: BpfReader;
+
+  /** Hot path: one call per batch from the reader thread. */
+  private onBatch(buf: Buffer, count: number, deps: TrackerDeps): void {
+    const { decoder, descriptor, id } = this;
+    const size = decoder.size;
+    const { emit, clock } = deps;
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const len = buf.readUInt32LE(off);
+      const rec = off + 8;
+      off = rec + ((len + 7) & ~7);
+      if (len < size) {
+        this.decodeErrors++;
+        continue;
+      }
+      let data: Record<string, unknown>;
+      try {
+        data = decoder.decode(buf, rec);
+      } catch {
+        this.decodeErrors++;
+        continue;
+      }
+      this.events++;
+      emit({ tracker: descriptor.name, instance: id, time: clock.wallMs(data.ts_ns as number), data });
+    }
+  }
+
+  stats(): TrackerStats {
+    if (this.finalStats) return this.finalStats;
+    const r = this.reader?.stats();
+    return {
+      events: this.events,
+      decodeErrors: this.decodeErrors,
+      lostKernel: (this.obj.kernelLost() ?? 0) + (r?.lostKernel ?? 0),
+      lostQueue: r?.lostQueue ?? 0,
+    };
+  }
+
+  /** Detaches everything; resolves after the last queued events were delivered. */
+  stop(): Promise<TrackerStats> {
+    this.stopping ??= (async () => {
+      const lostKernel = this.obj.kernelLost() ?? 0;
+      const r = await this.reader?.close();
+      await this.obj.close();
+      this.finalStats = {
+        events: this.events,
+        decodeErrors: this.decodeErrors,
+        lostKernel: lostKernel + (r?.lostKernel ?? 0),
+        lostQueue: r?.lostQueue ?? 0,
+      };
+      return this.finalStats;
+    })();
+    return this.stopping;
+  }
+
+  /** Exit path: tears down synchronously (the kernel would also do it when the fd closes). */
+  stopNow(): void {
+    this.obj.closeNow();
+  }
+}
+
+export function notRunning(id: number): EunomiaError {
+  return new EunomiaError(ErrorCodes.STATE, `no tracker instance with id ${id}`);
+}

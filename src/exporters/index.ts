@@ -1,0 +1,52 @@
+import type { Writable } from 'node:stream';
+import { csvRenderer } from './csv.js';
+import { parseFormat, type ColumnsFor, type Format } from './format.js';
+import { jsonLine } from './json.js';
+import { plainRenderer } from './plain.js';
+import { StreamSink } from './stream-sink.js';
+
+export { parseFormat, valueText, type ColumnsFor, type Format } from './format.js';
+export { toJson, jsonLine } from './json.js';
+export { csvField } from './csv.js';
+export {
+  DEFAULT_MAX_QUEUED_BYTES,
+  StreamSink,
+  openOutput,
+  type StreamSinkOptions,
+  type StreamSinkStats,
+} from './stream-sink.js';
+
+export interface CreateSinkOptions {
+  /** A Format or any alias parseFormat accepts. */
+  format: Format | string;
+  /** Columns per tracker for plain and csv (ignored by json). Missing/empty → the event's data fields. */
+  columnsFor?: ColumnsFor;
+  output: Writable;
+  /** Sink name in pipeline stats; default: the format. */
+  name?: string;
+  maxQueuedBytes?: number;
+  /**
+   * Several trackers share this output: plain/csv add a tracker column. Undefined: start
+   * without it and switch (headers printed again) when a second tracker appears.
+   */
+  multiTracker?: boolean;
+  /** end() the output on close(); default true except for stdout/stderr. */
+  closeOutput?: boolean;
+}
+
+export function createSink(opts: CreateSinkOptions): StreamSink {
+  const format = parseFormat(opts.format);
+  const render =
+    format === 'json'
+      ? jsonLine
+      : format === 'csv'
+        ? csvRenderer(opts.columnsFor, opts.multiTracker)
+        : plainRenderer(opts.columnsFor, opts.multiTracker);
+  return new StreamSink({
+    name: opts.name ?? format,
+    output: opts.output,
+    render,
+    maxQueuedBytes: opts.maxQueuedBytes,
+    closeOutput: opts.closeOutput,
+  });
+}

@@ -1,0 +1,21 @@
+/** Options every tracker has, backed by the globals of bpf/include/eunomia.bpf.h. */
+import type { Column } from '../pipeline/types.js';
+import type { OptionSpec } from './types.js';
+
+export const commonOptions: OptionSpec[] = [
+  { name: 'pid', flag: 'pid', short: 'p', type: 'uint', arg: 'PID', description: 'only this process (in-kernel filter)', global: 'eunomia_target_pid', max: 2 ** 22 },
+  { name: 'cgroup', flag: 'cgroup', type: 'uint', arg: 'ID', description: 'only this cgroup v2 id (in-kernel filter)', global: 'eunomia_target_cgroup', max: Number.MAX_SAFE_INTEGER },
+  { name: 'includeSelf', flag: 'include-self', type: 'bool', default: false, description: "also report Eunomia's own process (excluded by default)" },
+];
+
+const hex = (v: unknown): string => (typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '');
+
+/** Columns of the common header, for trackers to pick from. */
+export const commonColumns = {
+  pid: { key: 'pid', header: 'PID', width: 7 },
+  ppid: { key: 'ppid', header: 'PPID', width: 7 },
+  uid: { key: 'uid', header: 'UID', width: 5 },
+  comm: { key: 'comm', header: 'COMM', width: 16 },
+  cgroup: { key: 'cgroup_id', header: 'CGROUP', width: 6, format: hex },
+  mntns: { key: 'mnt_ns', header: 'MNTNS', width: 10 },
+} satisfies Record<string, Column>;

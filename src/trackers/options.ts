@@ -1,0 +1,53 @@
+/** Validates tracker options and turns them into the eBPF object's globals. */
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { commonOptions } from './common.js';
+import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
+
+export function allOptions(d: TrackerDescriptor): OptionSpec[] {
+  return [...commonOptions, ...d.options];
+}
+
+function check(d: TrackerDescriptor, spec: OptionSpec, v: unknown): number | boolean | string {
+  const what = `tracker ${d.name}: option ${spec.flag}`;
+  switch (spec.type) {
+    case 'uint':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (spec.max !== undefined && v > spec.max)) {
+        throw new EunomiaError(ErrorCodes.OPTION, `${what}: expected an integer 0..${spec.max ?? Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(v)}`);
+      }
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') throw new EunomiaError(ErrorCodes.OPTION, `${what}: expected true or false, got ${JSON.stringify(v)}`);
+      return v;
+    case 'string':
+      if (typeof v !== 'string') throw new EunomiaError(ErrorCodes.OPTION, `${what}: expected a string, got ${JSON.stringify(v)}`);
+      return v;
+  }
+}
+
+export interface ResolvedOptions {
+  /** Every option with its value (defaults filled in). */
+  values: OptionValues;
+  /** Globals to set in the object before load. */
+  globals: Record<string, unknown>;
+}
+
+/** Unknown keys and wrong types are errors that name the option — never silently ignored. */
+export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPid: number): ResolvedOptions {
+  const specs = allOptions(d);
+  for (const key of Object.keys(input)) {
+    if (input[key] !== undefined && !specs.some((s) => s.name === key)) {
+      throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: unknown option "${key}" (options: ${specs.map((s) => s.name).join(', ')})`);
+    }
+  }
+  const values: OptionValues = {};
+  const globals: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const raw = input[spec.name] ?? spec.default;
+    if (raw === undefined) continue;
+    const v = check(d, spec, raw);
+    values[spec.name] = v;
+    if (spec.global) globals[spec.global] = spec.toGlobal ? spec.toGlobal(v) : v;
+  }
+  if (!values.includeSelf) globals.eunomia_exclude_pid = selfPid;
+  return { values, globals };
+}

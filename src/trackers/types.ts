@@ -1,0 +1,41 @@
+/** The contract between a tracker and everything else: one eBPF object + this descriptor. */
+import type { Column } from '../pipeline/types.js';
+
+export type OptionType = 'uint' | 'bool' | 'string';
+
+export interface OptionSpec {
+  /** Key in the options object, e.g. "minDuration". */
+  name: string;
+  /** CLI long flag without dashes, e.g. "min-duration". */
+  flag: string;
+  short?: string;
+  type: OptionType;
+  description: string;
+  /** Placeholder shown in help, e.g. "MS". */
+  arg?: string;
+  default?: number | boolean | string;
+  /** The `const volatile` global this option sets before load. */
+  global?: string;
+  /** Converts the option value to the global's value (e.g. ms → ns). */
+  toGlobal?: (value: number | boolean | string) => unknown;
+  /** Upper bound for uint options. */
+  max?: number;
+}
+
+export type OptionValues = Record<string, number | boolean | string | undefined>;
+
+export interface TrackerDescriptor {
+  name: string;
+  /** One line for `eunomia trackers`. */
+  summary: string;
+  /** File name of the compiled object in dist/bpf/. */
+  object: string;
+  /** The BTF struct of one event record and the map that carries it. */
+  event: { struct: string; map: string };
+  /** Options of this tracker only; the common ones (pid filter, …) apply to all. */
+  options: OptionSpec[];
+  /** Columns for table and CSV output (JSON shows every field). */
+  columns: Column[];
+  /** Ring buffer size in bytes (power of two); default 4 MiB. */
+  ringBytes?: number;
+}

@@ -1,0 +1,157 @@
+/**
+ * The native binding against the real kernel: every attach type, ring and perf buffers,
+ * globals, maps, verifier errors, and nothing left behind.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfObject } from '../../src/core/bpf-object.js';
+import { compileDecoder } from '../../src/core/btf/index.js';
+import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
+import { preflight } from '../../src/core/kernel.js';
+import { loadNative, type NativeBinding } from '../../src/core/native.js';
+import { buildBpf, kernelObjects, leftovers, needsClang, needsRoot, repoRoot, waitFor, type KernelObjects } from '../helpers.js';
+
+const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
+const skip = needsRoot || needsClang;
+const C_RAW_TP = 0, C_TP_BTF = 1, C_UPROBE = 2, C_URETPROBE = 3, C_PERF_EVENT = 4;
+
+function count(obj: BpfObject, idx: number): number {
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(idx);
+  return Number(obj.map('counts').lookup(k)!.readBigUInt64LE(0));
+}
+
+describe('native binding on the real kernel', { skip }, () => {
+  let native: NativeBinding;
+  let featuresObj: string;
+  let badObj: string;
+  let baseline: KernelObjects;
+
+  before(() => {
+    native = loadNative();
+    preflight(native);
+    featuresObj = buildBpf(join(repoRoot, 'test/bpf/features.bpf.c'));
+    badObj = buildBpf(join(repoRoot, 'test/bpf/bad.bpf.c'));
+    baseline = kernelObjects();
+  });
+
+  after(() => {
+    assert.deepEqual(leftovers(baseline), { progs: [], links: [], maps: [] }, 'every program, link and map is gone');
+  });
+
+  test('every attach type fires: tracepoint, raw_tp, tp_btf, uprobe, uretprobe, perf_event; ring and perf buffers deliver batches', async () => {
+    const obj = BpfObject.open(native, readFileSync(featuresObj), 'features'); // from a buffer
+    const decoder = compileDecoder(obj.btf, 'feature_event');
+    obj.setGlobals({ target_tgid: process.pid, magic: 0xc0ffee });
+    obj.load();
+    const links = obj.attachAll(); // tp, raw_tp, tp_btf from their sections
+    assert.equal(links.length, 3);
+    obj.attachUprobe('on_uprobe', { binary: LIBC, func: 'getppid', pid: process.pid });
+    obj.attachUprobe('on_uretprobe', { binary: LIBC, func: 'getppid', pid: process.pid, retprobe: true });
+    const perfLinks = obj.attachPerfEvent('on_perf_event', { type: 1 /* software */, config: 0 /* cpu clock */, frequency: 1000 });
+    assert.ok(perfLinks.length >= 1);
+
+    const ring: Record<string, unknown>[] = [];
+    const perf: Record<string, unknown>[] = [];
+    let ringBatches = 0;
+    const collect = (into: Record<string, unknown>[], batch: () => void) => (buf: Buffer, n: number) => {
+      batch();
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const len = buf.readUInt32LE(off);
+        into.push(decoder.decode(buf, off + 8));
+        off += 8 + ((len + 7) & ~7);
+      }
+    };
+    const r1 = obj.openReader('events', collect(ring, () => ringBatches++));
+    const r2 = obj.openReader('perf_events', collect(perf, () => {}), { perfPages: 8 });
+
+    const N = 2000;
+    for (let i = 0; i < N; i++) void process.ppid; // getppid() through libc: tp + uprobe
+    await waitFor(() => ring.length >= N && perf.length >= N, `${N} ring and perf events`);
+    await new Promise((r) => setTimeout(r, 50));
+
+    assert.equal(ring.length, N);
+    assert.equal(perf.length, N);
+    assert.ok(ringBatches < N / 10, `records arrive in batches (${ringBatches} batches for ${N})`);
+    assert.deepEqual(ring.map((e) => e.seq), [...Array(N).keys()], 'in order, none missing');
+    for (const e of ring.slice(0, 5)) {
+      assert.equal(e.pid, process.pid);
+      assert.equal(e.tid, process.pid);
+      assert.equal(e.ppid, process.ppid);
+      assert.equal(e.magic, 0xc0ffee, '.rodata global set before load');
+      assert.equal(e.comm, readFileSync('/proc/self/comm', 'utf8').trim());
+      assert.equal(e.source, 1);
+    }
+    assert.equal(perf[0].source, 2);
+    const bss = obj.map('.bss').lookup(Buffer.alloc(4))!;
+    assert.equal(Number(bss.readBigUInt64LE(0)), N, '.bss global counted every call');
+    assert.ok(count(obj, C_RAW_TP) >= N);
+    assert.ok(count(obj, C_TP_BTF) >= N);
+    assert.equal(count(obj, C_UPROBE), N);
+    assert.equal(count(obj, C_URETPROBE), N);
+    await waitFor(() => count(obj, C_PERF_EVENT) > 0, 'a perf_event sample');
+
+    const s1 = await r1.close();
+    const s2 = await r2.close();
+    assert.equal(s1.records, N);
+    assert.equal(s1.delivered, N);
+    assert.equal(s1.lostQueue, 0);
+    assert.equal(s2.lostKernel, 0);
+    assert.equal(obj.kernelLost(), 0);
+    await obj.close();
+  });
+
+  test('detach stops a program; hash map lookup, update, delete, iterate and batch', async () => {
+    const obj = BpfObject.open(native, featuresObj);
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.load();
+    const link = obj.attach('on_raw_sys_enter');
+    void process.ppid;
+    assert.ok(count(obj, C_RAW_TP) > 0);
+    obj.detach(link);
+    const before = count(obj, C_RAW_TP); // the detach itself made syscalls
+    for (let i = 0; i < 100; i++) void process.ppid;
+    assert.equal(count(obj, C_RAW_TP), before, 'no hits after detach');
+
+    const m = obj.map('scratch_hash');
+    const key = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+    const val = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+    for (let i = 1; i <= 100; i++) m.update(key(i), val(i * 10));
+    assert.equal(m.lookup(key(7))!.readBigUInt64LE(0), 70n);
+    assert.equal(m.lookup(key(1000)), null);
+    assert.equal(m.delete(key(7)), true);
+    assert.equal(m.delete(key(7)), false);
+    assert.equal([...m.keys()].length, 99);
+    const all = m.entries();
+    assert.equal(all.length, 99);
+    for (const { key: k, value: v } of all) assert.equal(v.readBigUInt64LE(0), BigInt(k.readUInt32LE(0) * 10));
+    const drained = m.entries({ delete: true });
+    assert.equal(drained.length, 99);
+    assert.equal([...m.keys()].length, 0, 'batch lookup-and-delete emptied the map');
+    assert.throws(() => m.update(Buffer.alloc(3), val(1)), (e: unknown) => e instanceof EunomiaError && /key must be 4 bytes/.test(e.message));
+    await obj.close();
+  });
+
+  test('a program the verifier refuses gives E_LOAD with the verifier log', async () => {
+    const obj = BpfObject.open(native, badObj);
+    const err = (() => { try { obj.load(); } catch (e) { return e; } })();
+    assert.ok(err instanceof EunomiaError);
+    assert.equal(err.code, ErrorCodes.LOAD);
+    assert.match(err.log ?? '', /invalid access to map value|R0 invalid mem access|off=32/);
+    assert.match(err.message, /load/);
+    await obj.close();
+  });
+
+  test('bad input is refused with a clear error before reaching the kernel', () => {
+    assert.throws(() => BpfObject.open(native, Buffer.from('not an elf at all')), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OBJECT_INVALID);
+    assert.throws(() => BpfObject.open(native, '/nonexistent/x.bpf.o'), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OBJECT_MISSING);
+    const obj = BpfObject.open(native, featuresObj);
+    assert.throws(() => obj.setGlobals({ no_such_var: 1 }), /no global variable "no_such_var"/);
+    assert.throws(() => obj.setGlobals({ target_tgid: -1 }), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OPTION && /target_tgid/.test(e.message));
+    assert.throws(() => obj.attach('on_uprobe'), /needs the object loaded first/);
+    obj.closeNow();
+  });
+});

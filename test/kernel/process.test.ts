@@ -1,0 +1,155 @@
+/** The process tracker on the real kernel: exec and exit events of commands we run. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { systemClock } from '../../src/core/clock.js';
+import { preflight } from '../../src/core/kernel.js';
+import { TrackerManager } from '../../src/core/manager.js';
+import { loadNative } from '../../src/core/native.js';
+import type { TrackerEvent } from '../../src/pipeline/types.js';
+import { kernelObjects, leftovers, needsRoot, waitFor, type KernelObjects } from '../helpers.js';
+
+interface Exited {
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function runCommand(cmd: string, args: string[], opts: { killAfterMs?: number } = {}): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    if (opts.killAfterMs) setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+    child.on('exit', (code, signal) => resolve({ pid: child.pid!, code, signal }));
+  });
+}
+
+function collector(): { events: TrackerEvent[]; emit: (ev: TrackerEvent) => void; of: (pid: number, type?: string, instance?: number) => TrackerEvent[] } {
+  const events: TrackerEvent[] = [];
+  return {
+    events,
+    emit: (ev) => events.push(ev),
+    of: (pid, type, instance) => events.filter((e) => e.data.pid === pid && (!type || e.data.type === type) && (instance === undefined || e.instance === instance)),
+  };
+}
+
+describe('process tracker', { skip: needsRoot }, () => {
+  const native = loadNative();
+  let baseline: KernelObjects;
+
+  before(() => {
+    preflight(native);
+    baseline = kernelObjects();
+  });
+
+  after(() => {
+    assert.deepEqual(leftovers(baseline), { progs: [], links: [], maps: [] }, 'nothing left in the kernel');
+  });
+
+  test('reports exec and exit of a command with pid, ppid, path, args, exit code and lifetime', async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const inst = m.start('process', { includeSelf: true });
+    const t0 = Date.now();
+    const r = await runCommand('/bin/sh', ['-c', 'sleep 0.2; exit 7', 'eunomia-test', 'an arg with spaces']);
+    await waitFor(() => c.of(r.pid, 'exit').length > 0, 'the exit event');
+    const stats = await m.stop(inst.id);
+
+    assert.equal(r.code, 7);
+    const [exec] = c.of(r.pid, 'exec');
+    assert.ok(exec, 'exec event seen');
+    assert.equal(exec.tracker, 'process');
+    assert.equal(exec.data.ppid, process.pid);
+    assert.equal(exec.data.uid, process.getuid!());
+    assert.equal(exec.data.filename, '/bin/sh');
+    assert.match(String(exec.data.exe), /^\/usr\/bin\/(dash|bash)$/, 'exe resolved through the /bin symlink');
+    assert.deepEqual(exec.data.args, ['/bin/sh', '-c', 'sleep 0.2; exit 7', 'eunomia-test', 'an arg with spaces']);
+    assert.equal(exec.data.comm, 'sh');
+    assert.ok(Math.abs(exec.time - t0) < 5000, 'wall-clock time');
+    for (const k of ['cgroup_id', 'pid_ns', 'mnt_ns', 'user_ns']) assert.ok(Number(exec.data[k]) > 0, `${k} set`);
+    assert.equal(String(exec.data.mnt_ns), (await import('node:fs')).readlinkSync('/proc/self/ns/mnt').replace(/\D/g, ''));
+
+    const [exit] = c.of(r.pid, 'exit');
+    assert.equal(exit.data.exit_code, 7);
+    assert.equal(exit.data.exit_signal, 0);
+    assert.equal(exit.data.ppid, process.pid);
+    const ms = Number(exit.data.duration_ns) / 1e6;
+    assert.ok(ms >= 190 && ms < 3000, `lifetime ${ms} ms`);
+    // The sleep child of sh is seen too, with sh as parent.
+    assert.ok(c.events.some((e) => e.data.type === 'exec' && e.data.ppid === r.pid && e.data.comm === 'sleep'));
+    assert.equal(stats.lostKernel + stats.lostQueue + stats.decodeErrors, 0);
+    assert.equal(stats.events, c.events.length);
+  });
+
+  test('a process killed by a signal reports the signal', async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const inst = m.start('process', { includeSelf: true });
+    const r = await runCommand('/bin/sleep', ['10'], { killAfterMs: 100 });
+    await waitFor(() => c.of(r.pid, 'exit').length > 0, 'the exit event');
+    await m.stop(inst.id);
+    assert.equal(r.signal, 'SIGKILL');
+    const [exit] = c.of(r.pid, 'exit');
+    assert.equal(exit.data.exit_signal, 9);
+    assert.equal(exit.data.exit_code, 0);
+  });
+
+  test('two instances with different pid filters run at once, each sees only its process', async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    // Both shells wait, then exec a command in place (same pid), then exit.
+    const a = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo a-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const b = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo b-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const ia = m.start('process', { pid: a.pid, includeSelf: true });
+    const ib = m.start('process', { pid: b.pid, includeSelf: true });
+    const exited = (p: typeof a) => new Promise((r) => p.on('exit', r));
+    const done = Promise.all([exited(a), exited(b)]);
+    a.stdin!.end('go\n');
+    b.stdin!.end('go\n');
+    await done;
+    await waitFor(() => c.of(a.pid!, 'exit', ia.id).length > 0 && c.of(b.pid!, 'exit', ib.id).length > 0, 'both exits');
+    await m.stopAll();
+    const byA = c.events.filter((e) => e.instance === ia.id);
+    const byB = c.events.filter((e) => e.instance === ib.id);
+    assert.deepEqual(new Set(byA.map((e) => e.data.pid)), new Set([a.pid]));
+    assert.deepEqual(new Set(byB.map((e) => e.data.pid)), new Set([b.pid]));
+    assert.deepEqual(byA.map((e) => e.data.type), ['exec', 'exit']);
+    assert.deepEqual(byA[0].data.args, ['/bin/echo', 'a-side']);
+    assert.deepEqual(byB[0].data.args, ['/bin/echo', 'b-side']);
+  });
+
+  test('minimum duration keeps only processes that lived long enough', async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const inst = m.start('process', { minDuration: 150, includeSelf: true });
+    const short = await runCommand('/bin/true', []);
+    const long = await runCommand('/bin/sleep', ['0.3']);
+    await waitFor(() => c.of(long.pid, 'exit').length > 0, 'the long exit');
+    await m.stop(inst.id);
+    assert.equal(c.of(short.pid).length, 0, 'short-lived process filtered in the kernel');
+    assert.equal(c.of(long.pid, 'exec').length, 0, 'no exec events with a minimum duration');
+    assert.ok(Number(c.of(long.pid, 'exit')[0].data.duration_ns) >= 150e6);
+  });
+
+  test("Eunomia's own activity (its process and what it spawns) is excluded unless asked for", async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const excl = m.start('process');
+    const incl = m.start('process', { includeSelf: true });
+    const r = await runCommand('/bin/true', ['self-test']);
+    await waitFor(() => c.of(r.pid, 'exit', incl.id).length > 0, 'the exit seen by the includeSelf instance');
+    await m.stopAll();
+    assert.deepEqual(c.of(r.pid, undefined, incl.id).map((e) => e.data.type), ['exec', 'exit']);
+    assert.equal(c.of(r.pid, undefined, excl.id).length, 0, 'our child is excluded in the kernel');
+  });
+
+  test('start and stop 100 times leaves no program, link or map behind', async () => {
+    const m = new TrackerManager({ native, clock: systemClock(), emit: () => {} });
+    const before = kernelObjects();
+    for (let i = 0; i < 100; i++) {
+      const inst = m.start('process');
+      await m.stop(inst.id);
+    }
+    assert.deepEqual(leftovers(before), { progs: [], links: [], maps: [] });
+  });
+});
