@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { Btf, compileDecoder, encodeValue } from '../src/core/btf/index.js';
 
 const RECORDS = 100_000;
-const DISTINCT = 1024;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 
 function fixtureObject(): Buffer {
@@ -33,20 +32,78 @@ function fixtureObject(): Buffer {
 
 const COMMS = ['bash', 'sshd', 'containerd-shim', 'node', 'kworker/u8:2', 'python3', 'nginx', 'systemd-journal'];
 
-function sampleValue(i: number): Record<string, unknown> {
-  return {
-    ts_ns: 1_700_000_000_000_000_000n + BigInt(i) * 1000n,
-    pid: 1000 + i,
-    tid: 1000 + i,
-    ppid: 1 + (i % 50),
-    uid: i % 3 === 0 ? 0 : 1000,
-    cgroup_id: 4242 + (i % 16),
-    duration_ns: 1_000_000 + i * 17,
-    exit_code: i % 7 === 0 ? -1 : 0,
-    flags: i & 0xf,
-    comm: COMMS[i % COMMS.length],
-  };
+interface Scenario {
+  label: string;
+  value(i: number): Record<string, unknown>;
 }
+
+const SCENARIOS: Scenario[] = [
+  {
+    // bpf_ktime_get_ns() counts from boot, so stays a JS number for 104 days of uptime.
+    label: 'typical: 8 process names, ts since boot',
+    value: (i) => ({
+      ts_ns: 36_000_000_000_000 + i * 1000,
+      pid: 1000 + i,
+      tid: 1000 + i,
+      ppid: 1 + (i % 50),
+      uid: i % 3 === 0 ? 0 : 1000,
+      cgroup_id: 4242 + (i % 16),
+      duration_ns: 1_000_000 + i * 17,
+      exit_code: i % 7 === 0 ? -1 : 0,
+      flags: i & 0xf,
+      comm: COMMS[i % COMMS.length],
+    }),
+  },
+  {
+    // Wall-clock ns (> 2^53) become bigints; unique names defeat the string cache.
+    label: 'worst: unique names, wall-clock ts (bigint)',
+    value: (i) => ({
+      ts_ns: 1_700_000_000_000_000_000n + BigInt(i) * 1000n,
+      pid: 1000 + i,
+      tid: 1000 + i,
+      ppid: 1,
+      uid: 1000,
+      cgroup_id: 4242,
+      duration_ns: 1_000_000 + i * 17,
+      exit_code: 0,
+      flags: 1,
+      comm: `worker-${i}-${(i * 7919) % 100000}`.slice(0, 15),
+    }),
+  },
+];
+
+function fill(btf: Btf, typeId: number, size: number, scenario: Scenario | undefined): Buffer {
+  const buf = Buffer.alloc(size * RECORDS);
+  if (!scenario) {
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24; // arbitrary bytes
+    return buf;
+  }
+  for (let i = 0; i < RECORDS; i++) encodeValue(btf, typeId, scenario.value(i), buf, i * size, 'bench record');
+  return buf;
+}
+
+/** Decodes/s over ~SECONDS, after a warm-up that lets TurboFan optimise. */
+function measure(decode: (buf: Buffer, offset?: number) => Record<string, unknown>, buf: Buffer, size: number): { rate: number; decoded: number; secs: number } {
+  let sink = 0; // results are used, so the JIT cannot drop the decode
+  for (let w = 0; w < 5; w++) for (let i = 0; i < RECORDS; i++) sink += decode(buf, i * size).pid === undefined ? 0 : 1;
+  let decoded = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < RECORDS; i++) {
+      const comm = decode(buf, i * size).comm;
+      sink += typeof comm === 'string' && comm.length > 0 ? comm.charCodeAt(comm.length - 1) : 1;
+    }
+    decoded += RECORDS;
+    now = process.hrtime.bigint();
+  }
+  const secs = Number(now - start) / 1e9;
+  if (sink === 0) console.log('(nothing decoded)');
+  return { rate: decoded / secs, decoded, secs };
+}
+
+const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
 
 function main(): void {
   const [objPath, typeName = 'event'] = process.argv.slice(2);
@@ -58,47 +115,21 @@ function main(): void {
   t0 = process.hrtime.bigint();
   const dec = compileDecoder(btf, typeName);
   const tCompile = Number(process.hrtime.bigint() - t0) / 1e6;
-  const typeId = btf.find(typeName, 'struct')?.id ?? btf.find(typeName)!.id;
-
-  const size = dec.size;
-  const buf = Buffer.alloc(size * RECORDS);
-  if (!objPath) {
-    const distinct = Buffer.alloc(size * DISTINCT);
-    for (let i = 0; i < DISTINCT; i++) encodeValue(btf, typeId, sampleValue(i), distinct, i * size, 'bench record');
-    for (let i = 0; i < RECORDS; i += DISTINCT) distinct.copy(buf, i * size, 0, Math.min(DISTINCT, RECORDS - i) * size);
-  } else {
-    for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24; // arbitrary bytes
-  }
-
-  // Keep results alive so the JIT cannot drop the decode.
-  let sink = 0;
-  const pass = (): void => {
-    for (let i = 0, o = 0; i < RECORDS; i++, o += size) {
-      const ev = dec.decode(buf, o);
-      if (ev.pid !== undefined) sink += 1;
-    }
-  };
-  for (let w = 0; w < 5; w++) pass(); // warm-up: let TurboFan optimise
-
-  let decoded = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
-  let now = start;
-  while (now < deadline) {
-    pass();
-    decoded += RECORDS;
-    now = process.hrtime.bigint();
-  }
-  const secs = Number(now - start) / 1e9;
-  const rate = decoded / secs;
+  const typeId = (btf.find(typeName, 'struct') ?? btf.find(typeName))!.id;
 
   console.log(`btf: parse ${tParse.toFixed(2)} ms (${btf.types.length} types), compile '${dec.typeName}' ${tCompile.toFixed(2)} ms`);
   console.log(`decoder: ${dec.size}-byte struct ${dec.typeName}, ${dec.fields.length} fields: ${dec.fields.map((f) => f.name).join(', ')}`);
-  console.log(`sample: ${JSON.stringify(dec.decode(buf, 0), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
-  console.log(
-    `decode: ${(rate / 1e6).toFixed(2)} M decodes/s (${(1e9 / rate).toFixed(1)} ns each, ${((rate * size) / 1e6).toFixed(0)} MB/s; ${decoded} records in ${secs.toFixed(2)} s)`,
-  );
-  if (sink === 0) console.log('(no records)');
+  for (const scenario of objPath ? [undefined] : SCENARIOS) {
+    // A fresh decoder per scenario, so one scenario's JIT/cache state does not help the next.
+    const decode = compileDecoder(Btf.fromElf(obj), typeName).decode;
+    const buf = fill(btf, typeId, dec.size, scenario);
+    const { rate, decoded, secs } = measure(decode, buf, dec.size);
+    console.log(`  sample: ${json(decode(buf, dec.size * 7))}`);
+    console.log(
+      `decode [${scenario?.label ?? 'arbitrary bytes'}]: ${(rate / 1e6).toFixed(2)} M decodes/s ` +
+        `(${(1e9 / rate).toFixed(0)} ns each, ${((rate * dec.size) / 1e6).toFixed(0)} MB/s; ${decoded} records in ${secs.toFixed(2)} s)`,
+    );
+  }
 }
 
 main();

@@ -47,6 +47,19 @@ export function leftovers(before: KernelObjects): { progs: number[]; links: numb
   return { progs: diff(now.progs, before.progs), links: diff(now.links, before.links), maps: diff(now.maps, before.maps) };
 }
 
+/**
+ * What is left after `before`, once the kernel had time to free it: maps are released
+ * asynchronously after their last reference goes, so poll for a few seconds.
+ */
+export async function settledLeftovers(before: KernelObjects, ms = 5000): Promise<{ progs: number[]; links: number[]; maps: number[] }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const left = leftovers(before);
+    if ((left.progs.length === 0 && left.links.length === 0 && left.maps.length === 0) || Date.now() > end) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Resolves when `pred` holds, polling; rejects after `ms` with `what` in the message. */
 export async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

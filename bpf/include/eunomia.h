@@ -6,7 +6,8 @@
 #define EUNOMIA_COMM_LEN 16
 
 struct eunomia_common {
-	__u64 ts_ns;      /* CLOCK_MONOTONIC, converted to wall time in user space */
+	/* CLOCK_MONOTONIC; user space turns it into the event's wall-clock `time` */
+	__u64 ts_ns __attribute__((btf_decl_tag("eunomia.hidden")));
 	__u32 pid;        /* tgid */
 	__u32 tid;
 	__u32 ppid;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "log.h"
 
@@ -53,6 +54,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod("closeReader", &BpfObject::CloseReader),
                          InstanceMethod("programInfo", &BpfObject::ProgramInfo),
                          InstanceMethod("close", &BpfObject::Close),
+                         InstanceMethod("closeAsync", &BpfObject::CloseAsync),
                      });
 }
 
@@ -399,6 +401,57 @@ Napi::Value BpfObject::ProgramInfo(const Napi::CallbackInfo& info) {
 Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
   Destroy();
   return info.Env().Undefined();
+}
+
+namespace {
+
+// Detaching a tracepoint waits for RCU grace periods (~70 ms each here): do it on a libuv
+// worker thread so the event loop keeps running.
+class CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, bpf_object* obj, std::map<int, bpf_link*> links,
+              std::map<int, std::unique_ptr<Reader>> readers, std::vector<char> buffer)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        obj_(obj),
+        links_(std::move(links)),
+        readers_(std::move(readers)),
+        buffer_(std::move(buffer)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    for (auto& [id, r] : readers_) r->Stop();
+    readers_.clear();
+    // Each detach waits for its own grace period; they are independent, so overlap them.
+    std::vector<std::thread> threads;
+    for (auto& [id, l] : links_) threads.emplace_back([link = l] { bpf_link__destroy(link); });
+    for (auto& t : threads) t.join();
+    if (obj_ != nullptr) bpf_object__close(obj_);
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  bpf_object* obj_;
+  std::map<int, bpf_link*> links_;
+  std::map<int, std::unique_ptr<Reader>> readers_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+// closeAsync() -> Promise<void>: like close(), off the main thread.
+Napi::Value BpfObject::CloseAsync(const Napi::CallbackInfo& info) {
+  auto* w = new CloseWorker(info.Env(), obj_, std::move(links_), std::move(readers_), std::move(buffer_));
+  obj_ = nullptr;
+  links_.clear();
+  readers_.clear();
+  g_live.erase(this);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 void CloseAllObjects() {

@@ -53,7 +53,9 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   try {
     const inst = manager.start(args.tracker, args.options);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
-    const waits: Promise<unknown>[] = [sig.promise];
+    // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
+    const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));
+    const waits: Promise<unknown>[] = [sig.promise, brokenPipe];
     if (io.stopSignal) waits.push(io.stopSignal);
     let timer: NodeJS.Timeout | undefined;
     if (args.seconds) waits.push(new Promise((r) => (timer = setTimeout(r, args.seconds! * 1000))));

@@ -44,7 +44,7 @@ export interface ReaderOptions {
   maxQueuedBytes?: number;
 }
 
-export interface ReaderStats extends NativeReaderStats {}
+export type ReaderStats = NativeReaderStats;
 
 export class BpfReader {
   private delivered = 0;
@@ -386,7 +386,7 @@ export class BpfObject {
     this.readers.clear();
     this.closed = true;
     this.links.clear();
-    this.obj.close();
+    await this.obj.closeAsync();
   }
 
   /** Synchronous teardown for exit paths: readers stop without waiting for queued batches. */

@@ -59,10 +59,12 @@ function invalid(msg: string): EunomiaError {
 
 /** u64 as a number; anything beyond 2^53 cannot be a valid offset in a Buffer anyway. */
 function u64(buf: Buffer, off: number, what: string): number {
-  const lo = buf.readUInt32LE(off);
-  const hi = buf.readUInt32LE(off + 4);
+  // `>>> 0` keeps small values Smis (readUInt32LE may return heap doubles), so offsets
+  // derived from them index buffers at full speed.
+  const lo = buf.readUInt32LE(off) >>> 0;
+  const hi = buf.readUInt32LE(off + 4) >>> 0;
   if (hi >= 0x200000) throw invalid(`${what} is absurdly large`);
-  return hi * 0x100000000 + lo;
+  return hi === 0 ? lo : hi * 0x100000000 + lo;
 }
 
 function cstring(table: Buffer, off: number, what: string): string {
@@ -86,7 +88,7 @@ function readHeader(buf: Buffer): RawHeader {
   if (buf.length < EHDR_SIZE) throw invalid(`truncated ELF header (${buf.length} bytes, need ${EHDR_SIZE})`);
   if (buf[4] !== 2) throw invalid(`ELF class ${buf[4]} (${buf[4] === 1 ? '32-bit' : 'unknown'}); only ELF64 is supported`);
   if (buf[5] !== 1) throw invalid(`ELF data encoding ${buf[5]} (${buf[5] === 2 ? 'big-endian' : 'unknown'}); only little-endian is supported`);
-  const machine = buf.readUInt16LE(18);
+  const machine = buf.readUInt16LE(18) >>> 0;
   if (machine !== EM_BPF) {
     const name = MACHINES[machine] ? ` (${MACHINES[machine]})` : '';
     throw invalid(`ELF machine is ${machine}${name}, expected ${EM_BPF} (BPF) — compile with clang -target bpf`);
@@ -100,7 +102,7 @@ function readHeader(buf: Buffer): RawHeader {
   if (shoff + SHDR_SIZE > buf.length) throw invalid(`section headers at offset ${shoff} are past the end of the file (${buf.length} bytes)`);
   // Extended numbering: counts too large for the header live in section 0.
   if (shnum === 0) shnum = u64(buf, shoff + 32, 'section count');
-  if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40);
+  if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40) >>> 0;
   if (shoff + shnum * SHDR_SIZE > buf.length) {
     throw invalid(`${shnum} section headers at offset ${shoff} run past the end of the file (${buf.length} bytes) — truncated?`);
   }
@@ -115,14 +117,14 @@ export function readElfSectionList(buf: Buffer): ElfSection[] {
   const nameOffs: number[] = [];
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * SHDR_SIZE;
-    const type = buf.readUInt32LE(h + 4);
+    const type = buf.readUInt32LE(h + 4) >>> 0;
     const offset = u64(buf, h + 24, `section ${i} offset`);
     const size = u64(buf, h + 32, `section ${i} size`);
     const hasData = type !== SHT_NOBITS && type !== SHT_NULL;
     if (hasData && offset + size > buf.length) {
       throw invalid(`section ${i} (offset ${offset}, ${size} bytes) runs past the end of the file (${buf.length} bytes) — truncated?`);
     }
-    nameOffs.push(buf.readUInt32LE(h));
+    nameOffs.push(buf.readUInt32LE(h) >>> 0);
     raw.push({
       type,
       offset,
@@ -130,8 +132,8 @@ export function readElfSectionList(buf: Buffer): ElfSection[] {
       data: hasData ? buf.subarray(offset, offset + size) : buf.subarray(0, 0),
       index: i,
       flags: u64(buf, h + 8, `section ${i} flags`),
-      link: buf.readUInt32LE(h + 40),
-      info: buf.readUInt32LE(h + 44),
+      link: buf.readUInt32LE(h + 40) >>> 0,
+      info: buf.readUInt32LE(h + 44) >>> 0,
       entsize: u64(buf, h + 56, `section ${i} entsize`),
     });
   }
@@ -160,7 +162,7 @@ export function readElfSymbols(buf: Buffer, sections: ElfSection[] = readElfSect
   const out: ElfSymbol[] = [];
   for (let i = 0; i < n; i++) {
     const p = i * SYM_SIZE;
-    const nameOff = data.readUInt32LE(p);
+    const nameOff = data.readUInt32LE(p) >>> 0;
     const info = data[p + 4]!;
     out.push({
       name: nameOff === 0 ? '' : cstring(strtab.data, nameOff, `symbol ${i}`),

@@ -70,6 +70,8 @@ export interface NativeObject {
   closeReader(id: number): NativeReaderStats | null;
   programInfo(prog: string): { id: number; runCount: number; runTimeNs: number } | null;
   close(): void;
+  /** close() on a worker thread: detaching waits for kernel RCU grace periods. */
+  closeAsync(): Promise<void>;
 }
 
 export interface NativeBinding {

@@ -53,7 +53,13 @@ export class TrackerInstance {
     readonly timings: StartTimings,
     private readonly obj: BpfObject,
     private readonly decoder: Decoder,
-  ) {}
+  ) {
+    const ts = decoder.fields.find((f) => f.name === 'ts_ns' && f.size === 8);
+    this.tsOffset = ts ? ts.offset : -1;
+  }
+
+  /** Offset of the monotonic timestamp in a record; -1: the event has none, use arrival time. */
+  private readonly tsOffset: number;
 
   get name(): string {
     return this.descriptor.name;
@@ -92,8 +98,8 @@ export class TrackerInstance {
     let off = 0;
     for (let i = 0; i < count; i++) {
       const len = buf.readUInt32LE(off);
-      const rec = off + 8;
-      off = rec + ((len + 7) & ~7);
+      const rec = (off + 8) >>> 0;
+      off = (rec + ((len + 7) & ~7)) >>> 0;
       if (len < size) {
         this.decodeErrors++;
         continue;
@@ -106,7 +112,8 @@ export class TrackerInstance {
         continue;
       }
       this.events++;
-      emit({ tracker: descriptor.name, instance: id, time: clock.wallMs(data.ts_ns as number), data });
+      const time = this.tsOffset >= 0 ? clock.wallMs(buf.readBigUInt64LE(rec + this.tsOffset)) : clock.nowMs();
+      emit({ tracker: descriptor.name, instance: id, time, data });
     }
   }
 

@@ -14,7 +14,8 @@ interface CsvLayout {
 }
 
 /**
- * RFC 4180 CSV (CRLF line ends). Header names are the column keys (stable names for tools),
+ * RFC 4180 CSV (CRLF line ends). Header names are the column keys (stable names for tools)
+ * and values are raw (no display formatting: duration_ns stays in ns, lists are JSON),
  * with `time` first as ISO-8601 UTC. One header row per tracker, before its first row; when
  * several trackers share the output a `tracker` column follows `time` (see layoutsPerTracker).
  */
@@ -33,7 +34,7 @@ export function csvRenderer(columnsFor: ColumnsFor | undefined, multiTracker?: b
   return (ev) => {
     const lay = layoutOf(ev);
     let line = (isoTime(ev.time) ?? '') + lay.prefix;
-    for (const c of lay.cols) line += ',' + csvField(c.text(ev));
+    for (const c of lay.cols) line += ',' + csvField(c.raw(ev));
     line += EOL;
     if (lay.headerPending) {
       lay.headerPending = false;

@@ -53,7 +53,10 @@ export interface ResolvedColumn {
   key: string;
   header: string;
   width: number;
+  /** Display text (Column.format applied): tables. */
   text(ev: TrackerEvent): string;
+  /** The value itself as text, unformatted: machine-readable outputs (CSV). */
+  raw(ev: TrackerEvent): string;
 }
 
 export function resolveColumns(columns: readonly Column[] | undefined, ev: TrackerEvent): ResolvedColumn[] {
@@ -67,6 +70,7 @@ export function resolveColumns(columns: readonly Column[] | undefined, ev: Track
       key: c.key,
       header,
       width: Math.max(header.length, c.width ?? 0),
+      raw: (ev) => valueText(get(ev.data)),
       text: fmt
         ? (ev) => {
             const v = get(ev.data);

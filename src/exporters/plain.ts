@@ -55,9 +55,7 @@ export function plainRenderer(columnsFor: ColumnsFor | undefined, multiTracker?:
   };
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_G = /[\u0000-\u001f\u007f-\u009f]/g;
 
 export function escapeControls(s: string): string {

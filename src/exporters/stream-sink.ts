@@ -192,10 +192,10 @@ export class StreamSink implements Sink {
   }
 
   private target(): string {
-    if (this.output === process.stdout) return 'standard output';
+    if (this.output === process.stdout || (this.output as { fd?: unknown }).fd === 1) return 'standard output';
     if (this.output === process.stderr) return 'standard error';
     const path = (this.output as { path?: unknown }).path;
-    if (typeof path === 'string') return `output file ${path}`;
+    if (typeof path === 'string' && path !== '') return `output file ${path}`;
     return `the output of sink ${this.name}`;
   }
 }
@@ -236,8 +236,11 @@ function errReason(err: unknown): string {
  */
 export function openOutput(path?: string): Writable {
   if (path === undefined || path === '' || path === '-') {
-    guardStdio(process.stdout);
-    return process.stdout;
+    // Not process.stdout: on Linux its pipe writes are synchronous, so a slow reader would
+    // stall the event loop (and the readers behind it) instead of the sink counting drops.
+    const out = fs.createWriteStream('', { fd: 1, autoClose: false });
+    guardStdio(out);
+    return out;
   }
   let fd: number;
   try {

@@ -11,7 +11,7 @@ import { compileDecoder } from '../../src/core/btf/index.js';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
 import { preflight } from '../../src/core/kernel.js';
 import { loadNative, type NativeBinding } from '../../src/core/native.js';
-import { buildBpf, kernelObjects, leftovers, needsClang, needsRoot, repoRoot, waitFor, type KernelObjects } from '../helpers.js';
+import { buildBpf, kernelObjects, settledLeftovers, needsClang, needsRoot, repoRoot, waitFor, type KernelObjects } from '../helpers.js';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 const skip = needsRoot || needsClang;
@@ -37,12 +37,13 @@ describe('native binding on the real kernel', { skip }, () => {
     baseline = kernelObjects();
   });
 
-  after(() => {
-    assert.deepEqual(leftovers(baseline), { progs: [], links: [], maps: [] }, 'every program, link and map is gone');
+  after(async () => {
+    assert.deepEqual(await settledLeftovers(baseline), { progs: [], links: [], maps: [] }, 'every program, link and map is gone');
   });
 
-  test('every attach type fires: tracepoint, raw_tp, tp_btf, uprobe, uretprobe, perf_event; ring and perf buffers deliver batches', async () => {
+  test('every attach type fires: tracepoint, raw_tp, tp_btf, uprobe, uretprobe, perf_event; ring and perf buffers deliver batches', async (t) => {
     const obj = BpfObject.open(native, readFileSync(featuresObj), 'features'); // from a buffer
+    t.after(() => obj.close());
     const decoder = compileDecoder(obj.btf, 'feature_event');
     obj.setGlobals({ target_tgid: process.pid, magic: 0xc0ffee });
     obj.load();
@@ -68,44 +69,48 @@ describe('native binding on the real kernel', { skip }, () => {
     const r1 = obj.openReader('events', collect(ring, () => ringBatches++));
     const r2 = obj.openReader('perf_events', collect(perf, () => {}), { perfPages: 8 });
 
+    const myPpid = process.ppid; // before counting: every read is a getppid()
     const N = 2000;
     for (let i = 0; i < N; i++) void process.ppid; // getppid() through libc: tp + uprobe
     await waitFor(() => ring.length >= N && perf.length >= N, `${N} ring and perf events`);
     await new Promise((r) => setTimeout(r, 50));
 
-    assert.equal(ring.length, N);
-    assert.equal(perf.length, N);
+    // Our N calls, plus any the test runner made: the kernel's own counter is the truth.
+    const bss = obj.map('.bss').lookup(Buffer.alloc(4))!;
+    const hits = Number(bss.readBigUInt64LE(0));
+    assert.ok(hits >= N, '.bss global counted every call');
+    assert.equal(ring.length, hits);
+    assert.equal(perf.length, hits);
     assert.ok(ringBatches < N / 10, `records arrive in batches (${ringBatches} batches for ${N})`);
-    assert.deepEqual(ring.map((e) => e.seq), [...Array(N).keys()], 'in order, none missing');
+    assert.deepEqual(ring.map((e) => e.seq), [...Array(hits).keys()], 'in order, none missing');
     for (const e of ring.slice(0, 5)) {
       assert.equal(e.pid, process.pid);
       assert.equal(e.tid, process.pid);
-      assert.equal(e.ppid, process.ppid);
+      assert.equal(e.ppid, myPpid);
       assert.equal(e.magic, 0xc0ffee, '.rodata global set before load');
       assert.equal(e.comm, readFileSync('/proc/self/comm', 'utf8').trim());
       assert.equal(e.source, 1);
     }
     assert.equal(perf[0].source, 2);
-    const bss = obj.map('.bss').lookup(Buffer.alloc(4))!;
-    assert.equal(Number(bss.readBigUInt64LE(0)), N, '.bss global counted every call');
     assert.ok(count(obj, C_RAW_TP) >= N);
     assert.ok(count(obj, C_TP_BTF) >= N);
-    assert.equal(count(obj, C_UPROBE), N);
-    assert.equal(count(obj, C_URETPROBE), N);
+    assert.equal(count(obj, C_UPROBE), hits, 'uprobe on libc getppid: once per call');
+    assert.equal(count(obj, C_URETPROBE), hits);
     await waitFor(() => count(obj, C_PERF_EVENT) > 0, 'a perf_event sample');
 
     const s1 = await r1.close();
     const s2 = await r2.close();
-    assert.equal(s1.records, N);
-    assert.equal(s1.delivered, N);
+    assert.equal(s1.records, hits);
+    assert.equal(s1.delivered, hits);
     assert.equal(s1.lostQueue, 0);
     assert.equal(s2.lostKernel, 0);
     assert.equal(obj.kernelLost(), 0);
     await obj.close();
   });
 
-  test('detach stops a program; hash map lookup, update, delete, iterate and batch', async () => {
+  test('detach stops a program; hash map lookup, update, delete, iterate and batch', async (t) => {
     const obj = BpfObject.open(native, featuresObj);
+    t.after(() => obj.close());
     obj.setGlobals({ target_tgid: process.pid });
     obj.load();
     const link = obj.attach('on_raw_sys_enter');

@@ -7,7 +7,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { TrackerManager } from '../../src/core/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import { kernelObjects, leftovers, needsRoot, waitFor, type KernelObjects } from '../helpers.js';
+import { kernelObjects, settledLeftovers, needsRoot, waitFor, type KernelObjects } from '../helpers.js';
 
 interface Exited {
   pid: number;
@@ -42,8 +42,8 @@ describe('process tracker', { skip: needsRoot }, () => {
     baseline = kernelObjects();
   });
 
-  after(() => {
-    assert.deepEqual(leftovers(baseline), { progs: [], links: [], maps: [] }, 'nothing left in the kernel');
+  after(async () => {
+    assert.deepEqual(await settledLeftovers(baseline), { progs: [], links: [], maps: [] }, 'nothing left in the kernel');
   });
 
   test('reports exec and exit of a command with pid, ppid, path, args, exit code and lifetime', async () => {
@@ -150,6 +150,6 @@ describe('process tracker', { skip: needsRoot }, () => {
       const inst = m.start('process');
       await m.stop(inst.id);
     }
-    assert.deepEqual(leftovers(before), { progs: [], links: [], maps: [] });
+    assert.deepEqual(await settledLeftovers(before), { progs: [], links: [], maps: [] });
   });
 });

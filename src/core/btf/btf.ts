@@ -114,6 +114,8 @@ export interface BtfField {
   bitOffset: number;
   /** 0 when not a bitfield (or a bitfield that is exactly a whole aligned int). */
   bitSize: number;
+  /** btf_decl_tag strings on this member, e.g. "eunomia.strings". */
+  tags?: string[];
 }
 
 export interface BtfDatasecVar {
@@ -165,6 +167,12 @@ function safeNumber(lo: number, hi: number, signed: boolean): number | bigint {
   return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
+// Buffer#readUInt32LE can hand back a heap double even for small values; `>>> 0` gives V8 a
+// small integer, so sizes and offsets stay Smis and callers' offset arithmetic stays integer.
+function u32(data: Buffer, p: number): number {
+  return data.readUInt32LE(p) >>> 0;
+}
+
 function parseTypes(data: Buffer): BtfType[] {
   if (!Buffer.isBuffer(data)) throw btfError('expected a Buffer');
   if (data.length < HDR_LEN) throw btfError(`truncated header (${data.length} bytes, need at least ${HDR_LEN})`);
@@ -172,12 +180,12 @@ function parseTypes(data: Buffer): BtfType[] {
   if (magic === 0x9feb) throw btfError('big-endian BTF is not supported');
   if (magic !== MAGIC) throw btfError(`bad magic 0x${magic.toString(16)} (expected 0xeb9f) — not BTF data`);
   if (data[2] !== 1) throw btfError(`unsupported version ${data[2]} (expected 1)`);
-  const hdrLen = data.readUInt32LE(4);
+  const hdrLen = u32(data, 4);
   if (hdrLen < HDR_LEN || hdrLen > data.length) throw btfError(`header length ${hdrLen} is invalid (data is ${data.length} bytes)`);
-  const typeOff = data.readUInt32LE(8);
-  const typeLen = data.readUInt32LE(12);
-  const strOff = data.readUInt32LE(16);
-  const strLen = data.readUInt32LE(20);
+  const typeOff = u32(data, 8);
+  const typeLen = u32(data, 12);
+  const strOff = u32(data, 16);
+  const strLen = u32(data, 20);
   const typeStart = hdrLen + typeOff;
   const strStart = hdrLen + strOff;
   if (typeOff % 4 !== 0) throw btfError(`type section offset ${typeOff} is not 4-byte aligned`);
@@ -209,9 +217,9 @@ function parseTypes(data: Buffer): BtfType[] {
   while (p < end) {
     const id = types.length;
     if (p + 12 > end) throw btfError(`type ${id} is truncated (${end - p} bytes left, need 12)`);
-    const nameOff = data.readUInt32LE(p);
-    const info = data.readUInt32LE(p + 4);
-    const sizeOrType = data.readUInt32LE(p + 8);
+    const nameOff = u32(data, p);
+    const info = u32(data, p + 4);
+    const sizeOrType = u32(data, p + 8);
     p += 12;
     const kindNo = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
@@ -226,7 +234,7 @@ function parseTypes(data: Buffer): BtfType[] {
     switch (kind) {
       case 'int': {
         need(4);
-        const enc = data.readUInt32LE(p);
+        const enc = u32(data, p);
         p += 4;
         t.size = sizeOrType;
         t.encoding = (enc >>> 24) & 0x0f;
@@ -260,9 +268,9 @@ function parseTypes(data: Buffer): BtfType[] {
         break;
       case 'array': {
         need(12);
-        t.elemType = data.readUInt32LE(p);
-        t.indexType = data.readUInt32LE(p + 4);
-        t.nelems = data.readUInt32LE(p + 8);
+        t.elemType = u32(data, p);
+        t.indexType = u32(data, p + 4);
+        t.nelems = u32(data, p + 8);
         p += 12;
         break;
       }
@@ -272,10 +280,10 @@ function parseTypes(data: Buffer): BtfType[] {
         t.size = sizeOrType;
         const members: BtfMember[] = new Array(vlen);
         for (let i = 0; i < vlen; i++, p += 12) {
-          const off = data.readUInt32LE(p + 8);
+          const off = u32(data, p + 8);
           members[i] = {
-            name: name(data.readUInt32LE(p), `${where} member ${i}`),
-            type: data.readUInt32LE(p + 4),
+            name: name(u32(data, p), `${where} member ${i}`),
+            type: u32(data, p + 4),
             bitOffset: kindFlag ? off & 0xffffff : off,
             bitfieldSize: kindFlag ? off >>> 24 : 0,
           };
@@ -292,12 +300,12 @@ function parseTypes(data: Buffer): BtfType[] {
         if (![1, 2, 4, 8].includes(t.size)) throw btfError(`${where} '${t.name}' has invalid size ${t.size}`);
         const values: BtfEnumValue[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
-          const n = name(data.readUInt32LE(p), `${where} value ${i}`);
+          const n = name(u32(data, p), `${where} value ${i}`);
           if (wide) {
-            values[i] = { name: n, value: safeNumber(data.readUInt32LE(p + 4), data.readUInt32LE(p + 8), kindFlag) };
+            values[i] = { name: n, value: safeNumber(u32(data, p + 4), u32(data, p + 8), kindFlag) };
             p += 12;
           } else {
-            values[i] = { name: n, value: kindFlag ? data.readInt32LE(p + 4) : data.readUInt32LE(p + 4) };
+            values[i] = { name: n, value: kindFlag ? data.readInt32LE(p + 4) | 0 : u32(data, p + 4) };
             p += 8;
           }
         }
@@ -309,7 +317,7 @@ function parseTypes(data: Buffer): BtfType[] {
         t.type = sizeOrType;
         const params: BtfParam[] = new Array(vlen);
         for (let i = 0; i < vlen; i++, p += 8) {
-          params[i] = { name: name(data.readUInt32LE(p), `${where} param ${i}`), type: data.readUInt32LE(p + 4) };
+          params[i] = { name: name(u32(data, p), `${where} param ${i}`), type: u32(data, p + 4) };
         }
         t.params = params;
         break;
@@ -317,7 +325,7 @@ function parseTypes(data: Buffer): BtfType[] {
       case 'var':
         need(4);
         t.type = sizeOrType;
-        t.linkage = data.readUInt32LE(p);
+        t.linkage = u32(data, p);
         p += 4;
         break;
       case 'datasec': {
@@ -325,7 +333,7 @@ function parseTypes(data: Buffer): BtfType[] {
         t.size = sizeOrType;
         const vars: BtfVarSecinfo[] = new Array(vlen);
         for (let i = 0; i < vlen; i++, p += 12) {
-          vars[i] = { type: data.readUInt32LE(p), offset: data.readUInt32LE(p + 4), size: data.readUInt32LE(p + 8) };
+          vars[i] = { type: u32(data, p), offset: u32(data, p + 4), size: u32(data, p + 8) };
         }
         t.vars = vars;
         break;
@@ -333,7 +341,7 @@ function parseTypes(data: Buffer): BtfType[] {
       case 'decl_tag':
         need(4);
         t.type = sizeOrType;
-        t.componentIdx = data.readInt32LE(p);
+        t.componentIdx = data.readInt32LE(p) | 0;
         p += 4;
         break;
       default:
@@ -569,8 +577,25 @@ export class Btf {
         if (bitSize === 0 && (r.kind === 'struct' || r.kind === 'union')) this.collect(r, base + bitOffset, out, depth + 1);
         continue; // unnamed bitfields are padding
       }
-      out.push({ name: m.name, typeId: m.type, bitOffset: base + bitOffset, bitSize });
+      const tags = this.memberTags(t.id, t.members!.indexOf(m));
+      out.push({ name: m.name, typeId: m.type, bitOffset: base + bitOffset, bitSize, ...(tags ? { tags } : {}) });
     }
+  }
+
+  private tagIndex?: Map<number, Map<number, string[]>>;
+
+  /** decl_tag strings attached to member `idx` of type `id`. */
+  memberTags(id: number, idx: number): string[] | undefined {
+    if (!this.tagIndex) {
+      this.tagIndex = new Map();
+      for (const t of this.types) {
+        if (t.kind !== 'decl_tag' || t.componentIdx === undefined || t.componentIdx < 0) continue;
+        let byIdx = this.tagIndex.get(t.type!);
+        if (!byIdx) this.tagIndex.set(t.type!, (byIdx = new Map()));
+        byIdx.set(t.componentIdx, [...(byIdx.get(t.componentIdx) ?? []), t.name]);
+      }
+    }
+    return this.tagIndex.get(id)?.get(idx);
   }
 
   /** A global-variable section ('.rodata', '.bss', '.data', '.rodata.foo', ...). */

@@ -14,13 +14,15 @@ export interface FieldInfo {
   offset: number;
   /** Bytes; for bitfields, the bytes the bits span. */
   size: number;
-  /** u8..u128, s8..s128, bool, char, string, bytes, array, struct, union, enum, ptr, float, bitfield. */
+  /** u8..u128, s8..s128, bool, char, string, strings, bytes, array, struct, union, enum, ptr, float, bitfield. */
   kind: string;
   typeId: number;
   /** C spelling of the type, e.g. 'char[16]', 'u32'. */
   type: string;
   bitOffset?: number;
   bitSize?: number;
+  /** Tagged "eunomia.hidden": not in decoded objects (the runtime reads it itself). */
+  hidden?: true;
 }
 
 export interface Decoder {
@@ -46,6 +48,10 @@ const MAX_DEPTH = 64;
 const UNROLL_SCALARS = 16;
 const UNROLL_COMPOSITES = 4;
 const SWITCH_MAX_CASES = 256;
+const CACHED_STRING_MAX = 32;
+/** Member tags (btf_decl_tag) the decoder understands: see docs/btf.md. */
+export const TAG_STRINGS = 'eunomia.strings';
+export const TAG_HIDDEN = 'eunomia.hidden';
 
 function btfError(msg: string, cause?: unknown): EunomiaError {
   return new EunomiaError(ErrorCodes.BTF, `BTF: ${msg}`, cause === undefined ? {} : { cause });
@@ -68,29 +74,68 @@ const HELPERS: Record<string, string> = {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }`,
   u128: `function u128(b, p) {
-  return (BigInt(b.readBigUInt64LE(p + 8)) << 64n) | b.readBigUInt64LE(p);
+  return (b.readBigUInt64LE(p + 8) << 64n) | b.readBigUInt64LE(p);
 }`,
   s128: `function s128(b, p) {
   return (b.readBigInt64LE(p + 8) << 64n) | b.readBigUInt64LE(p);
 }`,
-  // Short ASCII strings (comm, names) are the common case: building them by char code beats
-  // Buffer#toString's per-call overhead. Anything else falls back to a UTF-8 decode, which
-  // replaces invalid sequences rather than throwing.
+  // Strings: scan to NUL once, noting non-ASCII bytes. Short ASCII strings are built by
+  // char code: flat strings below 13 chars, cheaper than a Buffer#toString call; longer or
+  // non-ASCII ones go through toString ('utf8' replaces invalid sequences, never throws).
   str: `function str(b, s, n) {
   const e = s + n;
-  let r = '';
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c === 0) return r;
-    if (c > 127) return strUtf8(b, s, e);
-    r += String.fromCharCode(c);
-  }
-  return r;
+  let i = s, hi = 0;
+  for (; i < e; i++) { const c = b[i]; if (c === 0) break; hi |= c; }
+  return strMake(b, s, i, hi);
 }
-function strUtf8(b, s, e) {
-  let i = s;
-  while (i < e && b[i] !== 0) i++;
-  return b.toString('utf8', s, i);
+function strMake(b, s, i, hi) {
+  const len = i - s;
+  if (hi > 127) return b.toString('utf8', s, i);
+  if (len > 12) return b.toString('latin1', s, i);
+  let r = '';
+  for (let k = s; k < i; k++) r += String.fromCharCode(b[k]);
+  return r;
+}`,
+  // Short fields (comm[16]) repeat a lot, so a direct-mapped cache of recent strings avoids
+  // allocating. When most lookups miss (unique strings), caching only costs (old-space
+  // stores, promotion), so it switches itself off for a while.
+  strc: `const sCache = new Array(1024).fill('');
+let sCalls = 0, sMiss = 0, sOff = 0;
+function strc(b, s, n) {
+  const e = s + n;
+  let i = s, hi = 0, h = 0;
+  for (; i < e; i++) { const c = b[i]; if (c === 0) break; hi |= c; h = (h * 31 + c) | 0; }
+  const len = i - s;
+  if (len === 0) return '';
+  if (hi > 127) return b.toString('utf8', s, i);
+  if (sOff > 0) { sOff--; return strMake(b, s, i, hi); }
+  if (++sCalls === 1024) { if (sMiss > 256) sOff = 65536; sCalls = 0; sMiss = 0; }
+  const slot = (h ^ (h >>> 11)) & 1023;
+  const c = sCache[slot];
+  if (c.length === len) {
+    let k = 0;
+    while (k < len && c.charCodeAt(k) === b[s + k]) k++;
+    if (k === len) return c;
+  }
+  sMiss++;
+  const r = strMake(b, s, i, hi);
+  sCache[slot] = r;
+  return r;
+}`,
+  // A char array tagged "eunomia.strings" holds NUL-separated strings (argv): a string list.
+  // Trailing empty entries are the zero fill after the last string.
+  strs: `function strs(b, s, n) {
+  const out = [];
+  let e = s + n;
+  while (e > s && b[e - 1] === 0) e--;
+  let p = s;
+  while (p < e) {
+    let q = p;
+    while (q < e && b[q] !== 0) q++;
+    out.push(b.toString('utf8', p, q));
+    p = q + 1;
+  }
+  return out;
 }`,
   bits: `function bits(b, p, span, shift, n, signed) {
   if (span <= 6) {
@@ -228,7 +273,8 @@ class Generator {
     const elem = t.elemType!;
     if (this.btf.isChar(elem)) {
       this.count(weight * n);
-      return `${this.use('str')}(b, ${at(base, off)}, ${n})`;
+      this.use('str'); // strMake is shared
+      return `${this.use(n <= CACHED_STRING_MAX ? 'strc' : 'str')}(b, ${at(base, off)}, ${n})`;
     }
     const esz = this.btf.sizeof(elem);
     if (esz === 0) return null;
@@ -265,8 +311,12 @@ class Generator {
     const parts: string[] = [];
     const seen = new Set<string>();
     for (const f of this.btf.layout(t.id)) {
-      if (seen.has(f.name)) continue;
-      const e = f.bitSize ? this.bitfield(f, base, off, weight) : this.value(f.typeId, base, off + f.bitOffset / 8, weight, out);
+      if (seen.has(f.name) || f.tags?.includes(TAG_HIDDEN)) continue;
+      const e = f.bitSize
+        ? this.bitfield(f, base, off, weight)
+        : f.tags?.includes(TAG_STRINGS) && this.isCharArray(f.typeId)
+          ? this.strings(f.typeId, base, off + f.bitOffset / 8, weight)
+          : this.value(f.typeId, base, off + f.bitOffset / 8, weight, out);
       if (e === null) continue;
       seen.add(f.name);
       parts.push(`${key(f.name)}: ${e}`);
@@ -274,6 +324,17 @@ class Generator {
     this.active.delete(t.id);
     this.depth--;
     return `{ ${parts.join(', ')} }`;
+  }
+
+  private isCharArray(id: number): boolean {
+    const t = this.btf.resolve(id);
+    return t.kind === 'array' && this.btf.isChar(t.elemType!) && t.nelems! > 0;
+  }
+
+  private strings(id: number, base: string, off: number, weight: number): string {
+    const n = this.btf.resolve(id).nelems!;
+    this.count(weight * n);
+    return `${this.use('strs')}(b, ${at(base, off)}, ${n})`;
   }
 
   private bitfield(f: BtfField, base: string, off: number, weight: number): string {
@@ -303,17 +364,18 @@ class Generator {
 
 function outOfBounds(typeName: string) {
   return (b: unknown, o: unknown, size: number): EunomiaError => {
-    const len = (b as { length?: unknown } | null)?.length;
+    if (!Buffer.isBuffer(b)) return new EunomiaError(ErrorCodes.READER, `cannot decode ${typeName}: expected a Buffer, got ${b === null ? 'null' : typeof b === 'object' ? (b.constructor?.name ?? 'an object') : typeof b}`);
+    const len = b.length;
     return new EunomiaError(
       ErrorCodes.READER,
-      `cannot decode ${typeName}: need ${size} bytes at offset ${String(o)}, but the buffer has ${typeof len === 'number' ? len : 'no'} bytes`,
+      `cannot decode ${typeName}: need ${size} bytes at offset ${o === undefined ? 0 : String(o)}, but the buffer has ${len} bytes`,
     );
   };
 }
 
 function build(btf: Btf, id: number, typeName: string, size: number): (buf: Buffer, offset?: number) => unknown {
   const g = new Generator(btf);
-  g.consts.push(outOfBounds(typeName));
+  g.consts.push(outOfBounds(typeName), Buffer);
   const out: string[] = [];
   const expr = g.value(id, 'o', 0, 1, out);
   if (expr === null) throw btfError(`${typeName} has nothing to decode`);
@@ -321,9 +383,13 @@ function build(btf: Btf, id: number, typeName: string, size: number): (buf: Buff
     '"use strict";',
     ...[...g.helpers].map((h) => HELPERS[h]!),
     ...g.decls,
-    'return function decode(b, o) {',
-    'if (o === undefined) o = 0;',
-    `if (!(o >= 0 && o + ${size} <= b.length && Math.floor(o) === o)) throw H[0](b, o, ${size});`,
+    'const Buf = H[1];', // a context constant: cheaper than the `Buffer` global on every call
+    'return function decode(b, offset) {',
+    // `>>> 0` both validates (integer, 0..2^32-1) and gives V8 an int32 to index with, even
+    // when the caller's offset arithmetic produced a heap double.
+    'const o = offset === undefined ? 0 : offset >>> 0;',
+    // Plain Uint8Arrays lack Buffer#toString(encoding, start, end) and would decode strings wrongly.
+    `if ((offset !== undefined && o !== offset) || o + ${size} > b.length || !(b instanceof Buf)) throw H[0](b, offset, ${size});`,
     ...out,
     `return ${expr};`,
     '};',
@@ -341,13 +407,15 @@ function lookup(btf: Btf, typeIdOrName: number | string): number {
   // Prefer the struct/union itself over typedefs or variables of the same name.
   const best =
     candidates.find((t) => t.kind === 'struct' || t.kind === 'union') ??
-    candidates.find((t) => t.kind === 'typedef' || t.kind === 'datasec');
+    candidates.find((t) => t.kind === 'typedef' || t.kind === 'datasec') ??
+    candidates.find((t) => t.kind === 'int' || t.kind === 'enum' || t.kind === 'enum64' || t.kind === 'float');
   if (!best) throw btfError(`type '${typeIdOrName}' not found (is it used by the program? clang drops unused types)`);
   return best.id;
 }
 
 function fieldKind(btf: Btf, f: BtfField): string {
   if (f.bitSize) return 'bitfield';
+  if (f.tags?.includes(TAG_STRINGS)) return 'strings';
   const t = btf.resolve(f.typeId);
   switch (t.kind) {
     case 'int':
@@ -370,7 +438,7 @@ function fieldInfos(btf: Btf, id: number): FieldInfo[] {
   for (const f of btf.layout(id)) {
     const t = btf.resolve(f.typeId);
     const k = t.kind;
-    // Same skips as the generator, so `fields` matches decoded keys.
+    // Same skips as the generator, so `fields` matches decoded keys (plus hidden ones, marked).
     if (seen.has(f.name) || k === 'void' || k === 'fwd' || k === 'func' || k === 'func_proto') continue;
     if (k === 'float' && t.size !== 4 && t.size !== 8) continue;
     if (k === 'array' && (t.nelems === 0 || btf.sizeof(f.typeId) === 0)) continue;
@@ -387,6 +455,7 @@ function fieldInfos(btf: Btf, id: number): FieldInfo[] {
       info.bitOffset = f.bitOffset;
       info.bitSize = f.bitSize;
     }
+    if (f.tags?.includes(TAG_HIDDEN)) info.hidden = true;
     out.push(Object.freeze(info));
   }
   return out;
@@ -416,7 +485,8 @@ export function compileDecoder(btf: Btf, typeIdOrName: number | string): Decoder
     const hit = perBtf?.get(id);
     if (hit) return hit;
     const t = btf.resolve(id);
-    const typeName = btf.describe(t.id);
+    // `typedef struct { ... } event_t;` is best known by the typedef's name.
+    const typeName = t.name || btf.type(id).name || btf.describe(t.id);
     if (t.kind !== 'struct' && t.kind !== 'union' && t.kind !== 'datasec') {
       throw btfError(`cannot decode ${btf.describe(id)} as a record: expected a struct or union, got ${t.kind}`);
     }
@@ -424,7 +494,7 @@ export function compileDecoder(btf: Btf, typeIdOrName: number | string): Decoder
     checkSize(typeName, size);
     const fields = Object.freeze(fieldInfos(btf, id)) as FieldInfo[];
     const decode = build(btf, id, typeName, size) as Decoder['decode'];
-    const dec: Decoder = Object.freeze({ typeName: t.name || typeName, size, fields, decode });
+    const dec: Decoder = Object.freeze({ typeName, size, fields, decode });
     if (!perBtf) cache.set(btf, (perBtf = new Map()));
     perBtf.set(id, dec);
     return dec;
