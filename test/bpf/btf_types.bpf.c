@@ -220,6 +220,22 @@ struct event sample_event = {
 	.comm = "bash",
 };
 
+/* Member tags: a NUL-separated list (argv) and a field the runtime reads itself. */
+struct tagged {
+	u64 ts_ns __attribute__((btf_decl_tag("eunomia.hidden")));
+	u32 n;
+	char args[32] __attribute__((btf_decl_tag("eunomia.strings")));
+	char empty[8] __attribute__((btf_decl_tag("eunomia.strings")));
+	char name[8];
+};
+
+struct tagged tagged_sample = {
+	.ts_ns = 99,
+	.n = 3,
+	.args = "/bin/sh\0-c\0\0echo hi",
+	.name = "x",
+};
+
 /* Flexible array member: size excludes it; decoders must skip it. */
 struct with_flex {
 	u32 len;

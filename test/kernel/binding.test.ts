@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { BpfObject } from '../../src/core/bpf-object.js';
 import { compileDecoder } from '../../src/core/btf/index.js';
@@ -138,6 +139,53 @@ describe('native binding on the real kernel', { skip }, () => {
     assert.equal([...m.keys()].length, 0, 'batch lookup-and-delete emptied the map');
     assert.throws(() => m.update(Buffer.alloc(3), val(1)), (e: unknown) => e instanceof EunomiaError && /key must be 4 bytes/.test(e.message));
     await obj.close();
+  });
+
+  test('a full ring buffer drops in the kernel, and every drop is counted', async (t) => {
+    const obj = BpfObject.open(native, featuresObj);
+    t.after(() => obj.close());
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.setMaxEntries('events', 4096); // one page: a few dozen records
+    obj.load();
+    obj.attach('on_getppid');
+    for (let i = 0; i < 1000; i++) void process.ppid; // no reader yet: the ring fills up
+    const lost = obj.kernelLost()!;
+    let got = 0;
+    const r = obj.openReader('events', (_b, n) => (got += n));
+    await waitFor(() => got > 0, 'the records that fit');
+    const hits = Number(obj.map('.bss').lookup(Buffer.alloc(4))!.readBigUInt64LE(0));
+    await r.close();
+    assert.ok(lost > 900, `most records were refused (${lost})`);
+    assert.ok(got > 0 && got < 100, `what fit in one page was delivered (${got})`);
+    assert.equal(got + lost, hits, 'delivered + counted-lost = generated');
+  });
+
+  test('when JavaScript falls behind, the native queue drops whole batches and counts them', async (t) => {
+    const obj = BpfObject.open(native, featuresObj);
+    t.after(() => obj.close());
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.setMaxEntries('events', 1 << 24);
+    obj.load();
+    obj.attach('on_getppid');
+    let got = 0;
+    const r = obj.openReader('events', (_b, n) => (got += n), { pollMs: 1, batchBytes: 4096, maxQueuedBytes: 64 * 1024 });
+    // A worker thread (same process, so the filter matches) makes the calls while the main
+    // thread, which receives batches, is kept busy.
+    const worker = new Worker('for (let i = 0; i < 50000; i++) void process.ppid;', { eval: true });
+    const done = new Promise((res) => worker.on('exit', res));
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      /* block the event loop */
+    }
+    await done;
+    await new Promise((res) => setTimeout(res, 50));
+    const s = await r.close();
+    const hits = Number(obj.map('.bss').lookup(Buffer.alloc(4))!.readBigUInt64LE(0));
+    assert.ok(s.lostQueue > 0, `drops counted (${s.lostQueue})`);
+    assert.equal(got, s.delivered);
+    assert.equal(s.records, hits, 'the reader drained everything from the kernel');
+    assert.equal(s.delivered + s.lostQueue, s.records, 'delivered + counted-lost = read');
+    assert.equal(obj.kernelLost(), 0);
   });
 
   test('a program the verifier refuses gives E_LOAD with the verifier log', async () => {

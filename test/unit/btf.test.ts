@@ -320,6 +320,18 @@ describe('decoder against compiler-initialised globals', { skip }, () => {
     assert.equal(by.s128v!.kind, 's128');
   });
 
+  test('decl tags: "eunomia.strings" is a string list, "eunomia.hidden" is left out but listed', () => {
+    const { btf, data, offset } = varBytes('tagged_sample');
+    const dec = compileDecoder(btf, 'tagged');
+    // An empty argument in the middle is kept; the zero fill after the last one is not.
+    assert.deepEqual(dec.decode(data, offset), { n: 3, args: ['/bin/sh', '-c', '', 'echo hi'], empty: [], name: 'x' });
+    const by = Object.fromEntries(dec.fields.map((f) => [f.name, f]));
+    assert.deepEqual([by.ts_ns!.hidden, by.ts_ns!.offset, by.ts_ns!.size], [true, 0, 8]);
+    assert.equal(by.args!.kind, 'strings');
+    assert.equal(by.name!.kind, 'string');
+    assert.equal(by.n!.hidden, undefined);
+  });
+
   test('the tracing event with an anonymous common header', () => {
     const { btf, data, offset } = varBytes('sample_event');
     const dec = compileDecoder(btf, 'event');
