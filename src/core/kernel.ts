@@ -30,11 +30,11 @@ export function checkPrivileges(): void {
   }
 }
 
-export function checkBtf(): void {
-  if (!existsSync(VMLINUX_BTF)) {
+export function checkBtf(path = VMLINUX_BTF): void {
+  if (!existsSync(path)) {
     throw new EunomiaError(
       ErrorCodes.NO_BTF,
-      `this kernel exposes no BTF (${VMLINUX_BTF} is missing) — use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.10 or later)`,
+      `this kernel exposes no BTF (${path} is missing) — use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.10 or later)`,
     );
   }
 }

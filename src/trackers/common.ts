@@ -8,6 +8,17 @@ export const commonOptions: OptionSpec[] = [
   { name: 'includeSelf', flag: 'include-self', type: 'bool', default: false, description: "also report Eunomia's own process (excluded by default)" },
 ];
 
+/** An argument list as a shell would need it typed: quoted only where necessary. */
+export function shellJoin(args: unknown): string {
+  if (!Array.isArray(args)) return '';
+  return args
+    .map((a) => {
+      const s = String(a);
+      return s !== '' && /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+    })
+    .join(' ');
+}
+
 const hex = (v: unknown): string => (typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '');
 
 /** Columns of the common header, for trackers to pick from. */

@@ -101,6 +101,30 @@ describe('eunomia CLI', () => {
     });
   }
 
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    test(`a program using the library that dies from an unhandled ${sig} leaves nothing attached`, { skip: needsRoot }, async () => {
+      const before = kernelObjects();
+      const script = `
+        const { TrackerManager } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/manager.js'))});
+        const { loadNative } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/native.js'))});
+        const { systemClock } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/clock.js'))});
+        const m = new TrackerManager({ native: loadNative(), clock: systemClock(), emit: () => {} });
+        m.start('process');
+        console.log('started');
+        setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      await waitFor(() => out.includes('started'), 'the tracker to start', 10000);
+      const loaded = kernelObjects();
+      assert.ok(loaded.progs.size >= before.progs.size + 2, 'its programs are loaded');
+      const exited = new Promise((r) => child.on('exit', (_c, s) => r(s)));
+      child.kill(sig);
+      assert.equal(await exited, sig);
+      assert.deepEqual(await settledLeftovers(before), { progs: [], links: [], maps: [] }, 'the kernel released everything with its fds');
+    });
+  }
+
   test('-T stops by itself; -o writes CSV to a file; original format spellings work', { skip: needsRoot }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eunomia-out-'));
     const file = join(dir, 'events.csv');

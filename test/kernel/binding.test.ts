@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -16,6 +17,16 @@ import { buildBpf, kernelObjects, settledLeftovers, needsClang, needsRoot, repoR
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 const skip = needsRoot || needsClang;
+/** File offset of a function in a shared library, the way a user finds it with readelf. */
+function fileOffset(lib: string, func: string): number {
+  const syms = execFileSync('readelf', ['-W', '--dyn-syms', lib], { encoding: 'utf8' });
+  const m = new RegExp(`\\s([0-9a-f]+)\\s+\\d+\\s+FUNC\\s+\\S+\\s+\\S+\\s+(\\d+)\\s+${func}@@`).exec(syms);
+  if (!m) throw new Error(`${func} not in ${lib}`);
+  const secs = execFileSync('readelf', ['-SW', lib], { encoding: 'utf8' });
+  const s = new RegExp(`\\[\\s*${m[2]}\\]\\s+\\S+\\s+\\S+\\s+([0-9a-f]+)\\s+([0-9a-f]+)`).exec(secs)!;
+  return parseInt(m[1], 16) - parseInt(s[1], 16) + parseInt(s[2], 16);
+}
+
 const C_RAW_TP = 0, C_TP_BTF = 1, C_UPROBE = 2, C_URETPROBE = 3, C_PERF_EVENT = 4;
 
 function count(obj: BpfObject, idx: number): number {
@@ -139,6 +150,17 @@ describe('native binding on the real kernel', { skip }, () => {
     assert.equal([...m.keys()].length, 0, 'batch lookup-and-delete emptied the map');
     assert.throws(() => m.update(Buffer.alloc(3), val(1)), (e: unknown) => e instanceof EunomiaError && /key must be 4 bytes/.test(e.message));
     await obj.close();
+  });
+
+  test('a uprobe attaches by file offset as well as by symbol', async (t) => {
+    const obj = BpfObject.open(native, featuresObj);
+    t.after(() => obj.close());
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.load();
+    obj.attachUprobe('on_uprobe', { binary: LIBC, offset: fileOffset(LIBC, 'getppid') });
+    for (let i = 0; i < 10; i++) void process.ppid;
+    assert.equal(count(obj, C_UPROBE), 10);
+    assert.throws(() => obj.attachUprobe('on_uretprobe', { binary: LIBC, func: 'no_such_function_xyz' }), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.ATTACH && /no_such_function_xyz/.test(e.message));
   });
 
   test('a full ring buffer drops in the kernel, and every drop is counted', async (t) => {

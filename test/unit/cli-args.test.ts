@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRunArgs, runHelp } from '../../src/cli/args.js';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
+import { checkBtf } from '../../src/core/kernel.js';
+import { shellJoin } from '../../src/trackers/common.js';
 import { resolveOptions } from '../../src/trackers/options.js';
 import { findTracker } from '../../src/trackers/registry.js';
 
@@ -54,4 +56,20 @@ test('help lists every option and ends with examples', () => {
   const h = runHelp(proc);
   for (const f of ['--pid', '--cgroup', '--include-self', '--min-duration', '--fmt', '--output', '--time']) assert.ok(h.includes(f), f);
   assert.match(h, /Examples:\n.*eunomia run process/);
+});
+
+test('argument lists are shown quoted where a shell would need it', () => {
+  assert.equal(shellJoin(['/bin/echo', 'a b', 'c', '', "it's", '$HOME', 'x=1,y']), "/bin/echo 'a b' c '' 'it'\\''s' '$HOME' x=1,y");
+  assert.equal(shellJoin(undefined), '');
+});
+
+test('a kernel without BTF gets one line saying what is missing and what kernel to use', () => {
+  assert.throws(
+    () => checkBtf('/nonexistent/vmlinux'),
+    (e: unknown) =>
+      e instanceof EunomiaError &&
+      e.code === ErrorCodes.NO_BTF &&
+      e.message === 'this kernel exposes no BTF (/nonexistent/vmlinux is missing) — use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.10 or later)',
+  );
+  assert.doesNotThrow(() => checkBtf('/proc/self/status'));
 });

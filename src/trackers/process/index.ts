@@ -1,5 +1,5 @@
 /** process: exec and exit of every process (sched tracepoints). */
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, shellJoin } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
@@ -31,6 +31,6 @@ export const processTracker: TrackerDescriptor = {
     { key: 'exit_signal', header: 'SIG', width: 3, format: (v, ev) => (ev.data.type === 'exit' && v ? String(v) : '') },
     { key: 'duration_ns', header: 'MS', width: 8, format: ms },
     { key: 'exe', header: 'PATH', width: 20 },
-    { key: 'args', header: 'ARGS', format: (v) => (Array.isArray(v) ? v.join(' ') : '') },
+    { key: 'args', header: 'ARGS', format: shellJoin },
   ],
 };
