@@ -33,6 +33,8 @@ interface FlowResult {
   lostKernel: number;
   lostQueue: number;
   seconds: number;
+  /** CPU seconds Eunomia's process (all its threads) used while the generator ran. */
+  cpu: number;
 }
 
 async function flow(objDir: string, genBin: string, rate: number, seconds: number): Promise<FlowResult> {
@@ -54,19 +56,22 @@ async function flow(objDir: string, genBin: string, rate: number, seconds: numbe
   const pipeline = new Pipeline({ handlers: [mapHandler('pass', (ev) => ev)], sinks: [sink] });
   const m = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, objectDir: objDir, pollMs: 2 });
   const inst = m.start(bench, { pid: gen.pid });
+  const cpu0 = process.cpuUsage();
   gen.stdin!.end('go\n');
   await done;
+  const cpu1 = process.cpuUsage(cpu0);
   const stats = await m.stop(inst.id);
   await pipeline.close();
   const [calls, secs] = out.trim().split(' ').map(Number);
-  return { generated: calls, received: sink.count, lostKernel: stats.lostKernel, lostQueue: stats.lostQueue, seconds: secs };
+  return { generated: calls, received: sink.count, lostKernel: stats.lostKernel, lostQueue: stats.lostQueue, seconds: secs, cpu: (cpu1.user + cpu1.system) / 1e6 };
 }
 
 function report(label: string, r: FlowResult): void {
   console.log(
     `${label}: generated ${fmt(r.generated)} (${fmt(r.generated / r.seconds)}/s), received+decoded ${fmt(r.received)} ` +
       `(${fmt(r.received / r.seconds)}/s), lost in kernel ${fmt(r.lostKernel)}, lost in native queue ${fmt(r.lostQueue)}, ` +
-      `unaccounted ${fmt(r.generated - r.received - r.lostKernel - r.lostQueue)}`,
+      `unaccounted ${fmt(r.generated - r.received - r.lostKernel - r.lostQueue)}; ` +
+      `Eunomia CPU ${r.cpu.toFixed(2)} s in ${r.seconds.toFixed(1)} s (${fmt(r.received / r.cpu)} events per CPU-second)`,
   );
 }
 
@@ -116,6 +121,8 @@ async function main(): Promise<void> {
   const sustained = await flow(objDir, genBin, 200_000, 10);
   report('sustained 200,000/s for 10 s', sustained);
   await startTimes(50);
+  // The decoder alone, on records in memory (bench/decode.ts).
+  process.stdout.write(execFileSync(process.execPath, [join(repoRoot, 'dist/bench/decode.js')], { encoding: 'utf8' }));
   await idleRss();
 }
 
