@@ -55,6 +55,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod("programInfo", &BpfObject::ProgramInfo),
                          InstanceMethod("close", &BpfObject::Close),
                          InstanceMethod("closeAsync", &BpfObject::CloseAsync),
+                         InstanceMethod("detachAllAsync", &BpfObject::DetachAllAsync),
                      });
 }
 
@@ -405,6 +406,13 @@ Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
 
 namespace {
 
+// Each detach waits for its own grace period; they are independent, so overlap them.
+void DestroyLinks(const std::map<int, bpf_link*>& links) {
+  std::vector<std::thread> threads;
+  for (auto& [id, l] : links) threads.emplace_back([link = l] { bpf_link__destroy(link); });
+  for (auto& t : threads) t.join();
+}
+
 // Detaching a tracepoint waits for RCU grace periods (~70 ms each here): do it on a libuv
 // worker thread so the event loop keeps running.
 class CloseWorker : public Napi::AsyncWorker {
@@ -423,10 +431,7 @@ class CloseWorker : public Napi::AsyncWorker {
   void Execute() override {
     for (auto& [id, r] : readers_) r->Stop();
     readers_.clear();
-    // Each detach waits for its own grace period; they are independent, so overlap them.
-    std::vector<std::thread> threads;
-    for (auto& [id, l] : links_) threads.emplace_back([link = l] { bpf_link__destroy(link); });
-    for (auto& t : threads) t.join();
+    DestroyLinks(links_);
     if (obj_ != nullptr) bpf_object__close(obj_);
   }
 
@@ -441,6 +446,16 @@ class CloseWorker : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+// detachAllAsync() -> Promise<void>: every link detached off the main thread; the object,
+// its maps and readers stay, so what the programs produced can still be drained.
+Napi::Value BpfObject::DetachAllAsync(const Napi::CallbackInfo& info) {
+  auto* w = new CloseWorker(info.Env(), nullptr, std::move(links_), {}, {});
+  links_.clear();
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
 
 // closeAsync() -> Promise<void>: like close(), off the main thread.
 Napi::Value BpfObject::CloseAsync(const Napi::CallbackInfo& info) {

@@ -46,6 +46,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ProgramInfo(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value CloseAsync(const Napi::CallbackInfo& info);
+  Napi::Value DetachAllAsync(const Napi::CallbackInfo& info);
 
   bpf_object* Obj(Napi::Env env) const;
   bpf_map* Map(Napi::Env env, const Napi::Value& name) const;

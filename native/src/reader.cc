@@ -152,6 +152,9 @@ void Reader::Run() {
     }
     Flush();
   }
+  // Deliver what is still in the buffer: stopping must not strand records produced before it.
+  if (rb_ != nullptr) ring_buffer__consume(rb_);
+  else perf_buffer__consume(pb_);
   Flush();
   tsfn_.Release();
 }

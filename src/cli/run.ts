@@ -10,8 +10,6 @@ import type { RunArgs } from './args.js';
 
 export interface RunIo {
   stderr: NodeJS.WritableStream;
-  /** Resolves when the run should stop (signal); injected so tests can drive it. */
-  stopSignal?: Promise<string>;
 }
 
 export function summaryLine(name: string, s: TrackerStats, out: { written: number; dropped: number }): string {
@@ -48,7 +46,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const output = openOutput(args.output);
   const sink = createSink({ format: args.format, output, columnsFor: () => args.tracker.columns });
   const pipeline = new Pipeline({ sinks: [sink] });
-  const manager = new TrackerManager({ native, clock: systemClock(), emit: (ev) => pipeline.push(ev) });
+  const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push });
   const sig = signals();
   try {
     const inst = manager.start(args.tracker, args.options);
@@ -56,14 +54,17 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
     const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));
     const waits: Promise<unknown>[] = [sig.promise, brokenPipe];
-    if (io.stopSignal) waits.push(io.stopSignal);
     let timer: NodeJS.Timeout | undefined;
     if (args.seconds) waits.push(new Promise((r) => (timer = setTimeout(r, args.seconds! * 1000))));
     await Promise.race(waits);
     clearTimeout(timer);
     const stats = await manager.stop(inst.id);
-    await pipeline.close();
+    // The summary is printed even when the output failed (disk full…); the error follows it.
+    const closed = await pipeline.close().then(() => undefined, (e: unknown) => e);
     io.stderr.write(summaryLine(args.tracker.name, stats, sink.stats()) + '\n');
+    const errors = pipeline.stats().errors;
+    if (errors > 0) io.stderr.write(`eunomia: ${errors} pipeline errors, first: ${pipeline.stats().errorSamples[0]?.message}\n`);
+    if (closed) throw closed;
     return 0;
   } finally {
     sig.dispose();

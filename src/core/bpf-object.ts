@@ -308,6 +308,13 @@ export class BpfObject {
     }
   }
 
+  /** Detaches every program (off the event loop); maps and readers stay, to drain them. */
+  async detachAll(): Promise<void> {
+    if (this.closed) return;
+    this.links.clear();
+    await this.obj.detachAllAsync();
+  }
+
   /** Kernel stats of a loaded program (run count and time need kernel.bpf_stats_enabled). */
   programInfo(prog: string): { id: number; runCount: number; runTimeNs: number } | null {
     this.progOrThrow(prog);

@@ -72,6 +72,8 @@ export interface NativeObject {
   close(): void;
   /** close() on a worker thread: detaching waits for kernel RCU grace periods. */
   closeAsync(): Promise<void>;
+  /** Detaches every link on a worker thread; maps and readers stay usable. */
+  detachAllAsync(): Promise<void>;
 }
 
 export interface NativeBinding {

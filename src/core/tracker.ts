@@ -128,11 +128,15 @@ export class TrackerInstance {
     };
   }
 
-  /** Detaches everything; resolves after the last queued events were delivered. */
+  /**
+   * Detaches, then drains the reader, then reads the drop counter: in that order every
+   * record the programs produced is either delivered or counted as lost.
+   */
   stop(): Promise<TrackerStats> {
     this.stopping ??= (async () => {
-      const lostKernel = this.obj.kernelLost() ?? 0;
+      await this.obj.detachAll();
       const r = await this.reader?.close();
+      const lostKernel = this.obj.kernelLost() ?? 0;
       await this.obj.close();
       this.finalStats = {
         events: this.events,

@@ -163,6 +163,23 @@ describe('native binding on the real kernel', { skip }, () => {
     assert.throws(() => obj.attachUprobe('on_uretprobe', { binary: LIBC, func: 'no_such_function_xyz' }), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.ATTACH && /no_such_function_xyz/.test(e.message));
   });
 
+  test('closing a reader delivers what is still in the ring buffer', async (t) => {
+    const obj = BpfObject.open(native, featuresObj);
+    t.after(() => obj.close());
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.load();
+    obj.attach('on_getppid');
+    let got = 0;
+    const r = obj.openReader('events', (_b, n) => (got += n), { pollMs: 1000 });
+    for (let i = 0; i < 500; i++) void process.ppid; // wake-ups batched: nothing consumed yet
+    await obj.detachAll();
+    const s = await r.close();
+    const hits = Number(obj.map('.bss').lookup(Buffer.alloc(4))!.readBigUInt64LE(0));
+    assert.ok(hits >= 500);
+    assert.equal(s.records, hits);
+    assert.equal(got, hits);
+  });
+
   test('a full ring buffer drops in the kernel, and every drop is counted', async (t) => {
     const obj = BpfObject.open(native, featuresObj);
     t.after(() => obj.close());
