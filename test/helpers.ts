@@ -1,6 +1,6 @@
 /** Shared by the tests: privilege checks, building eBPF objects, and counting kernel objects. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,37 +28,73 @@ export interface KernelObjects {
   maps: Set<number>;
 }
 
-function ids(kind: 'prog' | 'link' | 'map'): Set<number> {
+function listed(kind: 'prog' | 'link' | 'map'): Set<number> {
   const r = spawnSync('bpftool', ['-j', kind, 'list'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bpftool ${kind} list failed: ${r.stderr}`);
   const list = JSON.parse(r.stdout || '[]') as { id: number }[];
   return new Set(list.map((x) => x.id));
 }
 
-/** What bpftool sees loaded in the kernel right now. */
-export function kernelObjects(): KernelObjects {
-  return { progs: ids('prog'), links: ids('link'), maps: ids('map') };
-}
-
-/** Ids present now that were not in `before`: what a run left behind. */
-export function leftovers(before: KernelObjects): { progs: number[]; links: number[]; maps: number[] } {
-  const now = kernelObjects();
-  const diff = (a: Set<number>, b: Set<number>): number[] => [...a].filter((x) => !b.has(x));
-  return { progs: diff(now.progs, before.progs), links: diff(now.links, before.links), maps: diff(now.maps, before.maps) };
+/** The BPF programs, maps and links a process holds, from /proc/<pid>/fdinfo. */
+export function heldBy(pid = process.pid): KernelObjects {
+  const held: KernelObjects = { progs: new Set(), links: new Set(), maps: new Set() };
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return held; // the process is gone
+  }
+  for (const fd of fds) {
+    let info: string;
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const id = (k: string): number | undefined => {
+      const m = new RegExp(`^${k}:\\s*(\\d+)$`, 'm').exec(info);
+      return m ? Number(m[1]) : undefined;
+    };
+    const link = id('link_id');
+    if (link !== undefined) held.links.add(link);
+    else if (id('prog_id') !== undefined) held.progs.add(id('prog_id')!);
+    else if (id('map_id') !== undefined) held.maps.add(id('map_id')!);
+  }
+  return held;
 }
 
 /**
- * What is left after `before`, once the kernel had time to free it: maps are released
- * asynchronously after their last reference goes, so poll for a few seconds.
+ * Records which kernel objects a process held (call note() while they are loaded) and then
+ * checks with bpftool that none of them is left. Only these ids count, so programs other
+ * processes load at the same time do not disturb the check.
  */
-export async function settledLeftovers(before: KernelObjects, ms = 5000): Promise<{ progs: number[]; links: number[]; maps: number[] }> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const left = leftovers(before);
-    if ((left.progs.length === 0 && left.links.length === 0 && left.maps.length === 0) || Date.now() > end) return left;
-    await new Promise((r) => setTimeout(r, 50));
+export class KernelWatch {
+  readonly seen: KernelObjects = { progs: new Set(), links: new Set(), maps: new Set() };
+
+  /** Adds what `pid` holds now; returns how many objects that was. */
+  note(pid = process.pid): number {
+    const h = heldBy(pid);
+    for (const k of ['progs', 'links', 'maps'] as const) for (const id of h[k]) this.seen[k].add(id);
+    return h.progs.size + h.links.size + h.maps.size;
+  }
+
+  /** Noted ids bpftool still lists, after giving the kernel a few seconds to free maps. */
+  async leftovers(ms = 5000): Promise<{ progs: number[]; links: number[]; maps: number[] }> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const now = { progs: listed('prog'), links: listed('link'), maps: listed('map') };
+      const left = {
+        progs: [...this.seen.progs].filter((id) => now.progs.has(id)),
+        links: [...this.seen.links].filter((id) => now.links.has(id)),
+        maps: [...this.seen.maps].filter((id) => now.maps.has(id)),
+      };
+      if ((left.progs.length === 0 && left.links.length === 0 && left.maps.length === 0) || Date.now() > end) return left;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
+
+export const NOTHING_LEFT = { progs: [], links: [], maps: [] };
 
 /** Resolves when `pred` holds, polling; rejects after `ms` with `what` in the message. */
 export async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { kernelObjects, settledLeftovers, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { KernelWatch, NOTHING_LEFT, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
 
@@ -78,9 +78,10 @@ describe('eunomia CLI', () => {
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     test(`${sig} stops cleanly: events printed, summary of seen and lost, nothing left in the kernel`, { skip: needsRoot }, async () => {
-      const before = kernelObjects();
       const cli = startCli(['run', 'process', '--fmt', 'json']);
       await waitFor(() => /started/.test(cli.stderr()), 'the tracker to start', 10000);
+      const watch = new KernelWatch();
+      assert.ok(watch.note(cli.child.pid) >= 5, 'the CLI holds its programs, links and maps');
       const marker = `marker-${sig}-${process.pid}`;
       const child = spawnSync('/bin/echo', [marker, 'x y']);
       await waitFor(() => cli.stdout().includes(marker), 'the exec event on stdout');
@@ -97,13 +98,12 @@ describe('eunomia CLI', () => {
       assert.match(cli.stderr(), /process: \d+ events seen, 0 lost \(kernel ring buffer 0, native queue 0, output 0\)/);
       const seen = Number(/process: (\d+) events seen/.exec(cli.stderr())![1]);
       assert.equal(seen, events.length, 'every event seen was written');
-      assert.deepEqual(await settledLeftovers(before), { progs: [], links: [], maps: [] });
+      assert.deepEqual(await watch.leftovers(), NOTHING_LEFT, 'bpftool lists none of them');
     });
   }
 
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     test(`a program using the library that dies from an unhandled ${sig} leaves nothing attached`, { skip: needsRoot }, async () => {
-      const before = kernelObjects();
       const script = `
         const { TrackerManager } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/manager.js'))});
         const { loadNative } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/native.js'))});
@@ -116,12 +116,12 @@ describe('eunomia CLI', () => {
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       await waitFor(() => out.includes('started'), 'the tracker to start', 10000);
-      const loaded = kernelObjects();
-      assert.ok(loaded.progs.size >= before.progs.size + 2, 'its programs are loaded');
+      const watch = new KernelWatch();
+      assert.ok(watch.note(child.pid) >= 5, 'its programs, links and maps are loaded');
       const exited = new Promise((r) => child.on('exit', (_c, s) => r(s)));
       child.kill(sig);
       assert.equal(await exited, sig);
-      assert.deepEqual(await settledLeftovers(before), { progs: [], links: [], maps: [] }, 'the kernel released everything with its fds');
+      assert.deepEqual(await watch.leftovers(), NOTHING_LEFT, 'the kernel released everything with its fds');
     });
   }
 

@@ -13,7 +13,7 @@ import { compileDecoder } from '../../src/core/btf/index.js';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
 import { preflight } from '../../src/core/kernel.js';
 import { loadNative, type NativeBinding } from '../../src/core/native.js';
-import { buildBpf, kernelObjects, settledLeftovers, needsClang, needsRoot, repoRoot, waitFor, type KernelObjects } from '../helpers.js';
+import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 const skip = needsRoot || needsClang;
@@ -39,18 +39,18 @@ describe('native binding on the real kernel', { skip }, () => {
   let native: NativeBinding;
   let featuresObj: string;
   let badObj: string;
-  let baseline: KernelObjects;
+  const watch = new KernelWatch();
 
   before(() => {
     native = loadNative();
     preflight(native);
     featuresObj = buildBpf(join(repoRoot, 'test/bpf/features.bpf.c'));
     badObj = buildBpf(join(repoRoot, 'test/bpf/bad.bpf.c'));
-    baseline = kernelObjects();
   });
 
   after(async () => {
-    assert.deepEqual(await settledLeftovers(baseline), { progs: [], links: [], maps: [] }, 'every program, link and map is gone');
+    assert.ok(watch.seen.progs.size > 5 && watch.seen.links.size > 5, 'the tests did load programs');
+    assert.deepEqual(await watch.leftovers(), NOTHING_LEFT, 'every program, link and map they loaded is gone');
   });
 
   test('every attach type fires: tracepoint, raw_tp, tp_btf, uprobe, uretprobe, perf_event; ring and perf buffers deliver batches', async (t) => {
@@ -65,6 +65,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.attachUprobe('on_uretprobe', { binary: LIBC, func: 'getppid', pid: process.pid, retprobe: true });
     const perfLinks = obj.attachPerfEvent('on_perf_event', { type: 1 /* software */, config: 0 /* cpu clock */, frequency: 1000 });
     assert.ok(perfLinks.length >= 1);
+    watch.note();
 
     const ring: Record<string, unknown>[] = [];
     const perf: Record<string, unknown>[] = [];
@@ -126,6 +127,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.setGlobals({ target_tgid: process.pid });
     obj.load();
     const link = obj.attach('on_raw_sys_enter');
+    watch.note();
     void process.ppid;
     assert.ok(count(obj, C_RAW_TP) > 0);
     obj.detach(link);
@@ -158,6 +160,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.setGlobals({ target_tgid: process.pid });
     obj.load();
     obj.attachUprobe('on_uprobe', { binary: LIBC, offset: fileOffset(LIBC, 'getppid') });
+    watch.note();
     for (let i = 0; i < 10; i++) void process.ppid;
     assert.equal(count(obj, C_UPROBE), 10);
     assert.throws(() => obj.attachUprobe('on_uretprobe', { binary: LIBC, func: 'no_such_function_xyz' }), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.ATTACH && /no_such_function_xyz/.test(e.message));
@@ -169,6 +172,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.setGlobals({ target_tgid: process.pid });
     obj.load();
     obj.attach('on_getppid');
+    watch.note();
     let got = 0;
     const r = obj.openReader('events', (_b, n) => (got += n), { pollMs: 1000 });
     for (let i = 0; i < 500; i++) void process.ppid; // wake-ups batched: nothing consumed yet
@@ -187,6 +191,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.setMaxEntries('events', 4096); // one page: a few dozen records
     obj.load();
     obj.attach('on_getppid');
+    watch.note();
     for (let i = 0; i < 1000; i++) void process.ppid; // no reader yet: the ring fills up
     const lost = obj.kernelLost()!;
     let got = 0;
@@ -206,6 +211,7 @@ describe('native binding on the real kernel', { skip }, () => {
     obj.setMaxEntries('events', 1 << 24);
     obj.load();
     obj.attach('on_getppid');
+    watch.note();
     let got = 0;
     const r = obj.openReader('events', (_b, n) => (got += n), { pollMs: 1, batchBytes: 4096, maxQueuedBytes: 64 * 1024 });
     // A worker thread (same process, so the filter matches) makes the calls while the main

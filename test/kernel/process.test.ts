@@ -7,7 +7,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { TrackerManager } from '../../src/core/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import { kernelObjects, settledLeftovers, needsRoot, waitFor, type KernelObjects } from '../helpers.js';
+import { KernelWatch, NOTHING_LEFT, needsRoot, waitFor } from '../helpers.js';
 
 interface Exited {
   pid: number;
@@ -35,21 +35,22 @@ function collector(): { events: TrackerEvent[]; emit: (ev: TrackerEvent) => void
 
 describe('process tracker', { skip: needsRoot }, () => {
   const native = loadNative();
-  let baseline: KernelObjects;
+  const watch = new KernelWatch();
 
   before(() => {
     preflight(native);
-    baseline = kernelObjects();
   });
 
   after(async () => {
-    assert.deepEqual(await settledLeftovers(baseline), { progs: [], links: [], maps: [] }, 'nothing left in the kernel');
+    assert.ok(watch.seen.progs.size >= 2, 'the tests did load programs');
+    assert.deepEqual(await watch.leftovers(), NOTHING_LEFT, 'nothing they loaded is left in the kernel');
   });
 
   test('reports exec and exit of a command with pid, ppid, path, args, exit code and lifetime', async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
     const inst = m.start('process', { includeSelf: true });
+    watch.note();
     const t0 = Date.now();
     const r = await runCommand('/bin/sh', ['-c', 'sleep 0.2; exit 7', 'eunomia-test', 'an arg with spaces']);
     await waitFor(() => c.of(r.pid, 'exit').length > 0, 'the exit event');
@@ -85,6 +86,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
     const inst = m.start('process', { includeSelf: true });
+    watch.note();
     const r = await runCommand('/bin/sleep', ['10'], { killAfterMs: 100 });
     await waitFor(() => c.of(r.pid, 'exit').length > 0, 'the exit event');
     await m.stop(inst.id);
@@ -101,6 +103,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     const a = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo a-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
     const b = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo b-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
     const ia = m.start('process', { pid: a.pid, includeSelf: true });
+    watch.note();
     const ib = m.start('process', { pid: b.pid, includeSelf: true });
     const exited = (p: typeof a) => new Promise((r) => p.on('exit', r));
     const done = Promise.all([exited(a), exited(b)]);
@@ -122,6 +125,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
     const inst = m.start('process', { minDuration: 150, includeSelf: true });
+    watch.note();
     const short = await runCommand('/bin/true', []);
     const long = await runCommand('/bin/sleep', ['0.3']);
     await waitFor(() => c.of(long.pid, 'exit').length > 0, 'the long exit');
@@ -135,6 +139,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
     const excl = m.start('process');
+    watch.note();
     const incl = m.start('process', { includeSelf: true });
     const r = await runCommand('/bin/true', ['self-test']);
     await waitFor(() => c.of(r.pid, 'exit', incl.id).length > 0, 'the exit seen by the includeSelf instance');
@@ -145,11 +150,13 @@ describe('process tracker', { skip: needsRoot }, () => {
 
   test('start and stop 100 times leaves no program, link or map behind', async () => {
     const m = new TrackerManager({ native, clock: systemClock(), emit: () => {} });
-    const before = kernelObjects();
+    const mine = new KernelWatch();
     for (let i = 0; i < 100; i++) {
       const inst = m.start('process');
+      assert.ok(mine.note() >= 5, 'programs, links and maps held while running');
       await m.stop(inst.id);
     }
-    assert.deepEqual(await settledLeftovers(before), { progs: [], links: [], maps: [] });
+    assert.equal(mine.seen.progs.size, 200, 'two programs per start');
+    assert.deepEqual(await mine.leftovers(), NOTHING_LEFT, 'bpftool lists none of them');
   });
 });
