@@ -93,6 +93,7 @@ export class TrackerInstance {
   /** Hot path: one call per batch from the reader thread. */
   private onBatch(buf: Buffer, count: number, deps: TrackerDeps): void {
     const { decoder, descriptor, id } = this;
+    const format = descriptor.format;
     const size = decoder.size;
     const { emit, clock } = deps;
     let off = 0;
@@ -107,6 +108,7 @@ export class TrackerInstance {
       let data: Record<string, unknown>;
       try {
         data = decoder.decode(buf, rec);
+        if (format) format(data);
       } catch {
         this.decodeErrors++;
         continue;

@@ -38,4 +38,10 @@ export interface TrackerDescriptor {
   columns: Column[];
   /** Ring buffer size in bytes (power of two); default 4 MiB. */
   ringBytes?: number;
+  /**
+   * Adds readable fields to a decoded event in place (the kernel sends raw values: a signal
+   * number, address bytes, flag bits). Hot path: keep it cheap. A throw counts the record
+   * as undecodable.
+   */
+  format?: (data: Record<string, unknown>) => void;
 }

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { capabilityName } from '../../src/trackers/names/capabilities.js';
+import { errnoName } from '../../src/trackers/names/errno.js';
+import { flagNames } from '../../src/trackers/names/flags.js';
+import { ipString } from '../../src/trackers/names/net.js';
+import { signalName } from '../../src/trackers/names/signals.js';
+
+test('signal, capability and errno names', () => {
+  assert.deepEqual([signalName(9), signalName(15), signalName(34), signalName(0)], ['SIGKILL', 'SIGTERM', 'SIGRTMIN+2', '']);
+  assert.deepEqual([capabilityName(21), capabilityName(39), capabilityName(99)], ['CAP_SYS_ADMIN', 'CAP_BPF', 'CAP_99']);
+  assert.deepEqual([errnoName(-2), errnoName(13), errnoName(0), errnoName(-999)], ['ENOENT', 'EACCES', '', 'E999']);
+});
+
+test('addresses print as Node and RFC 5952 would', () => {
+  assert.equal(ipString(2, [127, 0, 0, 1, 9, 9]), '127.0.0.1');
+  const v6 = (s: string) => [...Buffer.from(s.replace(/:/g, ''), 'hex')];
+  assert.equal(ipString(10, v6('0000:0000:0000:0000:0000:0000:0000:0001')), '::1');
+  assert.equal(ipString(10, v6('2001:0db8:0000:0000:0001:0000:0000:0001')), '2001:db8::1:0:0:1');
+  assert.equal(ipString(10, v6('0000:0000:0000:0000:0000:ffff:0a00:0001')), '::ffff:10.0.0.1');
+  assert.equal(ipString(10, v6('fe80:0000:0000:0000:0000:0000:0000:0000')), 'fe80::');
+  assert.equal(ipString(99, [1, 2, 3, 4]), '');
+});
+
+test('flag words as names, unknown bits as hex', () => {
+  const t = [[1, 'A'], [2, 'B'], [8, 'D']] as const;
+  assert.equal(flagNames(0b1011, t), 'A|B|D');
+  assert.equal(flagNames(0b10101, t), 'A|0x14');
+  assert.equal(flagNames(0, t, 'NONE'), 'NONE');
+});
