@@ -44,7 +44,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const native = loadNative();
   preflight(native);
   const output = openOutput(args.output);
-  const sink = createSink({ format: args.format, output, columnsFor: () => args.tracker.columns });
+  const sink = createSink({ format: args.format, output, columnsFor: () => args.tracker.columns, plainFor: () => args.tracker.plain });
   const pipeline = new Pipeline({ sinks: [sink] });
   const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push });
   const sig = signals();

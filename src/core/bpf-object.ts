@@ -414,6 +414,8 @@ export class BpfMap {
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;
+  /** BPF_MAP_TYPE_* */
+  readonly type: number;
   /** Number of CPUs for per-CPU maps, 0 otherwise. */
   readonly perCpu: number;
 
@@ -426,6 +428,7 @@ export class BpfMap {
     this.keySize = info.keySize;
     this.valueSize = info.valueSize;
     this.maxEntries = info.maxEntries;
+    this.type = info.type;
     this.perCpu = perCpu;
   }
 

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileDecoder, type Decoder } from './btf/index.js';
+import { IntervalReader } from './interval.js';
 import { BpfObject, type BpfReader } from './bpf-object.js';
 import type { Clock } from './clock.js';
 import { EunomiaError, ErrorCodes } from './errors.js';
@@ -52,9 +53,10 @@ export class TrackerInstance {
     readonly options: OptionValues,
     readonly timings: StartTimings,
     private readonly obj: BpfObject,
-    private readonly decoder: Decoder,
+    private readonly decoder: Decoder | undefined,
+    private readonly deps: TrackerDeps,
   ) {
-    const ts = decoder.fields.find((f) => f.name === 'ts_ns' && f.size === 8);
+    const ts = decoder?.fields.find((f) => f.name === 'ts_ns' && f.size === 8);
     this.tsOffset = ts ? ts.offset : -1;
   }
 
@@ -71,16 +73,21 @@ export class TrackerInstance {
     const t0 = performance.now();
     const obj = BpfObject.open(deps.native, join(deps.objectDir ?? objectDir, d.object), d.name);
     try {
-      const decoder = compileDecoder(obj.btf, d.event.struct);
+      const decoder = d.event ? compileDecoder(obj.btf, d.event.struct) : undefined;
       obj.setGlobals(globals);
-      if (d.ringBytes) obj.setMaxEntries(d.event.map, d.ringBytes);
+      if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
       const t1 = performance.now();
       obj.load();
       const t2 = performance.now();
       obj.attachAll();
       const t3 = performance.now();
-      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder);
-      inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count, deps), { pollMs: deps.pollMs });
+      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder, deps);
+      if (d.event) inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count), { pollMs: deps.pollMs });
+      if (d.interval) {
+        const agg = new IntervalReader(obj, d.interval);
+        inst.interval = agg;
+        inst.timer = setInterval(() => inst.report(agg), Number(values.interval) * 1000);
+      }
       return inst;
     } catch (e) {
       obj.closeNow();
@@ -89,13 +96,35 @@ export class TrackerInstance {
   }
 
   private reader?: BpfReader;
+  private interval?: IntervalReader;
+  private timer?: NodeJS.Timeout;
+  private reportErrors = 0;
+
+  /** Emits one interval's rows; a failing read is counted, and the next interval tries again. */
+  private report(agg: IntervalReader): void {
+    const { deps } = this;
+    let rows: Record<string, unknown>[];
+    try {
+      rows = agg.report(this.options);
+      if (this.descriptor.format) for (const r of rows) this.descriptor.format(r);
+    } catch {
+      this.reportErrors++;
+      return;
+    }
+    const time = deps.clock.nowMs();
+    for (const data of rows) {
+      this.events++;
+      deps.emit({ tracker: this.descriptor.name, instance: this.id, time, data });
+    }
+  }
 
   /** Hot path: one call per batch from the reader thread. */
-  private onBatch(buf: Buffer, count: number, deps: TrackerDeps): void {
-    const { decoder, descriptor, id } = this;
+  private onBatch(buf: Buffer, count: number): void {
+    const { descriptor, id } = this;
+    const decoder = this.decoder!;
     const format = descriptor.format;
     const size = decoder.size;
-    const { emit, clock } = deps;
+    const { emit, clock } = this.deps;
     let off = 0;
     for (let i = 0; i < count; i++) {
       const len = buf.readUInt32LE(off);
@@ -124,7 +153,7 @@ export class TrackerInstance {
     const r = this.reader?.stats();
     return {
       events: this.events,
-      decodeErrors: this.decodeErrors,
+      decodeErrors: this.decodeErrors + this.reportErrors,
       lostKernel: (this.obj.kernelLost() ?? 0) + (r?.lostKernel ?? 0),
       lostQueue: r?.lostQueue ?? 0,
     };
@@ -136,13 +165,16 @@ export class TrackerInstance {
    */
   stop(): Promise<TrackerStats> {
     this.stopping ??= (async () => {
+      clearInterval(this.timer);
       await this.obj.detachAll();
       const r = await this.reader?.close();
+      // The last, partial interval is reported too: stopping loses nothing.
+      if (this.interval) this.report(this.interval);
       const lostKernel = this.obj.kernelLost() ?? 0;
       await this.obj.close();
       this.finalStats = {
         events: this.events,
-        decodeErrors: this.decodeErrors,
+        decodeErrors: this.decodeErrors + this.reportErrors,
         lostKernel: lostKernel + (r?.lostKernel ?? 0),
         lostQueue: r?.lostQueue ?? 0,
       };
@@ -153,6 +185,7 @@ export class TrackerInstance {
 
   /** Exit path: tears down synchronously (the kernel would also do it when the fd closes). */
   stopNow(): void {
+    clearInterval(this.timer);
     this.obj.closeNow();
   }
 }

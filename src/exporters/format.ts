@@ -6,6 +6,8 @@ export type Format = 'plain' | 'json' | 'csv';
 
 /** Columns to show for a tracker; an empty list (or undefined) means "the event's top-level data fields". */
 export type ColumnsFor = (tracker: string) => readonly Column[] | undefined;
+/** A tracker's own plain-text form of its events (multi-line, e.g. a histogram), if it has one. */
+export type CustomFor = (tracker: string) => ((data: Record<string, unknown>) => string) | undefined;
 
 const ALIASES = new Map<string, Format>([
   ['plain', 'plain'],

@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import { csvRenderer } from './csv.js';
-import { parseFormat, type ColumnsFor, type Format } from './format.js';
+import { parseFormat, type ColumnsFor, type CustomFor, type Format } from './format.js';
 import { jsonLine } from './json.js';
 import { plainRenderer } from './plain.js';
 import { StreamSink } from './stream-sink.js';
 
-export { parseFormat, valueText, type ColumnsFor, type Format } from './format.js';
+export { parseFormat, valueText, type ColumnsFor, type CustomFor, type Format } from './format.js';
 export { toJson, jsonLine } from './json.js';
 export { csvField } from './csv.js';
 export {
@@ -21,6 +21,8 @@ export interface CreateSinkOptions {
   format: Format | string;
   /** Columns per tracker for plain and csv (ignored by json). Missing/empty → the event's data fields. */
   columnsFor?: ColumnsFor;
+  /** Plain format only: trackers that render their events themselves (histograms). */
+  plainFor?: CustomFor;
   output: Writable;
   /** Sink name in pipeline stats; default: the format. */
   name?: string;
@@ -41,7 +43,7 @@ export function createSink(opts: CreateSinkOptions): StreamSink {
       ? jsonLine
       : format === 'csv'
         ? csvRenderer(opts.columnsFor, opts.multiTracker)
-        : plainRenderer(opts.columnsFor, opts.multiTracker);
+        : plainRenderer(opts.columnsFor, opts.multiTracker, opts.plainFor);
   return new StreamSink({
     name: opts.name ?? format,
     output: opts.output,

@@ -1,5 +1,5 @@
 import type { TrackerEvent } from '../pipeline/types.js';
-import { layoutsPerTracker, localClock, resolveColumns, type ColumnsFor, type ResolvedColumn } from './format.js';
+import { layoutsPerTracker, localClock, resolveColumns, type ColumnsFor, type CustomFor, type ResolvedColumn } from './format.js';
 
 const SEP = ' ';
 const TIME_WIDTH = 8; // HH:MM:SS
@@ -21,7 +21,11 @@ interface PlainLayout {
  * Control characters in values are escaped (\n, \t, \xNN): values come from monitored
  * processes and must not drive the terminal.
  */
-export function plainRenderer(columnsFor: ColumnsFor | undefined, multiTracker?: boolean): (ev: TrackerEvent) => string {
+export function plainRenderer(
+  columnsFor: ColumnsFor | undefined,
+  multiTracker?: boolean,
+  customFor?: CustomFor,
+): (ev: TrackerEvent) => string {
   const layoutOf = layoutsPerTracker<PlainLayout>((ev, multi) => {
     const cols = resolveColumns(columnsFor?.(ev.tracker), ev);
     const trackerWidth = Math.max('TRACKER'.length, ev.tracker.length);
@@ -37,6 +41,9 @@ export function plainRenderer(columnsFor: ColumnsFor | undefined, multiTracker?:
   }, multiTracker);
 
   return (ev) => {
+    // A tracker with its own plain form (a histogram): a time/tracker line, then its text.
+    const custom = customFor?.(ev.tracker);
+    if (custom) return `${localClock(ev.time)} ${escapeControls(ev.tracker)}\n${custom(ev.data)}\n`;
     const lay = layoutOf(ev);
     const cols = lay.cols;
     const last = cols.length - 1;

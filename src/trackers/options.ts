@@ -3,8 +3,17 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { commonOptions } from './common.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 
+/** `-i` and `-n`, for trackers that report every interval. */
+function intervalOptions(d: TrackerDescriptor): OptionSpec[] {
+  if (!d.interval) return [];
+  return [
+    { name: 'interval', flag: 'interval', short: 'i', type: 'uint', arg: 'SECONDS', default: d.interval.seconds, max: 86400, description: `seconds between reports (default ${d.interval.seconds})` },
+    { name: 'top', flag: 'top', short: 'n', type: 'uint', arg: 'N', default: d.interval.top, max: 1_000_000, description: `rows per report, 0 = all (default ${d.interval.top})` },
+  ];
+}
+
 export function allOptions(d: TrackerDescriptor): OptionSpec[] {
-  return [...commonOptions, ...d.options];
+  return [...commonOptions, ...intervalOptions(d), ...d.options];
 }
 
 function check(d: TrackerDescriptor, spec: OptionSpec, v: unknown): number | boolean | string {
@@ -48,6 +57,7 @@ export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPi
     values[spec.name] = v;
     if (spec.global) globals[spec.global] = spec.toGlobal ? spec.toGlobal(v) : v;
   }
+  if (values.interval === 0) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: option interval must be at least 1 second`);
   if (!values.includeSelf) globals.eunomia_exclude_pid = selfPid;
   return { values, globals };
 }

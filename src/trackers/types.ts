@@ -24,14 +24,38 @@ export interface OptionSpec {
 
 export type OptionValues = Record<string, number | boolean | string | undefined>;
 
+/** One interval's aggregated map entry, decoded from the map's BTF (per-CPU values summed). */
+export interface MapEntry {
+  key: unknown;
+  value: unknown;
+}
+
+/** A tracker that aggregates in the kernel and reports every interval (like filetop). */
+export interface IntervalSpec {
+  /** The aggregation map (hash or array); read, and cleared, every interval. */
+  map: string;
+  /** Default seconds between reports (`-i`). */
+  seconds: number;
+  /** Default rows per report (`-n`); 0 = all. */
+  top: number;
+  /** Field to sort rows by, largest first (after `rows`). */
+  sortBy?: string;
+  /** Turns the entries into rows (event data); default: key and value fields merged. */
+  rows?: (entries: MapEntry[], options: OptionValues) => Record<string, unknown>[];
+  /** Keep the counts across intervals (cumulative) instead of clearing them. */
+  keep?: boolean;
+}
+
 export interface TrackerDescriptor {
   name: string;
   /** One line for `eunomia trackers`. */
   summary: string;
   /** File name of the compiled object in dist/bpf/. */
   object: string;
-  /** The BTF struct of one event record and the map that carries it. */
-  event: { struct: string; map: string };
+  /** The BTF struct of one event record and the ring buffer that carries it (streaming trackers). */
+  event?: { struct: string; map: string };
+  /** In-kernel aggregation reported every interval (aggregating trackers). At least one of the two. */
+  interval?: IntervalSpec;
   /** Options of this tracker only; the common ones (pid filter, …) apply to all. */
   options: OptionSpec[];
   /** Columns for table and CSV output (JSON shows every field). */
@@ -44,4 +68,6 @@ export interface TrackerDescriptor {
    * as undecodable.
    */
   format?: (data: Record<string, unknown>) => void;
+  /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
+  plain?: (data: Record<string, unknown>) => string;
 }

@@ -28,3 +28,27 @@ test('flag words as names, unknown bits as hex', () => {
   assert.equal(flagNames(0b10101, t), 'A|0x14');
   assert.equal(flagNames(0, t, 'NONE'), 'NONE');
 });
+
+test('log2 histograms: bucket bounds, and text with bars', async () => {
+  const { log2Buckets, histogramText } = await import('../../src/trackers/histogram.js');
+  const b = log2Buckets([1, 0, 4, 2, 0, 0]);
+  assert.deepEqual(b, [
+    { low: 0, high: 1, count: 1 },
+    { low: 2, high: 3, count: 0 },
+    { low: 4, high: 7, count: 4 },
+    { low: 8, high: 15, count: 2 },
+  ]);
+  const text = histogramText(b, 'usecs', 8).split('\n');
+  assert.equal(text[0], '  usecs : count     distribution');
+  assert.equal(text[3], ' 4 -> 7 : 4         |********|');
+  assert.equal(text[4], '8 -> 15 : 2         |****    |');
+  assert.equal(histogramText([], 'usecs'), '     (no samples)');
+});
+
+test('syscall numbers as names (x86-64)', async () => {
+  const { syscallName, syscallNumber } = await import('../../src/trackers/names/syscalls.js');
+  assert.deepEqual([syscallName(0), syscallName(1), syscallName(59), syscallName(110), syscallName(321)], ['read', 'write', 'execve', 'getppid', 'bpf']);
+  assert.equal(syscallName(100000), 'syscall_100000');
+  assert.equal(syscallNumber('openat'), 257);
+  assert.equal(syscallNumber('nope'), undefined);
+});
