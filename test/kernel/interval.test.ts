@@ -14,7 +14,7 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
   const watch = new KernelWatch();
   after(async () => assert.deepEqual(await watch.leftovers(), NOTHING_LEFT));
 
-  function setup(d: TrackerDescriptor): { m: TrackerManager; events: TrackerEvent[] } {
+  function setup(): { m: TrackerManager; events: TrackerEvent[] } {
     const native = loadNative();
     preflight(native);
     const obj = buildBpf(join(repoRoot, 'test/bpf/counter.bpf.c'));
@@ -25,7 +25,7 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
 
   test('per-CPU hash: summed over CPUs, cleared every interval, the last partial interval reported at stop', async () => {
     const d: TrackerDescriptor = { name: 'counter', summary: 'test', object: 'counter.bpf.o', interval: { map: 'counts', seconds: 1, top: 5, sortBy: 'calls' }, options: [], columns: [] };
-    const { m, events } = setup(d);
+    const { m, events } = setup();
     const inst = m.start(d, { pid: process.pid, includeSelf: true });
     watch.note();
     for (let i = 0; i < 1000; i++) void process.ppid;
@@ -50,7 +50,7 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
       name: 'hist', summary: 'test', object: 'counter.bpf.o', options: [], columns: [],
       interval: { map: 'hist', seconds: 3600, top: 0, rows: (entries) => entries.map((e) => ({ slots: (e.value as { slots: number[] }).slots })) },
     };
-    const { m, events } = setup(d);
+    const { m, events } = setup();
     const inst = m.start(d, { pid: process.pid, includeSelf: true, top: 1 });
     watch.note();
     for (let i = 0; i < 50; i++) void process.ppid;
