@@ -75,6 +75,10 @@ export class TrackerInstance {
     try {
       const decoder = d.event ? compileDecoder(obj.btf, d.event.struct) : undefined;
       obj.setGlobals(globals);
+      if (d.programs) {
+        const wanted = new Set(d.programs(values));
+        for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
+      }
       if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
       const t1 = performance.now();
       obj.load();

@@ -1,9 +1,23 @@
 /** Every tracker Eunomia ships. Adding one is one line here plus its own folder. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { capableTracker } from './capable/index.js';
+import { ipcTracker } from './ipc/index.js';
+import { mountsnoopTracker } from './mountsnoop/index.js';
+import { oomkillTracker } from './oomkill/index.js';
+import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
+import { sigsnoopTracker } from './sigsnoop/index.js';
 import type { TrackerDescriptor } from './types.js';
 
-export const trackers: readonly TrackerDescriptor[] = [processTracker];
+export const trackers: readonly TrackerDescriptor[] = [
+  processTracker,
+  opensnoopTracker,
+  sigsnoopTracker,
+  mountsnoopTracker,
+  oomkillTracker,
+  capableTracker,
+  ipcTracker,
+];
 
 export function findTracker(name: string): TrackerDescriptor {
   const t = trackers.find((d) => d.name === name);

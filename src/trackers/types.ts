@@ -68,6 +68,12 @@ export interface TrackerDescriptor {
    * as undecodable.
    */
   format?: (data: Record<string, unknown>) => void;
+  /**
+   * Which of the object's programs to load and attach for these options (default: all).
+   * Programs left out are never loaded, so they cost nothing (e.g. a sys_exit program only
+   * needed for latency).
+   */
+  programs?: (options: OptionValues) => string[];
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
   plain?: (data: Record<string, unknown>) => string;
 }

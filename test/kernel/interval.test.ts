@@ -8,7 +8,7 @@ import { TrackerManager } from '../../src/core/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import type { TrackerDescriptor } from '../../src/trackers/types.js';
-import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { buildBpf, heldBy, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 describe('interval reports', { skip: needsRoot || needsClang }, () => {
   const watch = new KernelWatch();
@@ -43,6 +43,18 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
     assert.ok(total >= 1007);
     assert.equal(stats.events, events.length);
     assert.equal(stats.decodeErrors, 0);
+  });
+
+  test('programs(options) chooses which programs are loaded and attached', async () => {
+    const d: TrackerDescriptor = { name: 'counter', summary: 'test', object: 'counter.bpf.o', interval: { map: 'counts', seconds: 3600, top: 0 }, options: [], columns: [], programs: () => [] };
+    const { m, events } = setup();
+    const inst = m.start(d, { pid: process.pid, includeSelf: true });
+    watch.note();
+    const held = heldBy();
+    await m.stop(inst.id);
+    assert.equal(held.progs.size + held.links.size, 0, 'maps only: no program loaded, nothing attached');
+    assert.ok(held.maps.size > 0);
+    assert.equal(events.length, 0);
   });
 
   test('per-CPU array: custom rows, zeroed after each read, -n cuts rows', async () => {

@@ -1,0 +1,30 @@
+/** mountsnoop: mount, umount and the new mount API (syscall tracepoints). */
+import { errnoName } from '../names/errno.js';
+import { commonColumns as c } from '../common.js';
+import type { TrackerDescriptor } from '../types.js';
+import { attrFlags, callFlags } from './flags.js';
+
+export const mountsnoopTracker: TrackerDescriptor = {
+  name: 'mountsnoop',
+  summary: 'mount, umount and the new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree, fspick): source, target, type, flags, options, result, mount namespace',
+  object: 'mountsnoop.bpf.o',
+  event: { struct: 'mount_event', map: 'events' },
+  options: [],
+  columns: [
+    c.pid,
+    c.comm,
+    c.mntns,
+    { key: 'call', header: 'CALL', width: 10 },
+    { key: 'error', header: 'ERR', width: 6 },
+    { key: 'fs_type', header: 'TYPE', width: 8 },
+    { key: 'source', header: 'SOURCE', width: 12 },
+    { key: 'target', header: 'TARGET', width: 20 },
+    { key: 'flags', header: 'FLAGS', width: 16 },
+    { key: 'data', header: 'DATA' },
+  ],
+  format(d) {
+    d.flags = callFlags(d.call, d.flags_raw as number | bigint);
+    d.attr = attrFlags(d.attr_raw as number);
+    d.error = errnoName(d.error_raw as number);
+  },
+};

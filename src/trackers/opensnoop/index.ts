@@ -1,0 +1,50 @@
+/** opensnoop: open, openat and openat2 with flags, mode and result (syscall tracepoints). */
+import { errnoName } from '../names/errno.js';
+import { commonColumns as c } from '../common.js';
+import type { TrackerDescriptor } from '../types.js';
+import { createsFile, openFlags, resolveFlags } from './flags.js';
+
+/** char path_prefix[64] in the object, with its NUL. */
+const PREFIX_MAX = 63;
+
+export const opensnoopTracker: TrackerDescriptor = {
+  name: 'opensnoop',
+  summary: 'file opens (open, openat, openat2): path, flags, mode, fd or errno',
+  object: 'opensnoop.bpf.o',
+  event: { struct: 'open_event', map: 'events' },
+  options: [
+    {
+      name: 'failed',
+      flag: 'failed',
+      type: 'bool',
+      default: false,
+      description: 'only opens that failed (in-kernel filter)',
+      global: 'failed_only',
+    },
+    {
+      name: 'pathPrefix',
+      flag: 'path-prefix',
+      type: 'string',
+      arg: 'PREFIX',
+      description: `only paths starting with PREFIX, as passed to open (in-kernel filter, at most ${PREFIX_MAX} bytes)`,
+      global: 'path_prefix',
+    },
+  ],
+  columns: [
+    c.pid,
+    c.comm,
+    { key: 'syscall', header: 'CALL', width: 7 },
+    { key: 'fd', header: 'FD', width: 4, format: (v, ev) => (ev.data.error ? '' : String(v)) },
+    { key: 'error', header: 'ERR', width: 7 },
+    { key: 'flags', header: 'FLAGS', width: 28 },
+    { key: 'mode', header: 'MODE', width: 4 },
+    { key: 'path', header: 'PATH' },
+  ],
+  format(d) {
+    const flags = d.flags_raw as number;
+    d.flags = openFlags(flags);
+    d.mode = createsFile(flags) ? '0' + (d.mode_raw as number).toString(8).padStart(3, '0') : '';
+    d.resolve = resolveFlags(d.resolve_raw as number);
+    d.error = errnoName(d.error_raw as number);
+  },
+};
