@@ -17,6 +17,7 @@ import { countingSink, mapHandler } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
+import { measureOverheads, overheadTable } from './overhead.js';
 
 const native = loadNative();
 
@@ -104,6 +105,7 @@ async function idleRss(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const only = process.argv[2]; // `npm run bench -- overhead`: only the per-tracker table
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -113,9 +115,16 @@ async function main(): Promise<void> {
   const obj = buildBpf(join(repoRoot, 'bench/bpf/bench.bpf.c'));
   const genBin = join(mkdtempSync(join(tmpdir(), 'eunomia-gen-')), 'gen');
   execFileSync('cc', ['-O2', '-o', genBin, join(repoRoot, 'bench/gen.c')]);
+  const workBin = join(dirname(genBin), 'work');
+  execFileSync('cc', ['-O2', '-o', workBin, join(repoRoot, 'bench/work.c')]);
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
+  if (only !== 'overhead') await throughputAndStartup(objDir, genBin);
+  console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
+  console.log(overheadTable(await measureOverheads(native, workBin)));
+}
 
+async function throughputAndStartup(objDir: string, genBin: string): Promise<void> {
   const peak = await flow(objDir, genBin, 0, 5);
   report('peak (unpaced, 5 s)', peak);
   const sustained = await flow(objDir, genBin, 200_000, 10);

@@ -1,0 +1,127 @@
+/* Workloads that hit one hook each, for the per-tracker slow-down: work MODE SECONDS.
+ * Prints the operations done per second. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int listener(int *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	bind(s, (struct sockaddr *)&a, sizeof(a));
+	listen(s, 4096);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+static int dial(int port)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+		exit(2);
+	return c;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 1;
+	const char *mode = argv[1];
+	double secs = atof(argv[2]);
+	char path[] = "/tmp/eunomia-work-XXXXXX", buf[64] = { 0 };
+	int fd = mkstemp(path), port = 0, ls = -1, a = -1, c = -1, q = -1;
+	signal(SIGWINCH, SIG_IGN);
+	if (!strcmp(mode, "connect") || !strcmp(mode, "pingpong"))
+		ls = listener(&port);
+	if (!strcmp(mode, "pingpong")) {
+		c = dial(port);
+		a = accept(ls, NULL, NULL);
+	}
+	if (!strcmp(mode, "ipc"))
+		q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	char mnt[] = "/tmp/eunomia-mnt-XXXXXX";
+	if (!strcmp(mode, "mount") && !mkdtemp(mnt))
+		return 1;
+
+	unsigned long n = 0;
+	double t0 = now(), el = 0;
+	while ((el = now() - t0) < secs) {
+		for (int i = 0; i < 16; i++) {
+			if (!strcmp(mode, "getppid")) {
+				syscall(SYS_getppid);
+			} else if (!strcmp(mode, "readwrite")) {
+				pwrite(fd, buf, 64, 0);
+				pread(fd, buf, 64, 0);
+			} else if (!strcmp(mode, "openclose")) {
+				close(open(path, O_RDONLY));
+			} else if (!strcmp(mode, "exec")) {
+				pid_t p = fork();
+				if (p == 0) {
+					execl("/bin/true", "true", (char *)NULL);
+					_exit(127);
+				}
+				waitpid(p, NULL, 0);
+			} else if (!strcmp(mode, "kill")) {
+				kill(getpid(), SIGWINCH);
+			} else if (!strcmp(mode, "connect")) {
+				int s = dial(port);
+				close(accept(ls, NULL, NULL));
+				close(s);
+			} else if (!strcmp(mode, "pingpong")) {
+				write(c, "x", 1);
+				read(a, buf, 1);
+				write(a, "y", 1);
+				read(c, buf, 1);
+			} else if (!strcmp(mode, "bind")) {
+				int s = socket(AF_INET, SOCK_DGRAM, 0);
+				struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+				bind(s, (struct sockaddr *)&sa, sizeof(sa));
+				close(s);
+			} else if (!strcmp(mode, "mmap")) {
+				munmap(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 4096);
+			} else if (!strcmp(mode, "ipc")) {
+				struct msqid_ds ds;
+				msgctl(q, IPC_STAT, &ds);
+			} else if (!strcmp(mode, "mount")) {
+				mount("tmpfs", mnt, "tmpfs", 0, "size=1m");
+				umount(mnt);
+			} else {
+				return 1;
+			}
+			n++;
+		}
+	}
+	unlink(path);
+	if (q >= 0)
+		msgctl(q, IPC_RMID, NULL);
+	if (!strcmp(mode, "mount"))
+		rmdir(mnt);
+	printf("%.1f\n", n / el);
+	return 0;
+}
