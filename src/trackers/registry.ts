@@ -1,5 +1,6 @@
 /** Every tracker Eunomia ships. Adding one is one line here plus its own folder. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { bindsnoopTracker } from './bindsnoop/index.js';
 import { capableTracker } from './capable/index.js';
 import { ipcTracker } from './ipc/index.js';
 import { mountsnoopTracker } from './mountsnoop/index.js';
@@ -7,6 +8,8 @@ import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
+import { tcpconnectTracker } from './tcpconnect/index.js';
+import { tcpconnlatTracker } from './tcpconnlat/index.js';
 import type { TrackerDescriptor } from './types.js';
 
 export const trackers: readonly TrackerDescriptor[] = [
@@ -17,6 +20,9 @@ export const trackers: readonly TrackerDescriptor[] = [
   oomkillTracker,
   capableTracker,
   ipcTracker,
+  bindsnoopTracker,
+  tcpconnectTracker,
+  tcpconnlatTracker,
 ];
 
 export function findTracker(name: string): TrackerDescriptor {

@@ -1,0 +1,54 @@
+/** bindsnoop: bind() of IPv4/IPv6 sockets (syscalls:sys_enter_bind / sys_exit_bind). */
+import { commonColumns as c } from '../common.js';
+import { errnoName } from '../names/errno.js';
+import { familyName, ipString } from '../names/net.js';
+import { ipProtocolName } from '../names/sock.js';
+import type { TrackerDescriptor } from '../types.js';
+
+/** Bind options as libbpf-tools' bindsnoop prints them: one letter per bit, '.' when unset. */
+const OPT_LETTERS = 'FTNRr'; // IP_FREEBIND, IP_TRANSPARENT, IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, SO_REUSEPORT
+
+export function bindOpts(bits: number): string {
+  let s = '';
+  for (let i = 0; i < OPT_LETTERS.length; i++) s += bits & (1 << i) ? OPT_LETTERS[i] : '.';
+  return s;
+}
+
+export const bindsnoopTracker: TrackerDescriptor = {
+  name: 'bindsnoop',
+  summary: 'bind() of IPv4/IPv6 sockets: process, protocol, address, port, socket options, device, result',
+  object: 'bindsnoop.bpf.o',
+  event: { struct: 'bindsnoop_event', map: 'events' },
+  options: [
+    {
+      name: 'port',
+      flag: 'port',
+      type: 'uint',
+      arg: 'PORT',
+      description: 'only binds of this port (the port bound, or asked for if bind failed; in-kernel filter)',
+      global: 'target_port',
+      max: 65535,
+    },
+    { name: 'failed', flag: 'failed', type: 'bool', description: 'only failed binds (in-kernel filter)', global: 'only_failed' },
+  ],
+  columns: [
+    c.pid,
+    c.uid,
+    c.comm,
+    { key: 'result', header: 'RESULT', width: 10 },
+    { key: 'protocol', header: 'PROTO', width: 5 },
+    { key: 'opts', header: 'OPTS', width: 5 },
+    { key: 'device', header: 'IF', width: 6 },
+    { key: 'port', header: 'PORT', width: 5 },
+    { key: 'addr', header: 'ADDR' },
+  ],
+  format(data) {
+    const family = data.family_raw as number;
+    const protocol = data.protocol_raw as number;
+    data.family = familyName(family);
+    data.addr = ipString(family, data.addr_raw as number[]);
+    data.protocol = protocol ? ipProtocolName(protocol) : '';
+    data.opts = bindOpts(data.opts_raw as number);
+    data.result = errnoName(data.result_raw as number) || '0';
+  },
+};
