@@ -88,7 +88,8 @@ export class TrackerInstance {
       const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder, deps);
       if (d.event) inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count), { pollMs: deps.pollMs });
       if (d.interval) {
-        const agg = new IntervalReader(obj, d.interval);
+        const spec = d.interval.mapFor ? { ...d.interval, map: d.interval.mapFor(values) } : d.interval;
+        const agg = new IntervalReader(obj, spec);
         inst.interval = agg;
         inst.timer = setInterval(() => inst.report(agg), Number(values.interval) * 1000);
       }

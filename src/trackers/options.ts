@@ -57,6 +57,7 @@ export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPi
     values[spec.name] = v;
     if (spec.global) globals[spec.global] = spec.toGlobal ? spec.toGlobal(v) : v;
   }
+  d.validate?.(values);
   if (values.interval === 0) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: option interval must be at least 1 second`);
   if (!values.includeSelf) globals.eunomia_exclude_pid = selfPid;
   return { values, globals };

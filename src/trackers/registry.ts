@@ -8,8 +8,10 @@ import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
+import { syscountTracker } from './syscount/index.js';
 import { tcpconnectTracker } from './tcpconnect/index.js';
 import { tcpconnlatTracker } from './tcpconnlat/index.js';
+import { tcprttTracker } from './tcprtt/index.js';
 import type { TrackerDescriptor } from './types.js';
 
 export const trackers: readonly TrackerDescriptor[] = [
@@ -23,6 +25,8 @@ export const trackers: readonly TrackerDescriptor[] = [
   bindsnoopTracker,
   tcpconnectTracker,
   tcpconnlatTracker,
+  syscountTracker,
+  tcprttTracker,
 ];
 
 export function findTracker(name: string): TrackerDescriptor {

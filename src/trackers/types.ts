@@ -34,6 +34,8 @@ export interface MapEntry {
 export interface IntervalSpec {
   /** The aggregation map (hash or array); read, and cleared, every interval. */
   map: string;
+  /** The map to read for these options, when the options choose it (default: `map`). */
+  mapFor?: (options: OptionValues) => string;
   /** Default seconds between reports (`-i`). */
   seconds: number;
   /** Default rows per report (`-n`); 0 = all. */
@@ -68,6 +70,8 @@ export interface TrackerDescriptor {
    * as undecodable.
    */
   format?: (data: Record<string, unknown>) => void;
+  /** Rejects option combinations this tracker cannot honour (throw EunomiaError E_OPTION). */
+  validate?: (options: OptionValues) => void;
   /**
    * Which of the object's programs to load and attach for these options (default: all).
    * Programs left out are never loaded, so they cost nothing (e.g. a sys_exit program only

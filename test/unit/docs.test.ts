@@ -32,7 +32,7 @@ for (const t of trackers) {
       for (const id of [m.keyTypeId!, m.valueTypeId!]) if (btf.resolve(id).kind === 'struct') structs.push(id);
     }
     const fields = structs.flatMap((id) => compileDecoder(btf, id).fields.filter((f) => !f.hidden));
-    assert.ok(fields.length > 2);
+    assert.ok(fields.length > 0);
     for (const f of fields) assert.ok(text.includes('`' + f.name + '`'), `field ${f.name}`);
   });
 }
