@@ -27,6 +27,22 @@ export function sumInto(a: unknown, b: unknown): unknown {
   return a === '' || a === undefined ? b : a;
 }
 
+/** a - b, field by field (the inverse of sumInto for counters). */
+export function diff(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) {
+    const d = BigInt(a) - BigInt(b);
+    return d <= BigInt(Number.MAX_SAFE_INTEGER) && d >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(d) : d;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => diff(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) if (k in out) out[k] = diff(out[k], v);
+    return out;
+  }
+  return a;
+}
+
 function isZero(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
@@ -37,6 +53,8 @@ export class IntervalReader {
   private readonly key: ValueDecoder;
   private readonly value: ValueDecoder;
   private readonly isArray: boolean;
+  /** Arrays cannot be cleared atomically: they stay cumulative and reports are differences. */
+  private readonly previous = new Map<string, Buffer>();
 
   constructor(
     obj: BpfObject,
@@ -52,23 +70,34 @@ export class IntervalReader {
     this.isArray = ARRAY_MAP_TYPES.has(this.map.type);
   }
 
-  /** One interval's entries, cleared from the kernel unless the spec keeps them. */
+  /**
+   * One interval's entries: hash maps are read and deleted in one batch operation; arrays
+   * (no delete) are read whole and differenced against the previous read, so no increment
+   * made between the read and a reset can be lost. `keep`: cumulative values.
+   */
   read(): MapEntry[] {
     const clear = !this.spec.keep;
     const raw = this.map.entries({ delete: clear && !this.isArray });
     const out: MapEntry[] = [];
     const slot = (this.map.valueSize + 7) & ~7;
+    const decode = (buf: Buffer): unknown => {
+      let v = this.value.decode(buf, 0);
+      for (let cpu = 1; cpu < this.map.perCpu; cpu++) v = sumInto(v, this.value.decode(buf, cpu * slot));
+      return v;
+    };
     for (const { key, value } of raw) {
-      if (this.isArray && isZero(value)) continue;
       let v: unknown;
-      if (this.map.perCpu) {
-        v = this.value.decode(value, 0);
-        for (let cpu = 1; cpu < this.map.perCpu; cpu++) v = sumInto(v, this.value.decode(value, cpu * slot));
+      if (this.isArray && clear) {
+        const id = key.toString('hex');
+        const prev = this.previous.get(id);
+        this.previous.set(id, Buffer.from(value));
+        if (prev?.equals(value) || (!prev && isZero(value))) continue; // nothing new in this interval
+        v = prev ? diff(decode(value), decode(prev)) : decode(value);
       } else {
-        v = this.value.decode(value, 0);
+        if (this.isArray && isZero(value)) continue;
+        v = decode(value);
       }
       out.push({ key: this.key.decode(key, 0), value: v });
-      if (this.isArray && clear) this.map.update(key, Buffer.alloc(value.length));
     }
     return out;
   }

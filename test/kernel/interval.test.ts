@@ -45,6 +45,24 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
     assert.equal(stats.decodeErrors, 0);
   });
 
+  test('per-CPU array: each report holds only its interval (differences, nothing reset in between)', async () => {
+    const d: TrackerDescriptor = {
+      name: 'hist', summary: 'test', object: 'counter.bpf.o', options: [], columns: [],
+      interval: { map: 'hist', seconds: 1, top: 0, rows: (entries) => entries.map((e) => ({ slots: (e.value as { slots: number[] }).slots })) },
+    };
+    const { m, events } = setup();
+    const inst = m.start(d, { pid: process.pid, includeSelf: true });
+    watch.note();
+    for (let i = 0; i < 500; i++) void process.ppid;
+    await waitFor(() => events.length >= 1, 'the first report', 3000);
+    for (let i = 0; i < 7; i++) void process.ppid;
+    await m.stop(inst.id);
+    const counts = events.map((e) => (e.data.slots as number[])[3]!);
+    assert.ok(counts[0]! >= 500, `first interval ${counts[0]}`);
+    const later = counts.slice(1).reduce((a, b) => a + b, 0);
+    assert.ok(later >= 7 && later < 500, `later intervals count only new calls (${later})`);
+  });
+
   test('programs(options) chooses which programs are loaded and attached', async () => {
     const d: TrackerDescriptor = { name: 'counter', summary: 'test', object: 'counter.bpf.o', interval: { map: 'counts', seconds: 3600, top: 0 }, options: [], columns: [], programs: () => [] };
     const { m, events } = setup();
@@ -57,7 +75,7 @@ describe('interval reports', { skip: needsRoot || needsClang }, () => {
     assert.equal(events.length, 0);
   });
 
-  test('per-CPU array: custom rows, zeroed after each read, -n cuts rows', async () => {
+  test('per-CPU array: custom rows, differences between reads, -n cuts rows', async () => {
     const d: TrackerDescriptor = {
       name: 'hist', summary: 'test', object: 'counter.bpf.o', options: [], columns: [],
       interval: { map: 'hist', seconds: 3600, top: 0, rows: (entries) => entries.map((e) => ({ slots: (e.value as { slots: number[] }).slots })) },
