@@ -80,6 +80,8 @@ export class TrackerInstance {
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
       }
       if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
+      // The common header defines a 4 MiB ring; a tracker that never streams needs one page.
+      if (!d.event && obj.hasMap('events')) obj.setMaxEntries('events', 4096);
       const t1 = performance.now();
       obj.load();
       const t2 = performance.now();

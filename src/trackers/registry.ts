@@ -2,12 +2,14 @@
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { bindsnoopTracker } from './bindsnoop/index.js';
 import { capableTracker } from './capable/index.js';
+import { filesTracker } from './files/index.js';
 import { ipcTracker } from './ipc/index.js';
 import { mountsnoopTracker } from './mountsnoop/index.js';
 import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
+import { syscallTracker } from './syscall/index.js';
 import { syscountTracker } from './syscount/index.js';
 import { tcpconnectTracker } from './tcpconnect/index.js';
 import { tcpconnlatTracker } from './tcpconnlat/index.js';
@@ -16,6 +18,8 @@ import type { TrackerDescriptor } from './types.js';
 
 export const trackers: readonly TrackerDescriptor[] = [
   processTracker,
+  filesTracker,
+  syscallTracker,
   opensnoopTracker,
   sigsnoopTracker,
   mountsnoopTracker,

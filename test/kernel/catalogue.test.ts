@@ -82,7 +82,7 @@ describe('the tracker catalogue together', { skip: needsRoot }, () => {
       },
     });
     try {
-      for (const t of trackers) m.start(t, t.interval ? { interval: 5 } : {});
+      for (const t of trackers) m.start(t, t.interval ? { interval: 2 } : {});
       watch.note();
       const port = (server.address() as AddressInfo).port;
       const sh = spawn('bash', ['-c', WORKLOAD], { env: { ...process.env, SECS: '30', DIR: dir, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
