@@ -2,7 +2,8 @@
  * Per-tracker slow-down: a workload that hits the tracker's hook, its rate untraced and
  * traced, alternating (untraced, traced, untraced) in one run. Ratio = untraced / traced.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
 import { TrackerManager } from '../src/core/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
@@ -28,8 +29,10 @@ export const WORKLOADS: Record<string, { mode: string; note?: string }> = {
   tcprtt: { mode: 'pingpong' },
 };
 
-function rate(work: string, mode: string, seconds: number): number {
-  return Number(execFileSync(work, [mode, String(seconds)], { encoding: 'utf8' }).trim());
+/** Asynchronous on purpose: Eunomia's event loop must keep consuming while the workload runs. */
+async function rate(work: string, mode: string, seconds: number): Promise<number> {
+  const { stdout } = await promisify(execFile)(work, [mode, String(seconds)], { encoding: 'utf8' });
+  return Number(stdout.trim());
 }
 
 export interface Overhead {
@@ -51,15 +54,15 @@ export async function measureOverheads(native: NativeBinding, work: string, seco
       console.log(`${t.name}: no workload defined in bench/overhead.ts`);
       continue;
     }
-    const before = rate(work, w.mode, seconds);
+    const before = await rate(work, w.mode, seconds);
     const sink = countingSink();
     const pipeline = new Pipeline({ sinks: [sink] });
     const m = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push });
     const inst = m.start(t);
-    const traced = rate(work, w.mode, seconds);
+    const traced = await rate(work, w.mode, seconds);
     const stats = await m.stop(inst.id);
     await pipeline.close();
-    const afterRate = rate(work, w.mode, seconds);
+    const afterRate = await rate(work, w.mode, seconds);
     const untraced = (before + afterRate) / 2;
     const r: Overhead = { tracker: t.name, mode: w.mode, untraced, traced, ratio: untraced / traced, events: stats.events, lost: stats.lostKernel + stats.lostQueue };
     if (w.note) r.note = w.note;
