@@ -123,27 +123,21 @@ static __always_inline void sock_dev_name(struct sock *sk, int ifindex, char *na
 	}
 }
 
-/* Addresses and ports of a sock:inet_sock_set_state event, ports in host order. */
-struct sock_flow {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u16 sport;
-	__u16 dport;
-	__u16 family;
-};
-
-static __always_inline void sock_flow_from_state(struct trace_event_raw_inet_sock_set_state *ctx,
-						 struct sock_flow *f)
-{
-	f->family = ctx->family;
-	f->sport = ctx->sport; /* the tracepoint already converted them */
-	f->dport = ctx->dport;
-	/* Probe reads: the verifier refuses loads through a ctx pointer plus an offset. */
-	if (ctx->family == SOCK_AF_INET) {
-		bpf_probe_read_kernel(f->saddr, 4, ctx->saddr);
-		bpf_probe_read_kernel(f->daddr, 4, ctx->daddr);
-	} else {
-		bpf_probe_read_kernel(f->saddr, 16, ctx->saddr_v6);
-		bpf_probe_read_kernel(f->daddr, 16, ctx->daddr_v6);
-	}
-}
+/* Copies the addresses, ports (already host order there) and family of a
+ * sock:inet_sock_set_state event into an event with saddr_raw, daddr_raw, sport, dport and
+ * family_raw fields. Probe reads: the verifier refuses loads through ctx plus an offset. */
+#define SOCK_STATE_FLOW(e, ctx)                                                        \
+	do {                                                                           \
+		(e)->family_raw = (ctx)->family;                                       \
+		(e)->sport = (ctx)->sport;                                             \
+		(e)->dport = (ctx)->dport;                                             \
+		__builtin_memset((e)->saddr_raw, 0, sizeof((e)->saddr_raw));          \
+		__builtin_memset((e)->daddr_raw, 0, sizeof((e)->daddr_raw));          \
+		if ((ctx)->family == SOCK_AF_INET) {                                   \
+			bpf_probe_read_kernel((e)->saddr_raw, 4, (ctx)->saddr);        \
+			bpf_probe_read_kernel((e)->daddr_raw, 4, (ctx)->daddr);        \
+		} else {                                                               \
+			bpf_probe_read_kernel((e)->saddr_raw, 16, (ctx)->saddr_v6);    \
+			bpf_probe_read_kernel((e)->daddr_raw, 16, (ctx)->daddr_v6);    \
+		}                                                                      \
+	} while (0)

@@ -7,7 +7,7 @@
  * Accept: no non-syscall tracepoint runs in the accepting process, so the exits of accept and
  * accept4 read the new socket from the returned fd. */
 #include "eunomia.bpf.h"
-#include "sock.bpf.h"
+#include "connect.bpf.h"
 #include "tcpconnect.h"
 
 EUNOMIA_EVENT(tcpconnect_event);
@@ -15,15 +15,6 @@ EUNOMIA_EVENT(tcpconnect_event);
 const volatile __u16 target_port = 0; /* only this destination (server) port, 0 = all */
 const volatile bool only_ipv4 = false;
 const volatile bool only_ipv6 = false;
-
-/* The connecting process, by sock, from CLOSE->SYN_SENT until SYN_SENT ends. LRU: a sock
- * that never leaves SYN_SENT while we watch must not hold an entry forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct eunomia_common);
-} connecting SEC(".maps");
 
 static __always_inline bool skip_flow(__u16 family, __u16 dport)
 {
@@ -45,35 +36,23 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 	if (ctx->oldstate == TCP_CLOSE && ctx->newstate == TCP_SYN_SENT) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		if (eunomia_skip(tgid) || skip_flow(ctx->family, ctx->dport))
-			return 0;
-		struct eunomia_common c;
-		eunomia_fill_common(&c, (struct task_struct *)bpf_get_current_task());
-		bpf_map_update_elem(&connecting, &sk, &c, BPF_ANY);
+		if (!eunomia_skip(tgid) && !skip_flow(ctx->family, ctx->dport))
+			connect_remember(sk);
 		return 0;
 	}
 	if (ctx->oldstate != TCP_SYN_SENT)
 		return 0;
 
-	/* Often in softirq: the process is the one stored at SYN_SENT, not current. */
-	struct eunomia_common *stored = bpf_map_lookup_elem(&connecting, &sk);
+	struct eunomia_common *stored = connect_lookup(sk);
 	if (!stored)
 		return 0;
 	struct tcpconnect_event *e = eunomia_reserve(sizeof(*e));
-	if (!e) {
-		bpf_map_delete_elem(&connecting, &sk);
+	if (e)
+		__builtin_memcpy(e, stored, sizeof(*stored)); /* ts_ns: when connect() started */
+	connect_forget(sk);
+	if (!e)
 		return 0;
-	}
-	__builtin_memcpy(e, stored, sizeof(*stored)); /* ts_ns: when connect() started */
-	bpf_map_delete_elem(&connecting, &sk);
-
-	struct sock_flow f = {};
-	sock_flow_from_state(ctx, &f);
-	__builtin_memcpy(e->saddr_raw, f.saddr, sizeof(f.saddr));
-	__builtin_memcpy(e->daddr_raw, f.daddr, sizeof(f.daddr));
-	e->sport = f.sport;
-	e->dport = f.dport;
-	e->family_raw = f.family;
+	SOCK_STATE_FLOW(e, ctx);
 	e->direction = connect;
 	e->established = ctx->newstate == TCP_ESTABLISHED;
 	e->error_raw = e->established ? 0 : BPF_CORE_READ((struct sock *)ctx->skaddr, sk_err);
