@@ -52,3 +52,12 @@ test('syscall numbers as names (x86-64)', async () => {
   assert.equal(syscallNumber('openat'), 257);
   assert.equal(syscallNumber('nope'), undefined);
 });
+
+test('--syscall options: names, sys_ names and numbers; unknown or out-of-range ones are E_OPTION naming the tracker', async () => {
+  const { parseSyscallOption } = await import('../../src/trackers/names/syscalls.js');
+  assert.equal(parseSyscallOption('syscount', 'getppid', 512), 110);
+  assert.equal(parseSyscallOption('syscount', 'sys_openat', 512), 257);
+  assert.equal(parseSyscallOption('syscall', ' 59 ', 1024), 59);
+  assert.throws(() => parseSyscallOption('syscount', 'no_such', 512), /tracker syscount: option syscall: unknown syscall "no_such"/);
+  assert.throws(() => parseSyscallOption('syscount', '600', 512), /unknown syscall "600"/);
+});

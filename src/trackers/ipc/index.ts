@@ -3,7 +3,8 @@ import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import type { TrackerDescriptor } from '../types.js';
-import { ctlCommand, ipcFlags, kindOf, KIND_BITS, octal, type IpcKind } from './names.js';
+import { octalMode } from '../names/open-flags.js';
+import { ctlCommand, ipcFlags, kindOf, KIND_BITS, type IpcKind } from './names.js';
 
 /** "msg,mq" → the kind_mask bits. */
 function kindMask(v: unknown): number {
@@ -60,7 +61,7 @@ export const ipcTracker: TrackerDescriptor = {
     data.kind = kind;
     data.flags = ipcFlags(call, flags);
     const hasMode = call.endsWith('get') || (call === 'mq_open' && flags & 0o100);
-    data.mode = hasMode ? octal(data.mode_raw as number) : '';
+    data.mode = hasMode ? octalMode(data.mode_raw as number) : '';
     data.cmd = call.endsWith('ctl') && kind ? ctlCommand(kind, data.cmd_raw as number) : '';
     const ret = data.ret as number;
     data.error = ret < 0 ? errnoName(ret) : '';

@@ -1,5 +1,6 @@
 /** Flag words and commands of the IPC syscalls (include/uapi/linux/{ipc,msg,shm,sem}.h, fcntl.h). */
 import { flagNames, type FlagTable } from '../names/flags.js';
+import { octalMode, openFlags } from '../names/open-flags.js';
 
 export type IpcKind = 'msg' | 'shm' | 'sem' | 'mq';
 
@@ -29,15 +30,6 @@ const SHMAT_FLAGS: FlagTable = [
   [0o40000, 'SHM_REMAP'],
   [0o100000, 'SHM_EXEC'],
 ];
-const OPEN_ACCESS = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
-const OPEN_FLAGS: FlagTable = [
-  [0o100, 'O_CREAT'],
-  [0o200, 'O_EXCL'],
-  [0o4000, 'O_NONBLOCK'],
-  [0o2000000, 'O_CLOEXEC'],
-];
-
-export const octal = (mode: number): string => '0' + (mode & 0o7777).toString(8).padStart(3, '0');
 
 /** The flag argument of `call` as text, e.g. "IPC_CREAT|IPC_EXCL|0600"; '' for calls without one. */
 export function ipcFlags(call: string, flags: number): string {
@@ -46,17 +38,15 @@ export function ipcFlags(call: string, flags: number): string {
     case 'semget':
     case 'shmget': {
       const rest = flagNames(flags & ~0o777, call === 'shmget' ? SHMGET_FLAGS : GET_FLAGS, '');
-      return rest ? `${rest}|${octal(flags & 0o777)}` : octal(flags & 0o777);
+      return rest ? `${rest}|${octalMode(flags & 0o777)}` : octalMode(flags & 0o777);
     }
     case 'msgsnd':
     case 'msgrcv':
       return flagNames(flags, MSG_FLAGS, '');
     case 'shmat':
       return flagNames(flags, SHMAT_FLAGS, '');
-    case 'mq_open': {
-      const rest = flagNames(flags & ~3, OPEN_FLAGS, '');
-      return OPEN_ACCESS[flags & 3] + (rest ? `|${rest}` : '');
-    }
+    case 'mq_open':
+      return openFlags(flags);
     default:
       return '';
   }

@@ -1,4 +1,5 @@
 /** Syscall numbers as names. The table is x86-64's (scripts/gen-syscalls.js). */
+import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 
 export function syscallName(nr: number): string {
@@ -9,4 +10,14 @@ export function syscallName(nr: number): string {
 export function syscallNumber(name: string): number | undefined {
   const i = SYSCALLS_X86_64.indexOf(name);
   return i < 0 ? undefined : i;
+}
+
+/** A `--syscall` option: a name (with or without "sys_") or a number below `limit`. */
+export function parseSyscallOption(tracker: string, v: unknown, limit: number): number {
+  const s = String(v).trim();
+  const nr = /^\d+$/.test(s) ? Number(s) : syscallNumber(s.replace(/^sys_/, ''));
+  if (nr === undefined || nr >= limit) {
+    throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: option syscall: unknown syscall "${s}" — give an x86-64 name such as openat or getppid, or its number`);
+  }
+  return nr;
 }

@@ -2,7 +2,7 @@
 import { errnoName } from '../names/errno.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
-import { createsFile, openFlags, resolveFlags } from './flags.js';
+import { createsFile, octalMode, openFlags, resolveFlags } from '../names/open-flags.js';
 
 /** char path_prefix[64] in the object, with its NUL. */
 const PREFIX_MAX = 63;
@@ -43,7 +43,7 @@ export const opensnoopTracker: TrackerDescriptor = {
   format(d) {
     const flags = d.flags_raw as number;
     d.flags = openFlags(flags);
-    d.mode = createsFile(flags) ? '0' + (d.mode_raw as number).toString(8).padStart(3, '0') : '';
+    d.mode = createsFile(flags) ? octalMode(d.mode_raw as number) : '';
     d.resolve = resolveFlags(d.resolve_raw as number);
     d.error = errnoName(d.error_raw as number);
   },

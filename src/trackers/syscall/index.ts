@@ -1,18 +1,7 @@
 /** syscall: which syscalls each process uses and how often (raw_tp/sys_enter, counted in the kernel). */
-import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
-import { syscallName, syscallNumber } from '../names/syscalls.js';
+import { parseSyscallOption, syscallName } from '../names/syscalls.js';
 import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
-
-/** `--syscall` takes a name (or a number); the kernel compares numbers. */
-export function syscallFilter(v: unknown): number {
-  const s = String(v).trim();
-  const nr = /^\d+$/.test(s) ? Number(s) : syscallNumber(s);
-  if (nr === undefined || nr > 1023) {
-    throw new EunomiaError(ErrorCodes.OPTION, `tracker syscall: option syscall: unknown syscall "${s}" (x86-64 names, e.g. openat, getppid)`);
-  }
-  return nr;
-}
 
 /**
  * Interval rows; none with --first-only (the counts are still kept, as a cache in the kernel).
@@ -48,7 +37,7 @@ export const syscallTracker: TrackerDescriptor = {
       arg: 'NAME',
       description: 'only this syscall (x86-64 name, e.g. openat; in-kernel filter)',
       global: 'target_nr',
-      toGlobal: (v) => BigInt(syscallFilter(v)),
+      toGlobal: (v) => BigInt(parseSyscallOption('syscall', v, 1024)),
     },
   ],
   columns: [

@@ -1,18 +1,7 @@
 /** syscount: syscall counts (and latency) per interval, by syscall or by process. */
-import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
-import { syscallName, syscallNumber } from '../names/syscalls.js';
+import { parseSyscallOption, syscallName } from '../names/syscalls.js';
 import type { IntervalSpec, MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
-
-/** A syscall name (or number) as the kernel's number; unknown names are option errors. */
-export function parseSyscall(v: unknown): number {
-  const s = String(v).trim();
-  const nr = /^\d+$/.test(s) ? Number(s) : syscallNumber(s.replace(/^sys_/, ''));
-  if (nr === undefined || nr >= 512) {
-    throw new EunomiaError(ErrorCodes.OPTION, `tracker syscount: option syscall: unknown syscall "${s}" — give an x86-64 name such as openat or getppid, or its number`);
-  }
-  return nr;
-}
 
 /** A duration in ns as the table shows it: "312ns", "12.3us", "4.56ms", "2.01s". */
 export function durationText(ns: unknown): string {
@@ -32,7 +21,7 @@ interface Counts {
 function rows(entries: MapEntry[], options: OptionValues): Record<string, unknown>[] {
   const latency = options.latency === true;
   // By process, rows name the syscall only when --syscall chose one.
-  const only = options.syscall === undefined ? {} : { syscall: syscallName(parseSyscall(options.syscall)) };
+  const only = options.syscall === undefined ? {} : { syscall: syscallName(parseSyscallOption('syscount', options.syscall, 512)) };
   return entries.map(({ key, value }) => {
     const v = value as Counts;
     const row: Record<string, unknown> = options.byProcess
@@ -68,7 +57,7 @@ export const syscountTracker: TrackerDescriptor = {
     { name: 'byProcess', flag: 'by-process', short: 'P', type: 'bool', default: false, description: 'count by process (pid and comm) instead of by syscall', global: 'by_process' },
     { name: 'latency', flag: 'latency', short: 'L', type: 'bool', default: false, description: 'also measure time spent in the calls (attaches sys_exit too)', global: 'with_latency' },
     { name: 'failed', flag: 'failed', short: 'x', type: 'bool', default: false, description: 'only count calls that failed (returned an error)', global: 'failed_only' },
-    { name: 'syscall', flag: 'syscall', type: 'string', arg: 'NAME', description: 'only this syscall (name or number, in-kernel filter)', global: 'target_nr', toGlobal: parseSyscall },
+    { name: 'syscall', flag: 'syscall', type: 'string', arg: 'NAME', description: 'only this syscall (name or number, in-kernel filter)', global: 'target_nr', toGlobal: (v) => parseSyscallOption('syscount', v, 512) },
   ],
   columns: [
     { key: 'syscall', header: 'SYSCALL', width: 16, format: (v) => (v === undefined ? '*' : String(v)) },

@@ -1,5 +1,5 @@
 /** open(2) flag names (include/uapi/asm-generic/fcntl.h; arm and arm64 move four of them). */
-import { flagNames, type FlagTable } from '../names/flags.js';
+import { flagNames, type FlagTable } from './flags.js';
 
 const arm = process.arch === 'arm64' || process.arch === 'arm';
 
@@ -35,6 +35,11 @@ const ACCESS = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
 export function openFlags(flags: number): string {
   const rest = flagNames(flags & ~3, OPEN_FLAGS, '');
   return rest ? `${ACCESS[flags & 3]}|${rest}` : ACCESS[flags & 3]!;
+}
+
+/** Permission bits as octal text: "0640". */
+export function octalMode(mode: number): string {
+  return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
 }
 
 /** The mode only matters when a file may be created. */
