@@ -150,7 +150,9 @@ export class TrackerInstance {
         continue;
       }
       this.events++;
-      const time = this.tsOffset >= 0 ? clock.wallMs(buf.readBigUInt64LE(rec + this.tsOffset)) : clock.nowMs();
+      // Two 32-bit reads: a BigInt per event would be allocated only to become a Number.
+      const ts = this.tsOffset;
+      const time = ts >= 0 ? clock.wallMs(buf.readUInt32LE(rec + ts) + buf.readUInt32LE(rec + ts + 4) * 4294967296) : clock.nowMs();
       emit({ tracker: descriptor.name, instance: id, time, data });
     }
   }
