@@ -5,6 +5,7 @@
  *  2. time to start the process tracker (open + load + attach), p50/p95;
  *  3. RSS of an idle `eunomia run process`.
  */
+import { containerBench } from './containers.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,7 +106,7 @@ async function idleRss(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv[2]; // `npm run bench -- overhead`: only the per-tracker table
+  const only = process.argv[2]; // `npm run bench -- overhead` (or containers): only that part
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -119,7 +120,12 @@ async function main(): Promise<void> {
   execFileSync('cc', ['-O2', '-o', workBin, join(repoRoot, 'bench/work.c')]);
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
-  if (only !== 'overhead') await throughputAndStartup(objDir, genBin);
+  if (only === 'containers') return containerBench(native);
+  if (only !== 'overhead') {
+    await throughputAndStartup(objDir, genBin);
+    console.log('');
+    await containerBench(native);
+  }
   console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
   console.log(overheadTable(await measureOverheads(native, workBin)));
 }

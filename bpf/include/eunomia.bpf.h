@@ -7,11 +7,14 @@
 #include <bpf/bpf_tracing.h>
 
 #include "eunomia.h"
+#include "container.bpf.h"
 
 /* Filters, set from user space before load so the verifier prunes what is unused. */
 const volatile __u32 eunomia_target_pid = 0;      /* only this process (tgid), 0 = all */
 const volatile __u32 eunomia_exclude_pid = 0;     /* never this process: Eunomia itself */
 const volatile __u64 eunomia_target_cgroup = 0;   /* only this cgroup v2 id, 0 = all */
+/* Container filter over eunomia_cgroups: one of EUNOMIA_FILTER_*. */
+const volatile __u32 eunomia_container_filter = 0;
 /* Wake the reader only once this many bytes are pending; it polls anyway every few ms.
  * Waking per event costs several µs per event (see PERF-NOTES). 0 = wake on every event. */
 const volatile __u64 eunomia_wakeup_bytes = 256 * 1024;
@@ -29,6 +32,42 @@ struct {
 	__type(value, __u64);
 } eunomia_lost SEC(".maps");
 
+#define EUNOMIA_FILTER_OFF 0
+#define EUNOMIA_FILTER_WANTED 1     /* only the containers in eunomia_wanted */
+#define EUNOMIA_FILTER_HOST 2       /* only processes outside containers */
+#define EUNOMIA_FILTER_CONTAINERS 3 /* only processes in containers */
+
+#define EUNOMIA_CG_CONTAINER 1 /* the cgroup belongs to a container */
+#define EUNOMIA_CG_WANTED 2    /* ... to one the filter selects */
+
+/* cgroup v2 id -> EUNOMIA_CG_* flags. User space fills it with the cgroups that exist at
+ * start; eunomia_cgroup_mkdir adds new ones synchronously, before any task can enter them,
+ * so a container started later is filtered from its first event. Absent = host. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} eunomia_cgroups SEC(".maps");
+
+/* The selected containers by the first 12 characters of their id (Docker's short id). */
+struct eunomia_cid12 {
+	char id[12];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct eunomia_cid12);
+	__type(value, __u8);
+} eunomia_wanted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct eunomia_cgroup_path);
+} eunomia_path_scratch SEC(".maps");
+
 /* clang emits BTF only for types the code names; an event struct reached only through a
  * reserved pointer would be missing. This keeps it, so user space can decode from BTF. */
 #define EUNOMIA_EVENT(type) \
@@ -42,6 +81,16 @@ static __always_inline bool eunomia_skip(__u32 tgid)
 		return true;
 	if (eunomia_target_cgroup && bpf_get_current_cgroup_id() != eunomia_target_cgroup)
 		return true;
+	if (eunomia_container_filter) {
+		__u64 cg = bpf_get_current_cgroup_id();
+		__u32 *f = bpf_map_lookup_elem(&eunomia_cgroups, &cg);
+		__u32 flags = f ? *f : 0;
+		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED)
+			return !(flags & EUNOMIA_CG_WANTED);
+		if (eunomia_container_filter == EUNOMIA_FILTER_HOST)
+			return flags & EUNOMIA_CG_CONTAINER;
+		return !(flags & EUNOMIA_CG_CONTAINER);
+	}
 	return false;
 }
 
@@ -91,6 +140,30 @@ static __always_inline void eunomia_fill_common(struct eunomia_common *c, struct
 	c->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	c->user_ns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
+}
+
+/* Loaded only when a container filter is on: classifies each new v2 cgroup as it is made. */
+SEC("tp/cgroup/cgroup_mkdir")
+int eunomia_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
+{
+	if (ctx->root != EUNOMIA_DFL_HIERARCHY)
+		return 0;
+	/* Per-CPU scratch: 256 bytes would not fit the 512-byte stack next to the rest. */
+	__u32 zero = 0;
+	struct eunomia_cgroup_path *buf = bpf_map_lookup_elem(&eunomia_path_scratch, &zero);
+	if (!buf || eunomia_mkdir_path(ctx, buf->path) <= 0)
+		return 0;
+	int at = eunomia_find_cid(buf->path);
+	if (at < 0 || at > EUNOMIA_CGROUP_PATH_LEN - EUNOMIA_CID_LEN)
+		return 0;
+	struct eunomia_cid12 key = {};
+	bpf_probe_read_kernel(key.id, sizeof(key.id), &buf->path[at & (EUNOMIA_CGROUP_PATH_LEN - 1)]);
+	__u32 flags = EUNOMIA_CG_CONTAINER;
+	if (bpf_map_lookup_elem(&eunomia_wanted, &key))
+		flags |= EUNOMIA_CG_WANTED;
+	__u64 id = ctx->id;
+	bpf_map_update_elem(&eunomia_cgroups, &id, &flags, BPF_ANY);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,6 +13,8 @@ export interface RunArgs {
   seconds?: number;
   options: OptionValues;
   help: boolean;
+  /** Attribute events to containers (default); --no-containers turns it off. */
+  containers: boolean;
 }
 
 type Spec = NonNullable<ParseArgsConfig['options']>;
@@ -22,6 +24,7 @@ const runFlags: Spec = {
   output: { type: 'string', short: 'o' },
   time: { type: 'string', short: 'T' },
   help: { type: 'boolean', short: 'h' },
+  'no-containers': { type: 'boolean' },
 };
 
 function usage(msg: string): EunomiaError {
@@ -46,7 +49,7 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
   const specs = allOptions(tracker);
   const options: Spec = { ...runFlags };
   for (const s of specs) {
-    options[s.flag] = { type: s.type === 'bool' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}) };
+    options[s.flag] = { type: s.type === 'bool' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}), ...(s.repeatable ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -54,12 +57,13 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
   } catch (e) {
     throw usage(`${(e as Error).message.replace(/\. To specify.*$/s, '')} — see "eunomia run ${tracker.name} --help"`);
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const out: RunArgs = {
     tracker,
     format: parseFormat((v.fmt as string | undefined) ?? 'plain'),
     options: {},
     help: v.help === true,
+    containers: v['no-containers'] !== true,
   };
   if (v.output !== undefined) out.output = v.output as string;
   if (v.time !== undefined) {
@@ -68,7 +72,8 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
     out.seconds = t;
   }
   for (const s of specs) {
-    const raw = v[s.flag];
+    const given = v[s.flag];
+    const raw = Array.isArray(given) ? given.join(',') : given;
     if (raw !== undefined) out.options[s.name] = optionValue(s, raw);
   }
   return out;
@@ -84,6 +89,7 @@ export function runHelp(tracker: TrackerDescriptor): string {
     '  -f, --fmt FORMAT    plain (default), json or csv (also plain_text, plain_txt, json_format)',
     '  -o, --output FILE   write events to FILE instead of stdout',
     '  -T, --time SECONDS  stop after SECONDS',
+    '  --no-containers     do not attribute events to containers (no runtime API, no enrichment)',
     '  -h, --help          this help',
     '',
     'Tracker options:',

@@ -4,6 +4,7 @@ import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
 import { trackers, findTracker } from '../trackers/registry.js';
 import { allOptions } from '../trackers/options.js';
 import { parseRunArgs, runHelp } from './args.js';
+import { containersCommand } from './containers.js';
 import { runTracker } from './run.js';
 
 const HELP = `Usage: eunomia <command> [options]
@@ -11,12 +12,15 @@ const HELP = `Usage: eunomia <command> [options]
 Commands:
   run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
   trackers                  list the trackers
+  containers [-a] [-f json] list the running containers with their pids and namespaces
   help                      this help
   version                   print the version
 
 Examples:
   sudo eunomia run process
   sudo eunomia run process --fmt json -T 10 -o /tmp/process.jsonl
+  sudo eunomia run opensnoop --container web
+  sudo eunomia containers
   eunomia trackers
 `;
 
@@ -53,6 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'trackers':
       process.stdout.write(listTrackers() + '\n');
       return 0;
+    case 'containers':
+      return containersCommand(rest, process.stdout, process.stderr);
     case 'run': {
       const [name, ...args] = rest;
       if (!name || name.startsWith('-')) throw new EunomiaError(ErrorCodes.USAGE, `"run" needs a tracker name — available: ${trackers.map((t) => t.name).join(', ')}`);

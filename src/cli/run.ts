@@ -1,10 +1,16 @@
 /** `eunomia run <tracker>`: one tracker, its events to stdout or a file, a summary at the end. */
+import { join } from 'node:path';
+import { readObject } from '../core/bpf-object.js';
 import { systemClock } from '../core/clock.js';
+import { objectDir } from '../core/paths.js';
 import { preflight } from '../core/kernel.js';
 import { TrackerManager } from '../core/manager.js';
 import { loadNative } from '../core/native.js';
 import type { TrackerStats } from '../core/tracker.js';
+import { containerColumn, containerCsvColumns } from '../containers/columns.js';
+import { enrichHandler, startContainers, type Containers } from '../containers/index.js';
 import { createSink, openOutput } from '../exporters/index.js';
+import type { Column } from '../pipeline/types.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { RunArgs } from './args.js';
 
@@ -40,17 +46,32 @@ function signals(): { promise: Promise<string>; dispose: () => void } {
   return { promise, dispose };
 }
 
+/** The tracker's columns, with the container's where its events carry one. */
+function columnsOf(args: RunArgs, enriched: boolean): readonly Column[] {
+  const cols = args.tracker.columns;
+  if (!enriched || !args.tracker.event) return cols;
+  return args.format === 'csv' ? [...cols, ...containerCsvColumns] : [containerColumn, ...cols];
+}
+
 export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const native = loadNative();
   preflight(native);
   const output = openOutput(args.output);
-  const sink = createSink({ format: args.format, output, columnsFor: () => args.tracker.columns, plainFor: () => args.tracker.plain });
-  const pipeline = new Pipeline({ sinks: [sink] });
-  const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push });
+  const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
+  let containers: Containers | undefined;
+  // The tracker's own object first: if the install is broken, that is the error to show.
+  readObject(join(objectDir, args.tracker.object));
+  if (args.containers) containers = await startContainers(native, { log });
+  const columns = columnsOf(args, containers !== undefined);
+  const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
+  const handlers = containers ? [enrichHandler(containers.resolver)] : [];
+  const pipeline = new Pipeline({ handlers, sinks: [sink] });
+  const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
   const sig = signals();
   try {
     const inst = manager.start(args.tracker, args.options);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
+    for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
     const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));
     const waits: Promise<unknown>[] = [sig.promise, brokenPipe];
@@ -69,5 +90,6 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   } finally {
     sig.dispose();
     manager.stopAllNow();
+    containers?.closeNow();
   }
 }

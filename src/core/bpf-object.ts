@@ -14,6 +14,8 @@ export const MAP_TYPE_PERF_EVENT_ARRAY = 4;
 export const MAP_TYPE_RINGBUF = 27;
 /** Per-CPU counter of records the ring buffer refused (see bpf/include/eunomia.bpf.h). */
 export const LOST_MAP = 'eunomia_lost';
+/** The container filter's program in bpf/include/eunomia.bpf.h; off unless a filter is set. */
+export const CONTAINER_FILTER_PROGRAM = 'eunomia_cgroup_mkdir';
 const GLOBAL_SECTIONS = ['.rodata', '.bss', '.data'];
 
 export interface UprobeSpec {
@@ -112,20 +114,14 @@ export class BpfObject {
     }
     for (const m of this.obj.maps()) this.mapInfo.set(m.name, m);
     for (const p of this.obj.programs()) this.progInfo.set(p.name, p);
+    // eunomia.bpf.h brings a cgroup_mkdir program into every object that includes it; it is
+    // only for container filters, which turn it on (TrackerInstance).
+    if (this.progInfo.has(CONTAINER_FILTER_PROGRAM)) this.setAutoload(CONTAINER_FILTER_PROGRAM, false);
   }
 
   /** Opens an object from a file path or an in-memory ELF image. */
   static open(native: NativeBinding, source: string | Buffer, name?: string): BpfObject {
-    let elf: Buffer;
-    if (typeof source === 'string') {
-      try {
-        elf = readFileSync(source);
-      } catch (e) {
-        throw new EunomiaError(ErrorCodes.OBJECT_MISSING, `eBPF object ${source} cannot be read: ${(e as Error).message} — run "npm run setup" to build it`, { cause: e });
-      }
-    } else {
-      elf = source;
-    }
+    const elf = typeof source === 'string' ? readObject(source) : source;
     const objName = (name ?? (typeof source === 'string' ? source.replace(/^.*\//, '').replace(/\.bpf\.o$|\.o$/, '') : 'object')).slice(0, 15);
     return new BpfObject(native, objName, elf, source);
   }
@@ -405,6 +401,15 @@ export class BpfObject {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+}
+
+/** An object file's bytes; a missing file is E_OBJECT_MISSING saying how to build it. */
+export function readObject(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new EunomiaError(ErrorCodes.OBJECT_MISSING, `eBPF object ${path} cannot be read: ${(e as Error).message} — run "npm run setup" to build it`, { cause: e });
   }
 }
 

@@ -19,6 +19,8 @@ export const ErrorCodes = {
   READER: 'E_READER', // ring/perf buffer reader failed
   STATE: 'E_STATE', // operation on a closed or not-yet-loaded object
   IO: 'E_IO', // output file or stream failed
+  RUNTIME: 'E_RUNTIME', // a container runtime's API failed or answered nonsense
+  CONTAINER: 'E_CONTAINER', // no such container (filter or lookup)
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileDecoder, type Decoder } from './btf/index.js';
 import { IntervalReader } from './interval.js';
-import { BpfObject, type BpfReader } from './bpf-object.js';
+import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from './bpf-object.js';
 import type { Clock } from './clock.js';
 import { EunomiaError, ErrorCodes } from './errors.js';
 import type { NativeBinding } from './native.js';
 import { objectDir } from './paths.js';
 import type { Emit } from '../pipeline/types.js';
 import { resolveOptions } from '../trackers/options.js';
+import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
+import type { ContainerResolver } from '../containers/resolver.js';
+import { containerFilterMode } from '../containers/selectors.js';
 import type { OptionValues, TrackerDescriptor } from '../trackers/types.js';
 
 export interface TrackerDeps {
@@ -21,6 +24,8 @@ export interface TrackerDeps {
   objectDir?: string;
   /** Reader poll interval: the longest an event waits in the ring buffer. */
   pollMs?: number;
+  /** Needed for container filters (--container, --host-only, --containers-only). */
+  containers?: ContainerResolver;
 }
 
 export interface TrackerStats {
@@ -72,6 +77,7 @@ export class TrackerInstance {
     const { values, globals } = resolveOptions(d, input, process.pid);
     const t0 = performance.now();
     const obj = BpfObject.open(deps.native, join(deps.objectDir ?? objectDir, d.object), d.name);
+    let filter: ContainerFilter | undefined;
     try {
       const decoder = d.event ? compileDecoder(obj.btf, d.event.struct) : undefined;
       obj.setGlobals(globals);
@@ -79,15 +85,20 @@ export class TrackerInstance {
         const wanted = new Set(d.programs(values));
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
       }
+      const filtering = containerFilterMode(d.name, values) !== 0;
+      if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
+      else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
       if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
       // The common header defines a 4 MiB ring; a tracker that never streams needs one page.
       if (!d.event && obj.hasMap('events')) obj.setMaxEntries('events', 4096);
       const t1 = performance.now();
       obj.load();
       const t2 = performance.now();
+      filter = installContainerFilter(obj, d.name, values, deps.containers);
       obj.attachAll();
       const t3 = performance.now();
       const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder, deps);
+      inst.filter = filter;
       if (d.event) inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count), { pollMs: deps.pollMs });
       if (d.interval) {
         const spec = d.interval.mapFor ? { ...d.interval, map: d.interval.mapFor(values) } : d.interval;
@@ -97,12 +108,19 @@ export class TrackerInstance {
       }
       return inst;
     } catch (e) {
+      filter?.close();
       obj.closeNow();
       throw e;
     }
   }
 
   private reader?: BpfReader;
+  private filter?: ContainerFilter;
+
+  /** Container selectors that matched nothing yet (a container started later still will). */
+  get unmatchedContainers(): string[] {
+    return this.filter?.unmatched ?? [];
+  }
   private interval?: IntervalReader;
   private timer?: NodeJS.Timeout;
   private reportErrors = 0;
@@ -175,6 +193,7 @@ export class TrackerInstance {
   stop(): Promise<TrackerStats> {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
+      this.filter?.close();
       await this.obj.detachAll();
       const r = await this.reader?.close();
       // The last, partial interval is reported too: stopping loses nothing.
@@ -195,6 +214,7 @@ export class TrackerInstance {
   /** Exit path: tears down synchronously (the kernel would also do it when the fd closes). */
   stopNow(): void {
     clearInterval(this.timer);
+    this.filter?.close();
     this.obj.closeNow();
   }
 }

@@ -24,20 +24,39 @@ function ser(v: unknown, stack: object[]): string | undefined {
       return v.toString();
     case 'boolean':
       return v ? 'true' : 'false';
-    case 'object':
+    case 'object': {
       if (v === null) return 'null';
+      if (Object.isFrozen(v)) {
+        const cached = frozenText.get(v);
+        if (cached !== undefined) return cached;
+      }
       if (stack.includes(v)) return '"[Circular]"';
       stack.push(v);
       try {
-        return serObject(v, stack);
+        const text = serObject(v, stack);
+        if (Object.isFrozen(v) && isPlainFlat(v)) frozenText.set(v, text);
+        return text;
       } catch (err) {
         return JSON.stringify(`[unserializable: ${err instanceof Error ? err.message : 'error'}]`);
       } finally {
         stack.pop();
       }
+    }
     default:
       return undefined; // undefined, function, symbol
   }
+}
+
+/**
+ * JSON of frozen plain objects holding only primitives: such an object cannot change, and
+ * the pipeline shares one per container across all its events (see containers/enrich.ts).
+ */
+const frozenText = new WeakMap<object, string>();
+
+function isPlainFlat(v: object): boolean {
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const x of Object.values(v)) if (x !== null && (typeof x === 'object' || typeof x === 'function')) return false;
+  return true;
 }
 
 function serObject(v: object, stack: object[]): string {

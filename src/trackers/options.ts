@@ -1,6 +1,7 @@
 /** Validates tracker options and turns them into the eBPF object's globals. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { commonOptions } from './common.js';
+import { containerFilterMode } from '../containers/selectors.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 
 /** `-i` and `-n`, for trackers that report every interval. */
@@ -60,5 +61,7 @@ export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPi
   d.validate?.(values);
   if (values.interval === 0) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: option interval must be at least 1 second`);
   if (!values.includeSelf) globals.eunomia_exclude_pid = selfPid;
+  const mode = containerFilterMode(d.name, values);
+  if (mode) globals.eunomia_container_filter = mode;
   return { values, globals };
 }

@@ -20,6 +20,8 @@ export interface OptionSpec {
   toGlobal?: (value: number | boolean | string) => unknown;
   /** Upper bound for uint options. */
   max?: number;
+  /** A string option the CLI accepts several times; the values are joined with commas. */
+  repeatable?: boolean;
 }
 
 export type OptionValues = Record<string, number | boolean | string | undefined>;

@@ -134,8 +134,8 @@ describe('eunomia CLI', () => {
     assert.equal(await cli.exited, 0, cli.stderr());
     assert.equal(cli.stdout(), '', 'nothing on stdout with -o');
     const lines = readFileSync(file, 'utf8').trim().split('\r\n');
-    assert.equal(lines[0], 'time,type,pid,ppid,uid,comm,exit_code,exit_signal,duration_ns,exe,args');
-    assert.ok(lines.some((l) => l.includes(`,exec,${child.pid},`) && l.endsWith(',/usr/bin/echo,"[""/bin/echo"",""csv-check""]"')), 'raw values, args as a JSON list');
+    assert.equal(lines[0], 'time,type,pid,ppid,uid,comm,exit_code,exit_signal,duration_ns,exe,args,container.id,container.name,container.image,k8s.namespace,k8s.pod');
+    assert.ok(lines.some((l) => l.includes(`,exec,${child.pid},`) && l.endsWith(',/usr/bin/echo,"[""/bin/echo"",""csv-check""]",host,host,,,')), 'raw values, args as a JSON list, then the container (host)');
     for (const alias of ['plain_text', 'plain_txt', 'json_format']) {
       const r = cliSync(['run', 'process', '--fmt', alias, '-T', '1']);
       assert.equal(r.status, 0, `${alias}: ${r.stderr}`);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# What the container tests need beyond scripts/setup.sh: a running Docker engine and a
+# system containerd (both from Debian's docker.io), and a small local image, since no
+# registry is reachable. Idempotent; quick when all is there. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'test-env: %s\n' "$*" >&2; }
+if [ "$(id -u)" -ne 0 ]; then
+  say "not root: the container tests will skip (they need root to run Docker and eBPF)"
+  exit 0
+fi
+
+pkgs=(docker.io containerd busybox-static)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# wait_for <what> <command...>: up to 20 s.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  say "$what did not come up"; return 1
+}
+
+# System containerd first: dockerd then uses it (containers in its "moby" namespace) instead
+# of starting a private one, and the containerd tests have a socket to talk to.
+if ! ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then
+  say "starting containerd"
+  mkdir -p /var/log/eunomia-test
+  setsid containerd >/var/log/eunomia-test/containerd.log 2>&1 < /dev/null &
+  wait_for containerd ctr --address /run/containerd/containerd.sock version
+fi
+if ! docker version >/dev/null 2>&1; then
+  say "starting dockerd"
+  mkdir -p /var/log/eunomia-test
+  setsid dockerd --containerd /run/containerd/containerd.sock >/var/log/eunomia-test/dockerd.log 2>&1 < /dev/null &
+  wait_for dockerd docker version
+fi
+
+# The test image: busybox-static as a rootfs (docker import needs no registry).
+image=eunomia-test/busybox:1
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  say "importing $image"
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/proc" "$root/sys" "$root/dev"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  tar -C "$root" -c . | docker import - "$image" >/dev/null
+  rm -rf "$root"
+fi

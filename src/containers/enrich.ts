@@ -1,0 +1,201 @@
+/**
+ * The pipeline stage that adds `container` (and `k8s`) to every event with a cgroup id.
+ *
+ * An event from a container whose name is not known yet (it was created a moment ago and the
+ * runtime's answer is on its way) waits for it, up to `waitMs`; events behind it wait too,
+ * so order is kept. Everything else passes straight through: two map lookups per event.
+ */
+import type { Emit, Handler, TrackerEvent } from '../pipeline/types.js';
+import type { ContainerResolver } from './resolver.js';
+import type { ContainerInfo } from './types.js';
+
+export interface ContainerField {
+  /** Short id (12 characters, as `docker ps` shows), or "host". */
+  id: string;
+  /** Full id; "host" for host processes. */
+  full_id: string;
+  name: string;
+  image?: string;
+  runtime?: string;
+}
+
+export interface K8sField {
+  namespace?: string;
+  pod?: string;
+  pod_uid?: string;
+  container?: string;
+}
+
+/** Host processes, as Falco marks them: id and name "host". */
+export const HOST_CONTAINER: Readonly<ContainerField> = Object.freeze({ id: 'host', full_id: 'host', name: 'host' });
+
+export interface EnrichOptions {
+  /** Longest an event waits for a new container's metadata. Default 2000 ms. */
+  waitMs?: number;
+  /** Events held at most; beyond that the oldest go on without a name. Default 10000. */
+  maxPending?: number;
+}
+
+export interface EnrichStats {
+  /** Events given a container (not host). */
+  inContainers: number;
+  /** Events that waited for metadata. */
+  waited: number;
+  /** Events that went on without the container's name (none came in time, or the queue was full). */
+  withoutName: number;
+  /** Events waiting now. */
+  pending: number;
+}
+
+export interface EnrichHandler extends Handler {
+  stats(): EnrichStats;
+}
+
+/** What one cgroup's events get; valid while the resolver's generation is unchanged. */
+interface Cached {
+  container: ContainerField;
+  k8s?: K8sField;
+  /** Not the host. */
+  inContainer: boolean;
+  named: boolean;
+  /** Can go on now: named, or no runtime to wait for (valid for the generation it was built in). */
+  ready: boolean;
+}
+
+export function containerField(id: string, info: ContainerInfo | undefined): ContainerField {
+  const f: ContainerField = { id: id.slice(0, 12), full_id: id, name: info?.name ?? '' };
+  if (info?.image) f.image = info.image;
+  if (info?.runtime) f.runtime = info.runtime;
+  return f;
+}
+
+function k8sField(info: ContainerInfo | undefined): K8sField | undefined {
+  const k = info?.k8s;
+  if (!k) return undefined;
+  const f: K8sField = {};
+  if (k.namespace) f.namespace = k.namespace;
+  if (k.pod) f.pod = k.pod;
+  if (k.podUid) f.pod_uid = k.podUid;
+  if (k.container) f.container = k.container;
+  return f;
+}
+
+export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions = {}): EnrichHandler {
+  const waitMs = opts.waitMs ?? 2000;
+  const maxPending = opts.maxPending ?? 10_000;
+  // cgroup id → fields: the hot path is one Map lookup and two property stores.
+  const byCgroup = new Map<number, Cached>();
+  let generation = -1;
+  const queue: { ev: TrackerEvent; cg: number | undefined }[] = [];
+  let downstream: Emit | undefined;
+  let draining = false;
+  const st = { inContainers: 0, waited: 0, withoutName: 0 };
+
+  const build = (id: string | null): Cached => {
+    if (id === null) return { container: HOST_CONTAINER, inContainer: false, named: true, ready: true };
+    const info = resolver.get(id);
+    // Frozen: shared by all of this container's events, and the JSON exporter caches their text.
+    const named = !!info?.name;
+    const c: Cached = { container: Object.freeze(containerField(id, info)), inContainer: true, named, ready: named || !resolver.connected };
+    const k8s = k8sField(info);
+    if (k8s) c.k8s = Object.freeze(k8s);
+    return c;
+  };
+
+  // Events come in runs from one cgroup: the last answer is checked before the map.
+  let lastCg = -1;
+  let last: Cached | undefined;
+
+  /** The fields for a cgroup, from the cache while nothing changed. */
+  const lookup = (cg: number): Cached => {
+    if (resolver.generation !== generation) {
+      byCgroup.clear();
+      generation = resolver.generation;
+      lastCg = -1;
+    } else if (cg === lastCg) {
+      return last!;
+    }
+    let c = byCgroup.get(cg);
+    if (c === undefined) {
+      c = build(resolver.containerOfCgroup(cg));
+      // Building may have changed the generation (a new container to fetch): cache under the new one.
+      if (resolver.generation !== generation) {
+        byCgroup.clear();
+        generation = resolver.generation;
+      }
+      if (byCgroup.size >= 16384) byCgroup.clear();
+      byCgroup.set(cg, c);
+    }
+    lastCg = cg;
+    last = c;
+    return c;
+  };
+
+  const apply = (ev: TrackerEvent, c: Cached): void => {
+    if (c.inContainer) {
+      st.inContainers++;
+      if (!c.named) st.withoutName++;
+    }
+    ev.data.container = c.container;
+    if (c.k8s) ev.data.k8s = c.k8s;
+  };
+
+  /** Must this cgroup's event wait for its container's name? */
+  const mustWait = (c: Cached): boolean => !c.ready;
+
+  const release = (q: { ev: TrackerEvent; cg: number | undefined }): void => {
+    if (q.cg !== undefined) apply(q.ev, lookup(q.cg));
+    downstream!(q.ev);
+  };
+
+  /** Sends queued events in order, waiting for each unnamed container in turn. */
+  const drain = async (): Promise<void> => {
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const head = queue[0]!;
+        if (head.cg !== undefined) {
+          const c = lookup(head.cg);
+          if (mustWait(c)) await resolver.waitFor(c.container.full_id, waitMs);
+        }
+        // Send everything now resolvable, up to the next container still unnamed.
+        while (queue.length > 0) {
+          const q = queue[0]!;
+          if (q !== head && q.cg !== undefined && mustWait(lookup(q.cg))) break;
+          queue.shift();
+          release(q);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  return {
+    name: 'containers',
+    handle(ev, next) {
+      downstream = next;
+      const cgv = ev.data.cgroup_id;
+      const cg = typeof cgv === 'number' ? cgv : undefined;
+      if (queue.length === 0) {
+        if (cg === undefined) return next(ev);
+        const c = lookup(cg);
+        if (c.ready) {
+          apply(ev, c);
+          return next(ev);
+        }
+        st.waited++;
+      } else if (cg !== undefined && mustWait(lookup(cg))) {
+        st.waited++;
+      }
+      queue.push({ ev, cg });
+      if (queue.length > maxPending) release(queue.shift()!);
+      if (!draining) void drain();
+    },
+    stats: () => ({ ...st, pending: queue.length }),
+    async close() {
+      // Closing: whatever still waits goes on with what is known.
+      while (queue.length > 0) release(queue.shift()!);
+    },
+  };
+}

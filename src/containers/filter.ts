@@ -1,0 +1,82 @@
+/**
+ * Fills a tracker object's container filter maps (see bpf/include/eunomia.bpf.h) and keeps
+ * them current: existing container cgroups at start, then containers the runtimes announce.
+ * The kernel's own cgroup_mkdir hook covers containers whose id it already knows; this adds
+ * those selected by name, as soon as their runtime names them.
+ */
+import type { BpfObject } from '../core/bpf-object.js';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import type { OptionValues } from '../trackers/types.js';
+import type { ContainerResolver } from './resolver.js';
+import { containerFilterMode, containerSelectors, FilterMode, kernelPrefix, KERNEL_PREFIX, selects } from './selectors.js';
+import type { ContainerInfo } from './types.js';
+
+const CG_CONTAINER = 1;
+const CG_WANTED = 2;
+
+export interface ContainerFilter {
+  /** Selectors that matched no container yet (they may still, when one starts). */
+  readonly unmatched: string[];
+  close(): void;
+}
+
+/**
+ * Call after load. Without a resolver only ids of 12+ hex digits, --host-only and
+ * --containers-only can work; a name then is an error.
+ */
+export function installContainerFilter(obj: BpfObject, tracker: string, values: OptionValues, resolver: ContainerResolver | undefined): ContainerFilter | undefined {
+  const mode = containerFilterMode(tracker, values);
+  if (mode === FilterMode.OFF) return undefined;
+  if (!resolver) throw new EunomiaError(ErrorCodes.STATE, `tracker ${tracker}: container filters need the container resolver (internal error)`);
+  const selectors = containerSelectors(tracker, values);
+  const cgroups = obj.map('eunomia_cgroups');
+  const wanted = obj.map('eunomia_wanted');
+  const wantedIds = new Set<string>();
+
+  const flagsFor = (id: string): number => CG_CONTAINER | (wantedIds.has(id.slice(0, KERNEL_PREFIX)) ? CG_WANTED : 0);
+  const markCgroup = (cg: number, id: string): void => {
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64LE(BigInt(cg));
+    const value = Buffer.alloc(4);
+    value.writeUInt32LE(flagsFor(id));
+    cgroups.update(key, value);
+  };
+  const want = (prefix: string): void => {
+    if (wantedIds.has(prefix)) return;
+    wantedIds.add(prefix);
+    wanted.update(Buffer.from(prefix, 'latin1'), Buffer.from([1]));
+  };
+
+  const matched = new Set<string>();
+  if (mode === FilterMode.WANTED) {
+    for (const s of selectors) {
+      const p = kernelPrefix(s);
+      if (p) want(p);
+      const found = resolver.find(s);
+      if (found.length > 1) {
+        throw new EunomiaError(ErrorCodes.CONTAINER, `tracker ${tracker}: container "${s}" is ambiguous: ${found.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ')} — give more of the id`);
+      }
+      for (const c of found) {
+        want(c.id.slice(0, KERNEL_PREFIX));
+        matched.add(s);
+      }
+    }
+  }
+  for (const [cg, id] of resolver.containerCgroups()) markCgroup(cg, id);
+
+  // Containers announced later: select them by name, and mark their cgroups (the kernel hook
+  // may have classified them before the name was known).
+  const onContainer = (info: ContainerInfo): void => {
+    if (mode !== FilterMode.WANTED) return;
+    if (!selectors.some((s) => selects(s, info))) return;
+    const prefix = info.id.slice(0, KERNEL_PREFIX);
+    const isNew = !wantedIds.has(prefix);
+    want(prefix);
+    if (isNew || info.state === 'running') for (const cg of resolver.cgroupsOf(info.id)) markCgroup(cg, info.id);
+  };
+  resolver.on('container', onContainer);
+  return {
+    unmatched: selectors.filter((s) => !matched.has(s) && !kernelPrefix(s)),
+    close: () => resolver.off('container', onContainer),
+  };
+}

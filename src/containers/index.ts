@@ -1,0 +1,69 @@
+/** Starting the container subsystem: runtime clients, the kernel cgroup watcher, the resolver. */
+import { existsSync } from 'node:fs';
+import { isEunomiaError, ErrorCodes } from '../core/errors.js';
+import type { NativeBinding } from '../core/native.js';
+import { ContainerdClient } from './containerd.js';
+import { DockerClient } from './docker.js';
+import { ContainerResolver } from './resolver.js';
+import type { RuntimeClient } from './types.js';
+import { CgroupWatcher } from './watcher.js';
+
+export { ContainerResolver } from './resolver.js';
+export { enrichHandler, HOST_CONTAINER, type EnrichHandler } from './enrich.js';
+export type { ContainerInfo, RuntimeClient } from './types.js';
+
+/** Socket paths, honouring the runtimes' own environment variables. */
+export function runtimeSockets(env: NodeJS.ProcessEnv = process.env): { docker: string; podman: string; containerd: string } {
+  const dockerHost = env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice('unix://'.length) : undefined;
+  return {
+    docker: dockerHost ?? '/var/run/docker.sock',
+    podman: '/run/podman/podman.sock',
+    containerd: env.CONTAINERD_ADDRESS ?? '/run/containerd/containerd.sock',
+  };
+}
+
+/**
+ * Docker always (its socket may appear later); Podman and containerd when their socket
+ * exists. containerd is asked only about Kubernetes' namespace: Docker's own containers
+ * there ("moby") come from Docker with their names.
+ */
+export function defaultClients(env: NodeJS.ProcessEnv = process.env): RuntimeClient[] {
+  const s = runtimeSockets(env);
+  const clients: RuntimeClient[] = [new DockerClient({ socket: s.docker, runtime: 'docker' })];
+  if (existsSync(s.podman)) clients.push(new DockerClient({ socket: s.podman, runtime: 'podman' }));
+  if (existsSync(s.containerd)) clients.push(new ContainerdClient({ socket: s.containerd, namespaces: ['k8s.io'] }));
+  return clients;
+}
+
+export interface Containers {
+  resolver: ContainerResolver;
+  close(): Promise<void>;
+  closeNow(): void;
+}
+
+/**
+ * Needs root for the kernel watcher; without it (or if it fails to load) cgroups made after
+ * start are found by rescanning cgroupfs, which misses containers gone before the rescan.
+ */
+export async function startContainers(native: NativeBinding, opts: { log: (line: string) => void; clients?: RuntimeClient[] }): Promise<Containers> {
+  let watcher: CgroupWatcher | undefined;
+  try {
+    watcher = CgroupWatcher.start(native);
+  } catch (e) {
+    if (isEunomiaError(e, ErrorCodes.OBJECT_MISSING)) throw e; // a broken install, not a kernel limit
+    opts.log(`containers: the kernel cgroup watcher did not start (${(e as Error).message}); short-lived containers may show as host`);
+  }
+  const resolver = new ContainerResolver({ clients: opts.clients ?? defaultClients(), watcher, log: (l) => opts.log(`containers: ${l}`) });
+  await resolver.start();
+  return {
+    resolver,
+    async close() {
+      resolver.close();
+      await watcher?.close();
+    },
+    closeNow() {
+      resolver.close();
+      watcher?.closeNow();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/** The container filter options (--container, --host-only, --containers-only): checked, and matched. */
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import type { OptionValues } from '../trackers/types.js';
+import type { ContainerInfo } from './types.js';
+
+/** Values of eunomia_container_filter in bpf/include/eunomia.bpf.h. */
+export const FilterMode = { OFF: 0, WANTED: 1, HOST: 2, CONTAINERS: 3 } as const;
+export type FilterMode = (typeof FilterMode)[keyof typeof FilterMode];
+
+// Docker's rule for names; ids are hex. Both are what users copy from `docker ps`.
+const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Ids this long are matched in the kernel even before the container exists. */
+export const KERNEL_PREFIX = 12;
+
+/** The --container values, split and checked. */
+export function containerSelectors(tracker: string, values: OptionValues): string[] {
+  const raw = values.container;
+  if (raw === undefined || raw === '') return [];
+  const list = String(raw).split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!NAME.test(s) || s.length > 253) {
+      throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: option container: "${s}" is neither a container id nor a container name`);
+    }
+  }
+  return list.map((s) => s.replace(/^\//, ''));
+}
+
+export function containerFilterMode(tracker: string, values: OptionValues): FilterMode {
+  const wanted = containerSelectors(tracker, values).length > 0;
+  const chosen = [wanted && '--container', values.hostOnly === true && '--host-only', values.containersOnly === true && '--containers-only'].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: ${chosen.join(' and ')} exclude each other — use one`);
+  }
+  if (wanted) return FilterMode.WANTED;
+  if (values.hostOnly === true) return FilterMode.HOST;
+  if (values.containersOnly === true) return FilterMode.CONTAINERS;
+  return FilterMode.OFF;
+}
+
+/** Does a selector name this container (exact name, or id prefix)? */
+export function selects(selector: string, c: Pick<ContainerInfo, 'id' | 'name'>): boolean {
+  return c.name === selector || (/^[0-9a-f]+$/.test(selector) && c.id.startsWith(selector));
+}
+
+/** A selector that is an id long enough to match in the kernel on its own. */
+export function kernelPrefix(selector: string): string | undefined {
+  return /^[0-9a-f]+$/.test(selector) && selector.length >= KERNEL_PREFIX ? selector.slice(0, KERNEL_PREFIX) : undefined;
+}

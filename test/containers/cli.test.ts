@@ -1,0 +1,94 @@
+/** The CLI with containers: `eunomia containers`, and `run` with --container in each format. */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { dockerAsync, docker, needsDocker, removeContainers, startSleeper, TEST_IMAGE, uniqueName } from '../docker.js';
+import { repoRoot, waitFor } from '../helpers.js';
+
+const bin = join(repoRoot, 'bin/eunomia.js');
+const run = promisify(execFile);
+
+describe('eunomia CLI with containers', { skip: needsDocker }, () => {
+  const names: string[] = [];
+  let web: string;
+  let webId: string;
+
+  before(() => {
+    web = uniqueName('cli-web');
+    names.push(web);
+    webId = startSleeper(web, ['--label', 'io.kubernetes.pod.name=web-0', '--label', 'io.kubernetes.pod.namespace=shop']);
+  });
+  after(() => removeContainers(...names));
+
+  test('eunomia containers: id, name, image, pid, namespaces and cgroup id as events carry them', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'containers', '--fmt', 'json']);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const row = rows.find((r) => r.name === web);
+    assert.ok(row, `${web} is listed`);
+    const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', web));
+    const ns = (n: string): number => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${n}`))![1]);
+    const cgroupPath = docker('exec', web, 'cat', '/proc/1/cgroup').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+    assert.deepEqual(row, {
+      id: webId.slice(0, 12), name: web, image: TEST_IMAGE, runtime: 'docker', state: 'running', privileged: false,
+      k8s_namespace: 'shop', k8s_pod: 'web-0', pid, mnt_ns: ns('mnt'), pid_ns: ns('pid'), net_ns: ns('net'), user_ns: ns('user'),
+      // In the container's own cgroup namespace its path reads "/", so take the inode from the host side.
+      cgroup_id: statSync(`/sys/fs/cgroup/unified${cgroupPath === '/' ? `/docker/${webId}` : cgroupPath}`).ino,
+    });
+    const table = (await run(process.execPath, [bin, 'containers'])).stdout;
+    assert.match(table.split('\n')[0]!, /^CONTAINER ID\s+NAME\s+IMAGE\s+RUNTIME\s+PID\s+NAMESPACE\s+POD\s+MNTNS\s+PIDNS\s+NETNS\s+CGROUP$/);
+    assert.ok(table.includes(web));
+  });
+
+  for (const fmt of ['plain', 'json', 'csv'] as const) {
+    test(`run opensnoop --container NAME --fmt ${fmt}: only that container, with its name`, async () => {
+      const cli = spawn(process.execPath, [bin, 'run', 'opensnoop', '--container', web, '--fmt', fmt, '-T', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      cli.stdout.on('data', (d) => (out += d));
+      cli.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<number | null>((r) => cli.on('exit', r));
+      await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
+      const marker = `/etc/marker-${fmt}-${process.pid}`;
+      await dockerAsync('exec', web, 'cat', marker).catch(() => {}); // the open fails (ENOENT): still an event
+      await run('cat', [marker]).catch(() => {}); // the same open on the host: filtered out in the kernel
+      assert.equal(await exited, 0, err);
+      const lines = out.trim().split(/\r?\n/);
+      const hits = lines.filter((l) => l.includes(marker));
+      assert.equal(hits.length, 1, `exactly the container's open of ${marker}:\n${out}`);
+      if (fmt === 'json') {
+        const ev = JSON.parse(hits[0]!);
+        assert.deepEqual(ev.container, { id: webId.slice(0, 12), full_id: webId, name: web, image: TEST_IMAGE, runtime: 'docker' });
+        assert.deepEqual(ev.k8s, { namespace: 'shop', pod: 'web-0' });
+      } else if (fmt === 'csv') {
+        assert.ok(lines[0]!.endsWith(',container.id,container.name,container.image,k8s.namespace,k8s.pod'));
+        assert.ok(hits[0]!.endsWith(`,${webId.slice(0, 12)},${web},${TEST_IMAGE},shop,web-0`), hits[0]);
+      } else {
+        assert.match(lines[0]!, /^TIME\s+CONTAINER\s/);
+        assert.match(hits[0]!, new RegExp(`^\\S+\\s+${web}\\s`));
+      }
+      // Nothing from anywhere else reached the output.
+      if (fmt === 'json') for (const l of lines) assert.equal(JSON.parse(l).container.name, web);
+    });
+  }
+
+  test('a name matching nothing yet is announced, and its container picked up when it starts', async () => {
+    const later = uniqueName('cli-later');
+    names.push(later);
+    const cli = spawn(process.execPath, [bin, 'run', 'process', '--container', later, '--fmt', 'json', '-T', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    cli.stdout.on('data', (d) => (out += d));
+    cli.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
+    assert.match(err, new RegExp(`no container "${later}" yet: its events will show once it starts`));
+    await dockerAsync('run', '--rm', '--name', later, TEST_IMAGE, 'true');
+    assert.equal(await exited, 0, err);
+    const events = out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.type === 'exec' && e.comm === 'true'), 'the container’s exec');
+    assert.ok(events.every((e) => e.container.name === later), 'only that container');
+  });
+});
