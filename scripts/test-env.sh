@@ -58,3 +58,9 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"
 fi
+
+# The same image in containerd's Kubernetes namespace, for containers made the way CRI makes them.
+if ! ctr -n k8s.io images ls -q 2>/dev/null | grep -qx "docker.io/$image"; then
+  say "importing $image into containerd (k8s.io)"
+  docker save "$image" | ctr -n k8s.io images import - >/dev/null
+fi

@@ -5,6 +5,7 @@
  * runtime's answer is on its way) waits for it, up to `waitMs`; events behind it wait too,
  * so order is kept. Everything else passes straight through: two map lookups per event.
  */
+import { withJsonText } from '../exporters/index.js';
 import type { Emit, Handler, TrackerEvent } from '../pipeline/types.js';
 import type { ContainerResolver } from './resolver.js';
 import type { ContainerInfo } from './types.js';
@@ -27,7 +28,7 @@ export interface K8sField {
 }
 
 /** Host processes, as Falco marks them: id and name "host". */
-export const HOST_CONTAINER: Readonly<ContainerField> = Object.freeze({ id: 'host', full_id: 'host', name: 'host' });
+export const HOST_CONTAINER: Readonly<ContainerField> = withJsonText({ id: 'host', full_id: 'host', name: 'host' });
 
 export interface EnrichOptions {
   /** Longest an event waits for a new container's metadata. Default 2000 ms. */
@@ -94,11 +95,11 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
   const build = (id: string | null): Cached => {
     if (id === null) return { container: HOST_CONTAINER, inContainer: false, named: true, ready: true };
     const info = resolver.get(id);
-    // Frozen: shared by all of this container's events, and the JSON exporter caches their text.
+    // Shared by all of this container's events: frozen, with their JSON text made once.
     const named = !!info?.name;
-    const c: Cached = { container: Object.freeze(containerField(id, info)), inContainer: true, named, ready: named || !resolver.connected };
+    const c: Cached = { container: withJsonText(containerField(id, info)), inContainer: true, named, ready: named || !resolver.connected };
     const k8s = k8sField(info);
-    if (k8s) c.k8s = Object.freeze(k8s);
+    if (k8s) c.k8s = withJsonText(k8s);
     return c;
   };
 
@@ -171,26 +172,44 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
     }
   };
 
+  /** Events that wait, or come behind one that waits. */
+  const slow = (ev: TrackerEvent, next: Emit, cg: number | undefined): void => {
+    downstream = next;
+    if (queue.length === 0) {
+      if (cg === undefined) return next(ev);
+      const c = lookup(cg);
+      if (c.ready) {
+        apply(ev, c);
+        return next(ev);
+      }
+      st.waited++;
+    } else if (cg !== undefined && mustWait(lookup(cg))) {
+      st.waited++;
+    }
+    queue.push({ ev, cg });
+    if (queue.length > maxPending) release(queue.shift()!);
+    if (!draining) void drain();
+  };
+
   return {
     name: 'containers',
+    // The hot path, kept small: a known cgroup with nothing queued.
     handle(ev, next) {
-      downstream = next;
-      const cgv = ev.data.cgroup_id;
-      const cg = typeof cgv === 'number' ? cgv : undefined;
-      if (queue.length === 0) {
-        if (cg === undefined) return next(ev);
-        const c = lookup(cg);
+      const data = ev.data;
+      const cg = data.cgroup_id;
+      if (typeof cg === 'number' && queue.length === 0) {
+        const c = cg === lastCg && resolver.generation === generation ? last! : lookup(cg);
         if (c.ready) {
-          apply(ev, c);
+          data.container = c.container;
+          if (c.k8s !== undefined) data.k8s = c.k8s;
+          if (c.inContainer) {
+            st.inContainers++;
+            if (!c.named) st.withoutName++;
+          }
           return next(ev);
         }
-        st.waited++;
-      } else if (cg !== undefined && mustWait(lookup(cg))) {
-        st.waited++;
       }
-      queue.push({ ev, cg });
-      if (queue.length > maxPending) release(queue.shift()!);
-      if (!draining) void drain();
+      slow(ev, next, typeof cg === 'number' ? cg : undefined);
     },
     stats: () => ({ ...st, pending: queue.length }),
     async close() {

@@ -376,6 +376,7 @@ export class ContainerResolver extends EventEmitter {
     this.timers.clear();
     for (const w of this.watches.values()) w.close();
     this.watches.clear();
+    for (const c of this.opts.clients ?? []) c.close?.();
     this.up.clear();
     for (const list of this.waiters.values()) for (const w of list) w();
     this.waiters.clear();

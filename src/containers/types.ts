@@ -57,4 +57,6 @@ export interface RuntimeClient {
   inspect(id: string): Promise<ContainerInfo | undefined>;
   /** Streams create/start/die/destroy events until closed or the runtime goes away. */
   watch(onEvent: (ev: RuntimeEvent) => void): RuntimeWatch;
+  /** Releases connections the client keeps open (containerd's gRPC channel). */
+  close?(): void;
 }

@@ -6,7 +6,7 @@ import { plainRenderer } from './plain.js';
 import { StreamSink } from './stream-sink.js';
 
 export { parseFormat, valueText, type ColumnsFor, type CustomFor, type Format } from './format.js';
-export { toJson, jsonLine } from './json.js';
+export { toJson, jsonLine, withJsonText, JSON_TEXT } from './json.js';
 export { csvField } from './csv.js';
 export {
   DEFAULT_MAX_QUEUED_BYTES,

@@ -10,6 +10,18 @@ import type { TrackerEvent } from '../pipeline/types.js';
  * - a value that throws while being read (getter, toJSON) → "[unserializable: message]".
  * Returns undefined for undefined, functions and symbols (omitted in objects, null in arrays).
  */
+/**
+ * An object may carry its own JSON text under this key (non-enumerable), for values shared by
+ * many events and never changed: the pipeline's container fields (containers/enrich.ts).
+ */
+export const JSON_TEXT: unique symbol = Symbol.for('eunomia.jsonText');
+
+/** Freezes `obj` and attaches its JSON text, computed once. */
+export function withJsonText<T extends object>(obj: T): Readonly<T> {
+  Object.defineProperty(obj, JSON_TEXT, { value: ser(obj, []), enumerable: false });
+  return Object.freeze(obj);
+}
+
 export function toJson(value: unknown): string | undefined {
   return ser(value, []);
 }
@@ -26,16 +38,12 @@ function ser(v: unknown, stack: object[]): string | undefined {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
-      if (Object.isFrozen(v)) {
-        const cached = frozenText.get(v);
-        if (cached !== undefined) return cached;
-      }
+      const pre = (v as { [JSON_TEXT]?: unknown })[JSON_TEXT];
+      if (typeof pre === 'string') return pre;
       if (stack.includes(v)) return '"[Circular]"';
       stack.push(v);
       try {
-        const text = serObject(v, stack);
-        if (Object.isFrozen(v) && isPlainFlat(v)) frozenText.set(v, text);
-        return text;
+        return serObject(v, stack);
       } catch (err) {
         return JSON.stringify(`[unserializable: ${err instanceof Error ? err.message : 'error'}]`);
       } finally {
@@ -45,18 +53,6 @@ function ser(v: unknown, stack: object[]): string | undefined {
     default:
       return undefined; // undefined, function, symbol
   }
-}
-
-/**
- * JSON of frozen plain objects holding only primitives: such an object cannot change, and
- * the pipeline shares one per container across all its events (see containers/enrich.ts).
- */
-const frozenText = new WeakMap<object, string>();
-
-function isPlainFlat(v: object): boolean {
-  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
-  for (const x of Object.values(v)) if (x !== null && (typeof x === 'object' || typeof x === 'function')) return false;
-  return true;
 }
 
 function serObject(v: object, stack: object[]): string {

@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { opensnoopTracker } from '../../src/trackers/opensnoop/index.js';
 import { processTracker } from '../../src/trackers/process/index.js';
@@ -15,6 +18,8 @@ import { tcpconnectTracker } from '../../src/trackers/tcpconnect/index.js';
 import { docker, dockerAsync, needsDocker, removeContainers, startSleeper, TEST_IMAGE, uniqueName } from '../docker.js';
 import { KernelWatch, NOTHING_LEFT } from '../helpers.js';
 import { containerOf, Rig } from './rig.js';
+
+const execFileAsync = promisify(execFile);
 
 const execs = (events: TrackerEvent[], name: string): TrackerEvent[] =>
   events.filter((e) => e.tracker === 'process' && e.data.type === 'exec' && containerOf(e)?.name === name);
@@ -161,6 +166,27 @@ describe('container attribution', { skip: needsDocker }, () => {
       await rig.manager.stop(byId.id);
       await rig.manager.stop(hostOnly.id);
       await rig.manager.stop(containersOnly.id);
+    }
+  });
+
+  test('a Kubernetes container made through containerd (namespace k8s.io, CRI labels): name, pod and namespace from containerd', async (t) => {
+    const id = randomBytes(32).toString('hex');
+    const ctr = (...args: string[]): Promise<unknown> => execFileAsync('ctr', ['-n', 'k8s.io', ...args], { timeout: 60_000 });
+    t.after(() => {
+      for (const args of [['task', 'kill', '-s', 'KILL', id], ['task', 'rm', '-f', id], ['container', 'rm', id]]) spawnSync('ctr', ['-n', 'k8s.io', ...args], { stdio: 'ignore' });
+    });
+    const proc = rig.track(processTracker);
+    try {
+      await ctr('run', '-d', '--label', 'io.kubernetes.pod.name=api-7', '--label', 'io.kubernetes.pod.namespace=prod', '--label', 'io.kubernetes.container.name=api', '--label', 'io.cri-containerd.kind=container', `docker.io/${TEST_IMAGE}`, id, 'sleep', '300');
+      await ctr('task', 'exec', '--exec-id', `e${process.pid}`, id, 'cat', '/etc/passwd');
+      const ok = await rig.until((ev) => ev.some((e) => e.data.type === 'exec' && e.data.comm === 'cat' && containerOf(e)?.full_id === id));
+      assert.ok(ok, 'saw the exec in the containerd container');
+      for (const e of rig.events.filter((x) => containerOf(x)?.full_id === id)) {
+        assert.deepEqual(containerOf(e), { id: id.slice(0, 12), full_id: id, name: 'api', image: `docker.io/${TEST_IMAGE}`, runtime: 'containerd' });
+        assert.deepEqual(e.data.k8s, { namespace: 'prod', pod: 'api-7', container: 'api' });
+      }
+    } finally {
+      await rig.manager.stop(proc.id);
     }
   });
 

@@ -4,7 +4,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { TrackerManager } from '../../src/core/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerInstance } from '../../src/core/tracker.js';
-import { enrichHandler, startContainers, type Containers, type EnrichHandler } from '../../src/containers/index.js';
+import { enrichHandler, startContainers, type Containers, type EnrichHandler, type RuntimeClient } from '../../src/containers/index.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { countingSink } from '../../src/pipeline/handlers.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
@@ -43,13 +43,15 @@ export class Rig {
   }
 
   /** `watch` notes every kernel object the rig holds (the watcher's, each tracker's). */
-  static async start(watch?: KernelWatch): Promise<Rig> {
+  static async start(watch?: KernelWatch, clients?: RuntimeClient[]): Promise<Rig> {
     const native = loadNative();
     preflight(native);
     const log: string[] = [];
-    const containers = await startContainers(native, { log: (l) => log.push(l) });
+    const containers = await startContainers(native, { log: (l) => log.push(l), ...(clients ? { clients } : {}) });
     const rig = new Rig(containers, watch);
+    // Lines logged later (runtime lost, back) land here too.
     rig.log.push(...log);
+    log.push = (...lines: string[]) => rig.log.push(...lines);
     watch?.note();
     return rig;
   }

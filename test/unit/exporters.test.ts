@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
-import { createSink, openOutput, parseFormat, StreamSink, toJson } from '../../src/exporters/index.js';
+import { createSink, jsonLine, openOutput, parseFormat, StreamSink, toJson, withJsonText } from '../../src/exporters/index.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { Column, TrackerEvent } from '../../src/pipeline/types.js';
 
@@ -528,4 +528,13 @@ test('a pipeline fans out to a json and a csv sink', async () => {
       ['csv', 1, 0],
     ],
   );
+});
+
+test('an object carrying its JSON text (withJsonText) serializes to exactly that text, frozen', () => {
+  const c = withJsonText({ id: 'abc', name: 'we"b', image: undefined as string | undefined });
+  assert.ok(Object.isFrozen(c));
+  assert.equal(toJson(c), '{"id":"abc","name":"we\\"b"}');
+  assert.deepEqual(Object.keys(c), ['id', 'name', 'image'], 'the text is not an enumerable field');
+  const line = jsonLine({ tracker: 't', instance: 1, time: 0, data: { pid: 1, container: c } });
+  assert.equal(JSON.parse(line).container.name, 'we"b');
 });
