@@ -3,9 +3,11 @@
  *  1. kernel → decoded JavaScript events through the pipeline: peak rate, and loss at a
  *     sustained 200,000 events/s for 10 s (a getppid() per record);
  *  2. time to start the process tracker (open + load + attach), p50/p95;
- *  3. RSS of an idle `eunomia run process`.
+ *  3. RSS of an idle `eunomia run process`;
+ *  4. container enrichment: cost per event, and first exec → named event (bench/containers.ts);
+ *  5. slow-down per tracker (bench/overhead.ts).
+ * `npm run bench -- overhead` or `-- containers` runs only that part.
  */
-import { containerBench } from './containers.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { countingSink, mapHandler } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
+import { containerBench } from './containers.js';
 import { measureOverheads, overheadTable } from './overhead.js';
 
 const native = loadNative();

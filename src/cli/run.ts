@@ -70,8 +70,8 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const sig = signals();
   try {
     const inst = manager.start(args.tracker, args.options);
-    io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
+    io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
     const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));
     const waits: Promise<unknown>[] = [sig.promise, brokenPipe];

@@ -198,7 +198,9 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
       const data = ev.data;
       const cg = data.cgroup_id;
       if (typeof cg === 'number' && queue.length === 0) {
-        const c = cg === lastCg && resolver.generation === generation ? last! : lookup(cg);
+        let c: Cached | undefined;
+        if (resolver.generation === generation) c = cg === lastCg ? last : byCgroup.get(cg);
+        if (c === undefined) c = lookup(cg);
         if (c.ready) {
           data.container = c.container;
           if (c.k8s !== undefined) data.k8s = c.k8s;
