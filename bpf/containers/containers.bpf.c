@@ -29,16 +29,14 @@ struct {
 SEC("tp/cgroup/cgroup_mkdir")
 int container_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 {
-	if (ctx->root != EUNOMIA_DFL_HIERARCHY)
-		return 0;
 	__u32 zero = 0;
 	struct eunomia_container_cgroup *c = bpf_map_lookup_elem(&scratch, &zero);
-	if (!c || eunomia_mkdir_path(ctx, c->path) <= 0)
+	if (!c)
 		return 0;
-	int at = eunomia_find_cid(c->path);
-	if (at < 0 || at > EUNOMIA_CGROUP_PATH_LEN - EUNOMIA_CID_LEN)
+	int at = eunomia_mkdir_cid(ctx, c->path);
+	if (at < 0)
 		return 0;
-	bpf_probe_read_kernel(c->id, sizeof(c->id), &c->path[at & (EUNOMIA_CGROUP_PATH_LEN - 1)]);
+	bpf_probe_read_kernel(c->id, sizeof(c->id), &c->path[at]);
 	__u64 id = ctx->id;
 	bpf_map_update_elem(&container_cgroups, &id, c, BPF_ANY);
 	return 0;

@@ -54,9 +54,17 @@ static __always_inline int eunomia_find_cid(const char *p)
 	return s.found;
 }
 
-/* Copies the cgroup_mkdir tracepoint's path (a __data_loc string) into `out`. */
-static __always_inline long eunomia_mkdir_path(struct trace_event_raw_cgroup *ctx, char *out)
+/* For the cgroup_mkdir tracepoint: reads the new cgroup's path into `path` and returns where
+ * the container id starts in it, or -1 (a v1 hierarchy, a host cgroup, or unreadable). */
+static __always_inline int eunomia_mkdir_cid(struct trace_event_raw_cgroup *ctx, char *path)
 {
-	unsigned int off = ctx->__data_loc_path & 0xffff;
-	return bpf_probe_read_kernel_str(out, EUNOMIA_CGROUP_PATH_LEN, (void *)ctx + off);
+	if (ctx->root != EUNOMIA_DFL_HIERARCHY)
+		return -1;
+	unsigned int off = ctx->__data_loc_path & 0xffff; /* __data_loc: length << 16 | offset */
+	if (bpf_probe_read_kernel_str(path, EUNOMIA_CGROUP_PATH_LEN, (void *)ctx + off) <= 0)
+		return -1;
+	int at = eunomia_find_cid(path);
+	if (at < 0 || at > EUNOMIA_CGROUP_PATH_LEN - EUNOMIA_CID_LEN)
+		return -1;
+	return at & (EUNOMIA_CGROUP_PATH_LEN - 1);
 }

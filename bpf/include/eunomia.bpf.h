@@ -146,18 +146,16 @@ static __always_inline void eunomia_fill_common(struct eunomia_common *c, struct
 SEC("tp/cgroup/cgroup_mkdir")
 int eunomia_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 {
-	if (ctx->root != EUNOMIA_DFL_HIERARCHY)
-		return 0;
 	/* Per-CPU scratch: 256 bytes would not fit the 512-byte stack next to the rest. */
 	__u32 zero = 0;
 	struct eunomia_cgroup_path *buf = bpf_map_lookup_elem(&eunomia_path_scratch, &zero);
-	if (!buf || eunomia_mkdir_path(ctx, buf->path) <= 0)
+	if (!buf)
 		return 0;
-	int at = eunomia_find_cid(buf->path);
-	if (at < 0 || at > EUNOMIA_CGROUP_PATH_LEN - EUNOMIA_CID_LEN)
+	int at = eunomia_mkdir_cid(ctx, buf->path);
+	if (at < 0)
 		return 0;
 	struct eunomia_cid12 key = {};
-	bpf_probe_read_kernel(key.id, sizeof(key.id), &buf->path[at & (EUNOMIA_CGROUP_PATH_LEN - 1)]);
+	bpf_probe_read_kernel(key.id, sizeof(key.id), &buf->path[at]);
 	__u32 flags = EUNOMIA_CG_CONTAINER;
 	if (bpf_map_lookup_elem(&eunomia_wanted, &key))
 		flags |= EUNOMIA_CG_WANTED;

@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { isEunomiaError, ErrorCodes } from '../core/errors.js';
 import type { NativeBinding } from '../core/native.js';
-import { ContainerdClient } from './containerd.js';
 import { DockerClient } from './docker.js';
 import { ContainerResolver } from './resolver.js';
 import type { RuntimeClient } from './types.js';
@@ -22,16 +21,25 @@ export function runtimeSockets(env: NodeJS.ProcessEnv = process.env): { docker: 
   };
 }
 
+/** Signs of a Kubernetes node, or of CRI containers under containerd (cheap file checks). */
+function looksLikeKubernetes(): boolean {
+  return existsSync('/var/lib/kubelet') || existsSync('/run/containerd/io.containerd.runtime.v2.task/k8s.io');
+}
+
 /**
- * Docker always (its socket may appear later); Podman and containerd when their socket
- * exists. containerd is asked only about Kubernetes' namespace: Docker's own containers
- * there ("moby") come from Docker with their names.
+ * Docker always (its socket may appear later); Podman when its socket exists; containerd when
+ * its socket exists on what looks like a Kubernetes node. containerd is asked only about
+ * Kubernetes' namespace: Docker's own containers there ("moby") come from Docker, with names.
+ * The gRPC client is loaded only then: it costs ~100 ms and ~18 MB.
  */
-export function defaultClients(env: NodeJS.ProcessEnv = process.env): RuntimeClient[] {
+export async function defaultClients(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeClient[]> {
   const s = runtimeSockets(env);
   const clients: RuntimeClient[] = [new DockerClient({ socket: s.docker, runtime: 'docker' })];
   if (existsSync(s.podman)) clients.push(new DockerClient({ socket: s.podman, runtime: 'podman' }));
-  if (existsSync(s.containerd)) clients.push(new ContainerdClient({ socket: s.containerd, namespaces: ['k8s.io'] }));
+  if (existsSync(s.containerd) && looksLikeKubernetes()) {
+    const { ContainerdClient } = await import('./containerd.js');
+    clients.push(new ContainerdClient({ socket: s.containerd, namespaces: ['k8s.io'] }));
+  }
   return clients;
 }
 
@@ -53,7 +61,7 @@ export async function startContainers(native: NativeBinding, opts: { log: (line:
     if (isEunomiaError(e, ErrorCodes.OBJECT_MISSING)) throw e; // a broken install, not a kernel limit
     opts.log(`containers: the kernel cgroup watcher did not start (${(e as Error).message}); short-lived containers may show as host`);
   }
-  const resolver = new ContainerResolver({ clients: opts.clients ?? defaultClients(), watcher, log: (l) => opts.log(`containers: ${l}`) });
+  const resolver = new ContainerResolver({ clients: opts.clients ?? (await defaultClients()), watcher, log: (l) => opts.log(`containers: ${l}`) });
   await resolver.start();
   return {
     resolver,

@@ -11,6 +11,18 @@ import { repoRoot, waitFor } from '../helpers.js';
 const bin = join(repoRoot, 'bin/eunomia.js');
 const run = promisify(execFile);
 
+/** Starts `eunomia run …` and waits until it says it started. */
+async function startRun(args: string[]): Promise<{ out: () => string; err: () => string; exited: Promise<number | null> }> {
+  const cli = spawn(process.execPath, [bin, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  cli.stdout.on('data', (d) => (out += d));
+  cli.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => cli.on('exit', r));
+  await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
+  return { out: () => out, err: () => err, exited };
+}
+
 describe('eunomia CLI with containers', { skip: needsDocker }, () => {
   const names: string[] = [];
   let web: string;
@@ -44,17 +56,12 @@ describe('eunomia CLI with containers', { skip: needsDocker }, () => {
 
   for (const fmt of ['plain', 'json', 'csv'] as const) {
     test(`run opensnoop --container NAME --fmt ${fmt}: only that container, with its name`, async () => {
-      const cli = spawn(process.execPath, [bin, 'run', 'opensnoop', '--container', web, '--fmt', fmt, '-T', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      cli.stdout.on('data', (d) => (out += d));
-      cli.stderr.on('data', (d) => (err += d));
-      const exited = new Promise<number | null>((r) => cli.on('exit', r));
-      await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
+      const cli = await startRun(['opensnoop', '--container', web, '--fmt', fmt, '-T', '4']);
       const marker = `/etc/marker-${fmt}-${process.pid}`;
       await dockerAsync('exec', web, 'cat', marker).catch(() => {}); // the open fails (ENOENT): still an event
       await run('cat', [marker]).catch(() => {}); // the same open on the host: filtered out in the kernel
-      assert.equal(await exited, 0, err);
+      assert.equal(await cli.exited, 0, cli.err());
+      const out = cli.out();
       const lines = out.trim().split(/\r?\n/);
       const hits = lines.filter((l) => l.includes(marker));
       assert.equal(hits.length, 1, `exactly the container's open of ${marker}:\n${out}`);
@@ -77,17 +84,11 @@ describe('eunomia CLI with containers', { skip: needsDocker }, () => {
   test('a name matching nothing yet is announced, and its container picked up when it starts', async () => {
     const later = uniqueName('cli-later');
     names.push(later);
-    const cli = spawn(process.execPath, [bin, 'run', 'process', '--container', later, '--fmt', 'json', '-T', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    cli.stdout.on('data', (d) => (out += d));
-    cli.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
-    await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
-    assert.match(err, new RegExp(`no container "${later}" yet: its events will show once it starts`));
+    const cli = await startRun(['process', '--container', later, '--fmt', 'json', '-T', '5']);
+    assert.match(cli.err(), new RegExp(`no container "${later}" yet: its events will show once it starts`));
     await dockerAsync('run', '--rm', '--name', later, TEST_IMAGE, 'true');
-    assert.equal(await exited, 0, err);
-    const events = out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(await cli.exited, 0, cli.err());
+    const events = cli.out().trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(events.some((e) => e.type === 'exec' && e.comm === 'true'), 'the container’s exec');
     assert.ok(events.every((e) => e.container.name === later), 'only that container');
   });

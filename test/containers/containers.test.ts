@@ -11,6 +11,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { ContainerdClient } from '../../src/containers/containerd.js';
+import { DockerClient } from '../../src/containers/docker.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { opensnoopTracker } from '../../src/trackers/opensnoop/index.js';
 import { processTracker } from '../../src/trackers/process/index.js';
@@ -35,7 +37,8 @@ describe('container attribution', { skip: needsDocker }, () => {
     before1 = uniqueName('before');
     names.push(before1);
     before1Id = startSleeper(before1, ['--label', 'team=payments']);
-    rig = await Rig.start(watch);
+    // containerd explicitly: by default it is used only on hosts that look like Kubernetes nodes.
+    rig = await Rig.start(watch, [new DockerClient(), new ContainerdClient()]);
   });
 
   after(async () => {

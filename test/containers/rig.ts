@@ -5,19 +5,12 @@ import { TrackerManager } from '../../src/core/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerInstance } from '../../src/core/tracker.js';
 import { enrichHandler, startContainers, type Containers, type EnrichHandler, type RuntimeClient } from '../../src/containers/index.js';
+import type { ContainerField } from '../../src/containers/enrich.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { countingSink } from '../../src/pipeline/handlers.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import type { OptionValues, TrackerDescriptor } from '../../src/trackers/types.js';
 import type { KernelWatch } from '../helpers.js';
-
-export interface ContainerField {
-  id: string;
-  full_id: string;
-  name: string;
-  image?: string;
-  runtime?: string;
-}
 
 export const containerOf = (ev: TrackerEvent): ContainerField | undefined => ev.data.container as ContainerField | undefined;
 
