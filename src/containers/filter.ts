@@ -20,14 +20,11 @@ export interface ContainerFilter {
   close(): void;
 }
 
-/**
- * Call after load. Without a resolver only ids of 12+ hex digits, --host-only and
- * --containers-only can work; a name then is an error.
- */
+/** Call after load, before attach. */
 export function installContainerFilter(obj: BpfObject, tracker: string, values: OptionValues, resolver: ContainerResolver | undefined): ContainerFilter | undefined {
   const mode = containerFilterMode(tracker, values);
   if (mode === FilterMode.OFF) return undefined;
-  if (!resolver) throw new EunomiaError(ErrorCodes.STATE, `tracker ${tracker}: container filters need the container resolver (internal error)`);
+  if (!resolver) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: container filters need container attribution, which --no-containers turned off`);
   const selectors = containerSelectors(tracker, values);
   const cgroups = obj.map('eunomia_cgroups');
   const wanted = obj.map('eunomia_wanted');

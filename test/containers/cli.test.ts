@@ -81,6 +81,14 @@ describe('eunomia CLI with containers', { skip: needsDocker }, () => {
     });
   }
 
+  test('filter mistakes are one line naming them', async () => {
+    const both = await run(process.execPath, [bin, 'run', 'process', '--container', web, '--no-containers']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    assert.equal(both?.code, 1);
+    assert.equal(both.stderr.trim(), 'eunomia: tracker process: container filters need container attribution, which --no-containers turned off');
+    const two = await run(process.execPath, [bin, 'run', 'process', '--host-only', '--containers-only']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    assert.equal(two?.stderr.trim(), 'eunomia: tracker process: --host-only and --containers-only exclude each other — use one');
+  });
+
   test('a name matching nothing yet is announced, and its container picked up when it starts', async () => {
     const later = uniqueName('cli-later');
     names.push(later);
