@@ -5,8 +5,9 @@
  *  2. time to start the process tracker (open + load + attach), p50/p95;
  *  3. RSS of an idle `eunomia run process`;
  *  4. container enrichment: cost per event, and first exec → named event (bench/containers.ts);
- *  5. slow-down per tracker (bench/overhead.ts).
- * `npm run bench -- overhead` or `-- containers` runs only that part.
+ *  5. `eunomia server`: start and push to first streamed event, idle cost (bench/server.ts);
+ *  6. slow-down per tracker (bench/overhead.ts).
+ * `npm run bench -- overhead`, `-- containers` or `-- server` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
 import { containerBench } from './containers.js';
 import { measureOverheads, overheadTable } from './overhead.js';
+import { serverBench } from './server.js';
 
 const native = loadNative();
 
@@ -124,10 +126,13 @@ async function main(): Promise<void> {
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
   if (only === 'containers') return containerBench(native);
+  if (only === 'server') return serverBench();
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
     await containerBench(native);
+    console.log('');
+    await serverBench();
   }
   console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
   console.log(overheadTable(await measureOverheads(native, workBin)));

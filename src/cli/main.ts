@@ -4,12 +4,16 @@ import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
 import { trackers, findTracker } from '../trackers/registry.js';
 import { allOptions } from '../trackers/options.js';
 import { parseRunArgs, runHelp } from './args.js';
+import { CLIENT_HELP, runClient } from './client.js';
 import { containersCommand } from './containers.js';
+import { runServer } from './server.js';
 import { runTracker } from './run.js';
 
 const HELP = `Usage: eunomia <command> [options]
 
 Commands:
+  server [options]          the agent: default trackers and the control API on 127.0.0.1:8527
+  client <command>          talk to a server: list, start, stop, push, events (eunomia client --help)
   run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
   trackers                  list the trackers
   containers [-a] [-f json] list the running containers with their pids and namespaces
@@ -17,6 +21,8 @@ Commands:
   version                   print the version
 
 Examples:
+  sudo eunomia server
+  eunomia client push examples/opensnoop-lite/opensnoop.bpf.o --follow
   sudo eunomia run process
   sudo eunomia run process --fmt json -T 10 -o /tmp/process.jsonl
   sudo eunomia run opensnoop --container web
@@ -59,6 +65,14 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     case 'containers':
       return containersCommand(rest, process.stdout, process.stderr);
+    case 'server':
+      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version() });
+    case 'client':
+      if (rest.length === 0) {
+        process.stderr.write(CLIENT_HELP);
+        return 2;
+      }
+      return runClient(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'run': {
       const [name, ...args] = rest;
       if (!name || name.startsWith('-')) throw new EunomiaError(ErrorCodes.USAGE, `"run" needs a tracker name — available: ${trackers.map((t) => t.name).join(', ')}`);

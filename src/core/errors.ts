@@ -21,6 +21,11 @@ export const ErrorCodes = {
   IO: 'E_IO', // output file or stream failed
   RUNTIME: 'E_RUNTIME', // a container runtime's API failed or answered nonsense
   CONTAINER: 'E_CONTAINER', // no such container (filter or lookup)
+  NOT_FOUND: 'E_NOT_FOUND', // no tracker instance with that id
+  PACKAGE: 'E_PACKAGE', // a hot-loaded eBPF program package is malformed or not allowed
+  CONFIG: 'E_CONFIG', // the config file is malformed, or has an unknown or wrong-typed key
+  AUTH: 'E_AUTH', // missing or wrong API token
+  REQUEST: 'E_REQUEST', // a malformed HTTP request (body, parameters)
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -25,6 +25,22 @@ export class TrackerManager {
     return inst;
   }
 
+  /**
+   * Hot update in place: the new tracker is loaded and attached first, then the old one is
+   * stopped, so no event is missed in between (both may report for a moment). The id stays,
+   * and its stats keep counting (the old instance's final counts are carried over). If the
+   * new one fails to start, the old one keeps running and the error is thrown.
+   */
+  async replace(id: number, tracker: string | TrackerDescriptor, options: OptionValues = {}): Promise<TrackerInstance> {
+    const old = this.instances.get(id);
+    if (!old) throw notRunning(id);
+    const d = typeof tracker === 'string' ? findTracker(tracker) : tracker;
+    const inst = TrackerInstance.start(this.deps, d, id, options);
+    this.instances.set(id, inst);
+    inst.inherit(await old.stop());
+    return inst;
+  }
+
   get(id: number): TrackerInstance | undefined {
     return this.instances.get(id);
   }

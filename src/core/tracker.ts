@@ -13,7 +13,7 @@ import { resolveOptions } from '../trackers/options.js';
 import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
 import type { ContainerResolver } from '../containers/resolver.js';
 import { containerFilterMode } from '../containers/selectors.js';
-import type { OptionValues, TrackerDescriptor } from '../trackers/types.js';
+import type { OptionValues, StreamSpec, TrackerDescriptor } from '../trackers/types.js';
 
 export interface TrackerDeps {
   native: NativeBinding;
@@ -46,11 +46,38 @@ export interface StartTimings {
   attachMs: number;
 }
 
+/** One event stream of a running instance: its reader and decoder. */
+interface Stream {
+  readonly map: string;
+  readonly decoder: Decoder;
+  /** Offset of the monotonic timestamp in a record; -1: the event has none, use arrival time. */
+  readonly tsOffset: number;
+  reader?: BpfReader;
+}
+
+function openStream(obj: BpfObject, s: StreamSpec): Stream {
+  const decoder = s.decoder ?? compileDecoder(obj.btf, s.struct);
+  const ts = decoder.fields.find((f) => f.name === 'ts_ns' && f.size === 8);
+  return { map: s.map, decoder, tsOffset: ts ? ts.offset : -1 };
+}
+
+/** Options of a tracker whose options are its object's globals (hot-loaded programs). */
+function globalOptions(d: TrackerDescriptor, obj: BpfObject, input: OptionValues): { values: OptionValues; globals: Record<string, unknown> } {
+  const values: OptionValues = {};
+  for (const [k, v] of Object.entries(input)) if (v !== undefined) values[k] = v;
+  const globals: Record<string, unknown> = { ...d.globals, ...values };
+  // Built with bpf/include/eunomia.bpf.h: Eunomia's own process stays out unless asked for.
+  if (!('eunomia_exclude_pid' in globals) && obj.globals().some((g) => g.name === 'eunomia_exclude_pid')) globals.eunomia_exclude_pid = process.pid;
+  return { values, globals };
+}
+
 export class TrackerInstance {
   private events = 0;
   private decodeErrors = 0;
   private finalStats?: TrackerStats;
   private stopping?: Promise<TrackerStats>;
+  /** Counts of the instances this one replaced (TrackerManager.replace): the id's history. */
+  private inherited?: TrackerStats;
 
   private constructor(
     readonly id: number,
@@ -58,15 +85,9 @@ export class TrackerInstance {
     readonly options: OptionValues,
     readonly timings: StartTimings,
     private readonly obj: BpfObject,
-    private readonly decoder: Decoder | undefined,
+    private readonly streams: Stream[],
     private readonly deps: TrackerDeps,
-  ) {
-    const ts = decoder?.fields.find((f) => f.name === 'ts_ns' && f.size === 8);
-    this.tsOffset = ts ? ts.offset : -1;
-  }
-
-  /** Offset of the monotonic timestamp in a record; -1: the event has none, use arrival time. */
-  private readonly tsOffset: number;
+  ) {}
 
   get name(): string {
     return this.descriptor.name;
@@ -74,32 +95,35 @@ export class TrackerInstance {
 
   /** open → set globals → load → attach → read. Anything failing leaves nothing behind. */
   static start(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}): TrackerInstance {
-    const { values, globals } = resolveOptions(d, input, process.pid);
+    const resolved = d.optionsAreGlobals ? undefined : resolveOptions(d, input, process.pid);
     const t0 = performance.now();
-    const obj = BpfObject.open(deps.native, join(deps.objectDir ?? objectDir, d.object), d.name);
+    const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
     let filter: ContainerFilter | undefined;
     try {
-      const decoder = d.event ? compileDecoder(obj.btf, d.event.struct) : undefined;
+      const { values, globals } = resolved ?? globalOptions(d, obj, input);
+      const specs = d.streams ?? (d.event ? [d.event] : []);
+      const streams = specs.map((s) => openStream(obj, s));
       obj.setGlobals(globals);
       if (d.programs) {
         const wanted = new Set(d.programs(values));
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
       }
-      const filtering = containerFilterMode(d.name, values) !== 0;
+      const filtering = !d.optionsAreGlobals && containerFilterMode(d.name, values) !== 0;
       if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
       else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
       if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
-      // The common header defines a 4 MiB ring; a tracker that never streams needs one page.
-      if (!d.event && obj.hasMap('events')) obj.setMaxEntries('events', 4096);
+      // The common header defines a 4 MiB ring; a tracker that does not read it needs one page.
+      if (obj.hasMap('events') && !specs.some((s) => s.map === 'events')) obj.setMaxEntries('events', 4096);
       const t1 = performance.now();
       obj.load();
       const t2 = performance.now();
-      filter = installContainerFilter(obj, d.name, values, deps.containers);
+      if (!d.optionsAreGlobals) filter = installContainerFilter(obj, d.name, values, deps.containers);
       obj.attachAll();
+      if (d.perfEvent) for (const p of obj.programs()) if (p.autoload && p.section === 'perf_event') obj.attachPerfEvent(p.name, d.perfEvent);
       const t3 = performance.now();
-      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, decoder, deps);
+      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, streams, deps);
       inst.filter = filter;
-      if (d.event) inst.reader = obj.openReader(d.event.map, (buf, count) => inst.onBatch(buf, count), { pollMs: deps.pollMs });
+      for (const s of streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs });
       if (d.interval) {
         const spec = d.interval.mapFor ? { ...d.interval, map: d.interval.mapFor(values) } : d.interval;
         const agg = new IntervalReader(obj, spec);
@@ -114,7 +138,6 @@ export class TrackerInstance {
     }
   }
 
-  private reader?: BpfReader;
   private filter?: ContainerFilter;
 
   /** Container selectors that matched nothing yet (a container started later still will). */
@@ -143,10 +166,10 @@ export class TrackerInstance {
     }
   }
 
-  /** Hot path: one call per batch from the reader thread. */
-  private onBatch(buf: Buffer, count: number): void {
+  /** Hot path: one call per batch from a reader thread. */
+  private onBatch(stream: Stream, buf: Buffer, count: number): void {
     const { descriptor, id } = this;
-    const decoder = this.decoder!;
+    const { decoder, tsOffset: ts } = stream;
     const format = descriptor.format;
     const size = decoder.size;
     const { emit, clock } = this.deps;
@@ -169,7 +192,6 @@ export class TrackerInstance {
       }
       this.events++;
       // Two 32-bit reads: a BigInt per event would be allocated only to become a Number.
-      const ts = this.tsOffset;
       const time = ts >= 0 ? clock.wallMs(buf.readUInt32LE(rec + ts) + buf.readUInt32LE(rec + ts + 4) * 4294967296) : clock.nowMs();
       emit({ tracker: descriptor.name, instance: id, time, data });
     }
@@ -177,13 +199,26 @@ export class TrackerInstance {
 
   stats(): TrackerStats {
     if (this.finalStats) return this.finalStats;
-    const r = this.reader?.stats();
-    return {
-      events: this.events,
-      decodeErrors: this.decodeErrors + this.reportErrors,
-      lostKernel: (this.obj.kernelLost() ?? 0) + (r?.lostKernel ?? 0),
-      lostQueue: r?.lostQueue ?? 0,
-    };
+    let lostKernel = this.obj.kernelLost() ?? 0;
+    let lostQueue = 0;
+    for (const s of this.streams) {
+      const r = s.reader?.stats();
+      lostKernel += r?.lostKernel ?? 0;
+      lostQueue += r?.lostQueue ?? 0;
+    }
+    return this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue });
+  }
+
+  /** @internal TrackerManager.replace: this instance continues `previous` under the same id. */
+  inherit(previous: TrackerStats): void {
+    this.inherited = previous;
+    if (this.finalStats) this.finalStats = this.withInherited(this.finalStats);
+  }
+
+  private withInherited(s: TrackerStats): TrackerStats {
+    const p = this.inherited;
+    if (!p) return s;
+    return { events: s.events + p.events, decodeErrors: s.decodeErrors + p.decodeErrors, lostKernel: s.lostKernel + p.lostKernel, lostQueue: s.lostQueue + p.lostQueue };
   }
 
   /**
@@ -195,17 +230,18 @@ export class TrackerInstance {
       clearInterval(this.timer);
       this.filter?.close();
       await this.obj.detachAll();
-      const r = await this.reader?.close();
+      let lostKernel = 0;
+      let lostQueue = 0;
+      for (const s of this.streams) {
+        const r = await s.reader?.close();
+        lostKernel += r?.lostKernel ?? 0;
+        lostQueue += r?.lostQueue ?? 0;
+      }
       // The last, partial interval is reported too: stopping loses nothing.
       if (this.interval) this.report(this.interval);
-      const lostKernel = this.obj.kernelLost() ?? 0;
+      lostKernel += this.obj.kernelLost() ?? 0;
       await this.obj.close();
-      this.finalStats = {
-        events: this.events,
-        decodeErrors: this.decodeErrors + this.reportErrors,
-        lostKernel: lostKernel + (r?.lostKernel ?? 0),
-        lostQueue: r?.lostQueue ?? 0,
-      };
+      this.finalStats = this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue });
       return this.finalStats;
     })();
     return this.stopping;
@@ -220,5 +256,5 @@ export class TrackerInstance {
 }
 
 export function notRunning(id: number): EunomiaError {
-  return new EunomiaError(ErrorCodes.STATE, `no tracker instance with id ${id}`);
+  return new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
 }

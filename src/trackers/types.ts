@@ -1,4 +1,6 @@
 /** The contract between a tracker and everything else: one eBPF object + this descriptor. */
+import type { PerfEventSpec } from '../core/bpf-object.js';
+import type { Decoder } from '../core/btf/index.js';
 import type { Column } from '../pipeline/types.js';
 
 export type OptionType = 'uint' | 'bool' | 'string';
@@ -50,15 +52,34 @@ export interface IntervalSpec {
   keep?: boolean;
 }
 
+/**
+ * One event stream: a ring buffer or perf event array map, and how its records are decoded —
+ * a struct of the object's BTF by name, or a ready decoder (e.g. a layout the BTF lacks).
+ */
+export type StreamSpec = { map: string; struct: string; decoder?: undefined } | { map: string; decoder: Decoder; struct?: undefined };
+
 export interface TrackerDescriptor {
   name: string;
   /** One line for `eunomia trackers`. */
   summary: string;
-  /** File name of the compiled object in dist/bpf/. */
+  /** File name of the compiled object in dist/bpf/ (with `objectBytes`: only a name for messages). */
   object: string;
+  /** The object itself, in memory, instead of the file (hot-loaded programs). */
+  objectBytes?: Buffer;
   /** The BTF struct of one event record and the ring buffer that carries it (streaming trackers). */
   event?: { struct: string; map: string };
-  /** In-kernel aggregation reported every interval (aggregating trackers). At least one of the two. */
+  /** Several event streams, each decoded into events (instead of `event`). */
+  streams?: StreamSpec[];
+  /**
+   * Options are the object's global variables by name (hot-loaded programs): no option specs,
+   * no common options; each is checked against the object's BTF when it is set.
+   */
+  optionsAreGlobals?: boolean;
+  /** Globals set before load, before the options (which may override them). */
+  globals?: Record<string, unknown>;
+  /** Perf events to attach programs of section "perf_event" to (their section names no attach point). */
+  perfEvent?: PerfEventSpec;
+  /** In-kernel aggregation reported every interval (aggregating trackers). Trackers have this, `event` or `streams`. */
   interval?: IntervalSpec;
   /** Options of this tracker only; the common ones (pid filter, …) apply to all. */
   options: OptionSpec[];

@@ -1,0 +1,105 @@
+/**
+ * `eunomia server`: how long POST /instances takes for a built-in tracker and for a
+ * hot-loaded program, until its first event reaches a stream client; and what an idle
+ * server with the default trackers costs (RSS, CPU). The server runs as its own process.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBpf, repoRoot } from '../test/helpers.js';
+import { openStream } from '../test/server/sse.js';
+
+const bin = join(repoRoot, 'bin/eunomia.js');
+
+async function startServer(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const end = Date.now() + 20_000;
+  while (!/server listening/.test(err)) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`server did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+function quantiles(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): string => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(1);
+  return `p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms`;
+}
+
+async function startToFirstEvent(base: string, body: () => unknown, runs: number): Promise<{ start: number[]; first: number[] }> {
+  const stream = await openStream(`${base}/events`);
+  await stream.next('ready');
+  const start: number[] = [];
+  const first: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await fetch(`${base}/instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()) });
+      const t1 = performance.now();
+      if (r.status !== 201) throw new Error(`POST /instances: ${r.status} ${await r.text()}`);
+      const { id } = (await r.json()) as { id: number };
+      await stream.until((e) => e.instance === id, 10_000);
+      const t2 = performance.now();
+      start.push(t1 - t0);
+      first.push(t2 - t0);
+      await fetch(`${base}/instances/${id}`, { method: 'DELETE' });
+    }
+  } finally {
+    stream.close();
+  }
+  return { start, first };
+}
+
+/** RSS and CPU of the server process over `seconds`, after it settled. */
+async function idle(seconds: number): Promise<void> {
+  const { child } = await startServer([]);
+  try {
+    await new Promise((r) => setTimeout(r, 5000));
+    const ticks = (): number => {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+    };
+    const t0 = ticks();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cpu = ((ticks() - t0) / 100 / seconds) * 100;
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+    console.log(`idle server (process, files, tcpconnect, containers), over ${seconds} s: RSS ${rss.toFixed(1)} MiB (target ≤ 80 MB), CPU ${cpu.toFixed(2)} % of a core (target ≤ 1 %)`);
+  } finally {
+    await stopServer(child);
+  }
+}
+
+export async function serverBench(): Promise<void> {
+  // Something to report: an exec (and its opens) every few ms, all through the runs.
+  const load = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.005; done'], { stdio: 'ignore' });
+  try {
+    const { child, base } = await startServer(['--no-trackers', '--no-containers']);
+    try {
+      const runs = 50;
+      const t = await startToFirstEvent(base, () => ({ tracker: 'process' }), runs);
+      console.log(`POST /instances {tracker: process}, ${runs} runs (server in its own process):`);
+      console.log(`  answered: ${quantiles(t.start)} (target p95 ≤ 50 ms); first event on a stream client: ${quantiles(t.first)}`);
+      // As examples/README.md builds it: compiled, then stripped of DWARF (the BTF stays).
+      const built = buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'));
+      execFileSync('llvm-strip-16', ['-g', built]);
+      const object = readFileSync(built).toString('base64');
+      const p = await startToFirstEvent(base, () => ({ program: { name: 'opensnoop-lite', object } }), runs);
+      console.log(`POST /instances {program: examples/opensnoop-lite, ${Math.round((object.length * 3) / 4 / 1024)} KiB object}, ${runs} runs:`);
+      console.log(`  answered: ${quantiles(p.start)}; push to first event on a stream client: ${quantiles(p.first)} (target p95 ≤ 100 ms)`);
+    } finally {
+      await stopServer(child);
+    }
+  } finally {
+    load.kill();
+  }
+  await idle(30);
+}

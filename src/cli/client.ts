@@ -1,0 +1,216 @@
+/** `eunomia client …`: talks to a running `eunomia server` over its API. */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { findTracker } from '../trackers/registry.js';
+import { parseRunArgs } from './args.js';
+
+export const CLIENT_HELP = `Usage: eunomia client [--server URL] [--token TOKEN | --token-file FILE] <command>
+
+Commands:
+  list                           running instances, with their counters
+  trackers                       the server's tracker catalogue
+  start <tracker> [flags…]       start a tracker (its flags as for "eunomia run <tracker>")
+  stop <id>                      stop an instance
+  push <file> [--name N] [--event STRUCT] [--set VAR=VALUE]… [--replace ID] [--follow]
+                                 load a compiled eBPF object (.o) or a package (.json) into the server;
+                                 --replace swaps the program of instance ID in place, --follow streams its events
+  events <id|all>                stream events as JSON lines until the instance stops (Ctrl-C to leave)
+
+The server defaults to http://127.0.0.1:8527 (or $EUNOMIA_SERVER); the token to $EUNOMIA_TOKEN.
+`;
+
+interface Conn {
+  base: string;
+  token?: string;
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+function usage(msg: string): EunomiaError {
+  return new EunomiaError(ErrorCodes.USAGE, `${msg} — see "eunomia client --help"`);
+}
+
+async function call(conn: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(conn.base + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new EunomiaError(ErrorCodes.IO, `cannot reach the server at ${conn.base}: ${cause?.code ?? cause?.message ?? (e as Error).message} — is "eunomia server" running?`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new EunomiaError(ErrorCodes.IO, `the server at ${conn.base} answered ${res.status} with something that is not JSON`);
+  }
+  if (!res.ok) {
+    const err = (json as ErrorBody | undefined)?.error;
+    throw new EunomiaError(ErrorCodes.REQUEST, `server: ${res.status} ${err?.code ?? ''} ${err?.message ?? text}`.replace(/\s+/g, ' ').trim());
+  }
+  return json;
+}
+
+interface InstanceJson {
+  id: number;
+  name: string;
+  kind: string;
+  startedAt: string;
+  stats: { events: number; lostKernel: number; lostQueue: number; decodeErrors: number };
+}
+
+function instancesTable(list: InstanceJson[]): string {
+  const rows = list.map((i) => [String(i.id), i.name, i.kind, String(i.stats.events), String(i.stats.lostKernel + i.stats.lostQueue), i.startedAt]);
+  const head = ['ID', 'NAME', 'KIND', 'EVENTS', 'LOST', 'STARTED'];
+  const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  return [head, ...rows].map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd(w[c]!) : v)).join('  ')).join('\n') + '\n';
+}
+
+/** A package from a file: a compiled object becomes {name, object, event?, options?}; JSON is sent as it is. */
+export function packageFromFile(file: string, opts: { name?: string; event?: string; set?: string[] }): unknown {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    throw new EunomiaError(ErrorCodes.IO, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const options: Record<string, string | number | boolean> = {};
+  for (const kv of opts.set ?? []) {
+    const m = /^([A-Za-z_]\w*)=(.*)$/.exec(kv);
+    if (!m) throw usage(`--set expects VAR=VALUE, got "${kv}"`);
+    const v = m[2]!;
+    options[m[1]!] = /^-?\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  if (data.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+    return {
+      name: opts.name ?? basename(file).replace(/\.bpf\.o$|\.o$/, ''),
+      object: data.toString('base64'),
+      ...(opts.event ? { event: opts.event } : {}),
+      ...(Object.keys(options).length ? { options } : {}),
+    };
+  }
+  try {
+    return JSON.parse(data.toString('utf8')) as unknown;
+  } catch {
+    throw usage(`${file} is neither an ELF object nor JSON`);
+  }
+}
+
+/** Prints an instance's SSE stream as JSON lines until it ends. */
+async function follow(conn: Conn, id: number | 'all', out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+  const path = id === 'all' ? '/events' : `/instances/${id}/events`;
+  const res = await fetch(conn.base + path, { headers: conn.token ? { authorization: `Bearer ${conn.token}` } : {} }).catch((e: Error) => {
+    throw new EunomiaError(ErrorCodes.IO, `cannot reach the server at ${conn.base}: ${e.message}`);
+  });
+  if (!res.ok || !res.body) {
+    const body = (await res.json().catch(() => ({}))) as ErrorBody;
+    throw new EunomiaError(ErrorCodes.REQUEST, `server: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
+  }
+  const decoder = new TextDecoder();
+  let buf = '';
+  let event = 'message';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line === '') event = 'message';
+      else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) {
+        const data = line.slice(6);
+        if (event === 'message') out.write(data + '\n');
+        else if (event === 'dropped') err.write(`eunomia: the server dropped events for this slow client: ${data}\n`);
+        else if (event === 'end') {
+          err.write(`eunomia: instance ended: ${data}\n`);
+          return;
+        }
+      }
+    }
+  }
+}
+
+export async function runClient(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        name: { type: 'string' }, event: { type: 'string' }, set: { type: 'string', multiple: true }, replace: { type: 'string' }, follow: { type: 'boolean' },
+      },
+      // Tracker flags after "start <tracker>" belong to the tracker.
+      ...(argv.includes('start') ? { strict: false } : {}),
+    });
+  } catch (e) {
+    throw usage((e as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const [cmd, ...rest] = parsed.positionals;
+  if (v.help || !cmd) {
+    (v.help ? io.stdout : io.stderr).write(CLIENT_HELP);
+    return v.help ? 0 : 2;
+  }
+  let token = (v.token as string | undefined) ?? process.env.EUNOMIA_TOKEN;
+  if (v['token-file']) token = readFileSync(v['token-file'] as string, 'utf8').trim();
+  const conn: Conn = { base: String(v.server ?? process.env.EUNOMIA_SERVER ?? 'http://127.0.0.1:8527').replace(/\/+$/, ''), ...(token ? { token } : {}) };
+  const id = (s: string | undefined): number => {
+    if (!s || !/^\d+$/.test(s)) throw usage(`"${cmd}" needs an instance id (a number), got ${s === undefined ? 'nothing' : `"${s}"`}`);
+    return Number(s);
+  };
+  switch (cmd) {
+    case 'list': {
+      const r = (await call(conn, 'GET', '/instances')) as { instances: InstanceJson[] };
+      io.stdout.write(instancesTable(r.instances));
+      return 0;
+    }
+    case 'trackers': {
+      const r = (await call(conn, 'GET', '/trackers')) as { trackers: { name: string; summary: string }[] };
+      for (const t of r.trackers) io.stdout.write(`${t.name.padEnd(12)} ${t.summary}\n`);
+      return 0;
+    }
+    case 'start': {
+      const i = argv.indexOf('start');
+      const [name, ...flags] = argv.slice(i + 1);
+      if (!name) throw usage('"start" needs a tracker name');
+      const options = parseRunArgs(findTracker(name), flags).options;
+      const r = (await call(conn, 'POST', '/instances', { tracker: name, options })) as InstanceJson;
+      io.stdout.write(`started ${r.name} as instance ${r.id}\n`);
+      return 0;
+    }
+    case 'stop': {
+      const n = id(rest[0]);
+      const r = (await call(conn, 'DELETE', `/instances/${n}`)) as { stats: InstanceJson['stats'] };
+      io.stdout.write(`stopped instance ${n}: ${r.stats.events} events, ${r.stats.lostKernel + r.stats.lostQueue} lost\n`);
+      return 0;
+    }
+    case 'push': {
+      if (!rest[0]) throw usage('"push" needs a compiled object (.o) or a package (.json)');
+      const pkg = packageFromFile(rest[0], { name: v.name as string | undefined, event: v.event as string | undefined, set: v.set as string[] | undefined });
+      const r = v.replace
+        ? ((await call(conn, 'PUT', `/instances/${id(v.replace as string)}`, { program: pkg })) as InstanceJson)
+        : ((await call(conn, 'POST', '/instances', { program: pkg })) as InstanceJson);
+      io.stdout.write(`${v.replace ? 'replaced' : 'loaded'} ${r.name} as instance ${r.id}\n`);
+      if (v.follow) await follow(conn, r.id, io.stdout, io.stderr);
+      return 0;
+    }
+    case 'events': {
+      const which = rest[0] === 'all' ? 'all' : id(rest[0]);
+      await follow(conn, which, io.stdout, io.stderr);
+      return 0;
+    }
+    default:
+      throw usage(`unknown client command "${cmd}"`);
+  }
+}

@@ -1,0 +1,131 @@
+/** `eunomia server`: the agent with its control API, until SIGINT/SIGTERM. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { loadNative } from '../core/native.js';
+import { parseFormat } from '../exporters/index.js';
+import { Agent } from '../server/agent.js';
+import { checkConfig, defaultConfig, loadConfig, parseListen, type ServerConfig } from '../server/config.js';
+import { buildApi } from '../server/http.js';
+
+export const SERVER_HELP = `Usage: eunomia server [options]
+
+Runs the agent: the default trackers (process, files, tcpconnect) with container attribution,
+and the control API (seed-compatible /start /stop /list, REST /instances, live streams,
+GET /openapi.json). Flags override the config file.
+
+  --config FILE        TOML or JSON config (see docs/server.md); unknown keys are errors
+  --listen HOST:PORT   control API address (default 127.0.0.1:8527)
+  --token TOKEN        require "Authorization: Bearer TOKEN" (needed off loopback)
+  --token-file FILE    the same, read from FILE
+  --tls-key FILE       serve HTTPS with this PEM key ...
+  --tls-cert FILE      ... and certificate
+  --no-trackers        start with no tracker running
+  --no-containers      do not attribute events to containers
+  -f, --fmt FORMAT     also print every event (plain, json, csv) ...
+  -o, --output FILE    ... to FILE instead of stdout
+  -h, --help           this help
+`;
+
+function serverError(msg: string): EunomiaError {
+  return new EunomiaError(ErrorCodes.USAGE, msg);
+}
+
+/** The config: file (if any), then flags; then what only the combination can tell. */
+export function serverConfig(argv: string[]): { config: ServerConfig; help: boolean } {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        config: { type: 'string' }, listen: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' },
+        'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, 'no-trackers': { type: 'boolean' }, 'no-containers': { type: 'boolean' },
+        fmt: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw serverError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} — see "eunomia server --help"`);
+  }
+  const config = v.config ? loadConfig(v.config) : defaultConfig();
+  if (v.listen !== undefined) config.listen = v.listen;
+  if (v.token !== undefined) config.token = v.token;
+  if (v['token-file'] !== undefined) config.tokenFile = v['token-file'];
+  if ((v['tls-key'] === undefined) !== (v['tls-cert'] === undefined)) throw serverError('--tls-key and --tls-cert go together');
+  if (v['tls-key'] && v['tls-cert']) config.tls = { key: v['tls-key'], cert: v['tls-cert'] };
+  if (v['no-trackers']) config.trackers = [];
+  if (v['no-containers']) config.containers = false;
+  if (v.fmt !== undefined || v.output !== undefined) config.output = { format: parseFormat(v.fmt ?? 'json'), ...(v.output ? { path: v.output } : {}) };
+  return { config: checkConfig(config, v.config ?? 'flags'), help: v.help === true };
+}
+
+/** The token from the config or its file; an empty one is an error, not "no auth". */
+export function tokenOf(config: ServerConfig): string | undefined {
+  if (config.token !== undefined && config.tokenFile !== undefined) throw serverError('give the token or a token file, not both');
+  let token = config.token;
+  if (config.tokenFile !== undefined) {
+    try {
+      token = readFileSync(config.tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new EunomiaError(ErrorCodes.CONFIG, `token file ${config.tokenFile} cannot be read: ${(e as Error).message}`);
+    }
+  }
+  if (token !== undefined && token.length < 16) throw new EunomiaError(ErrorCodes.CONFIG, 'the API token must be at least 16 characters (e.g. from: openssl rand -hex 32)');
+  return token;
+}
+
+export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; version: string }): Promise<number> {
+  const { config, help } = serverConfig(argv);
+  if (help) {
+    io.stdout.write(SERVER_HELP);
+    return 0;
+  }
+  const listen = parseListen(config.listen);
+  const token = tokenOf(config);
+  if (!listen.loopback && !token) {
+    throw new EunomiaError(ErrorCodes.CONFIG, `listening on ${config.listen} (not loopback) needs a token: --token, --token-file or "token" in the config — anyone who reaches the port could load code into the kernel`);
+  }
+  let https: { key: Buffer; cert: Buffer } | undefined;
+  if (config.tls) {
+    try {
+      https = { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) };
+    } catch (e) {
+      throw new EunomiaError(ErrorCodes.CONFIG, `TLS key or certificate cannot be read: ${(e as Error).message}`);
+    }
+  }
+  const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
+  const agent = await Agent.start(config, { native: loadNative(), log });
+  let stopping = false;
+  try {
+    const app = await buildApi(agent, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) });
+    try {
+      await app.listen({ host: listen.host, port: listen.port });
+    } catch (e) {
+      throw new EunomiaError(ErrorCodes.CONFIG, `cannot listen on ${config.listen}: ${(e as Error).message}`);
+    }
+    const url = `${https ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+    const names = agent.list().map((i) => i.name);
+    log(`server listening on ${url}${token ? ' (token required)' : ''}; ${names.length} trackers running${names.length ? `: ${names.join(', ')}` : ''}; Ctrl-C to stop`);
+    const sig = await new Promise<string>((resolve) => {
+      const on = (s: NodeJS.Signals): void => {
+        if (stopping) process.exit(130); // a second signal: now
+        stopping = true;
+        resolve(s);
+      };
+      process.on('SIGINT', on);
+      process.on('SIGTERM', on);
+    });
+    log(`${sig}: stopping`);
+    await app.close();
+    const stats = await agent.manager.stopAll();
+    await agent.close();
+    for (const [id, { name, stats: s }] of stats) {
+      log(`${name} #${id}: ${s.events} events seen, ${s.lostKernel + s.lostQueue} lost (kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}), ${s.decodeErrors} undecodable`);
+    }
+    const st = agent.streams.totals();
+    log(`streams: ${st.written} events sent to clients, ${st.dropped} dropped for slow clients`);
+    return 0;
+  } finally {
+    agent.closeNow();
+  }
+}

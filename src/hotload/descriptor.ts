@@ -1,0 +1,37 @@
+/** A checked program package as a tracker descriptor: it then runs like any tracker. */
+import type { Decoder } from '../core/btf/index.js';
+import type { Column } from '../pipeline/types.js';
+import type { TrackerDescriptor } from '../trackers/types.js';
+import type { ProgramPackage } from './package.js';
+
+const SHOWN = new Set(['s8', 's16', 's32', 's64', 'u8', 'u16', 'u32', 'u64', 'bool', 'char', 'string', 'enum']);
+
+/** Table columns: the scalar and string fields of the first stream's records. */
+function columns(d: Decoder | undefined): Column[] {
+  if (!d) return [];
+  return d.fields.filter((f) => !f.hidden && SHOWN.has(f.kind)).map((f) => ({ key: f.name, header: f.name.toUpperCase() }));
+}
+
+/**
+ * The descriptor TrackerManager.start/replace take: the object in memory, one stream per ring
+ * buffer or perf event array, options as the object's globals (the package's `options` first),
+ * and only the programs the package check saw.
+ */
+export function programDescriptor(pkg: ProgramPackage): TrackerDescriptor {
+  const programs = pkg.programs.filter((p) => p.autoload).map((p) => p.name);
+  const d: TrackerDescriptor = {
+    name: pkg.name,
+    summary: pkg.description ?? `hot-loaded ${pkg.format} package: ${programs.join(', ')}`,
+    object: `${pkg.name} (hot-loaded)`,
+    objectBytes: pkg.object,
+    streams: pkg.streams.map((s) => ({ map: s.map, decoder: s.decoder })),
+    optionsAreGlobals: true,
+    globals: { ...pkg.options },
+    options: [],
+    columns: columns(pkg.streams[0]?.decoder),
+    // libbpf might see a program the ELF check did not; it then stays unloaded.
+    programs: () => programs,
+  };
+  if (pkg.perfEvent) d.perfEvent = pkg.perfEvent;
+  return d;
+}

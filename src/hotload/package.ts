@@ -1,0 +1,405 @@
+/**
+ * Program packages: a precompiled eBPF object and how to run it, from untrusted JSON. Three
+ * formats (docs/hotload.md): our own `{name, object, event?, options?, perf?}`, the seed's hot
+ * update `{data, data_sz, maps, progs, name}`, and eunomia-bpf's `{bpf_skel, export_types}`
+ * or packed `{bpf_object, bpf_object_size, meta}`. Everything is checked here, before anything
+ * reaches the kernel; every failure is EunomiaError(E_PACKAGE) naming the field.
+ */
+import { inflateSync } from 'node:zlib';
+import { MAP_TYPE_RINGBUF, type PerfEventSpec } from '../core/bpf-object.js';
+import { compileDecoder, encodeToBuffer, type Btf, type Decoder } from '../core/btf/index.js';
+import { isEunomiaError } from '../core/errors.js';
+import type { OptionValues } from '../trackers/types.js';
+import { array, bad, base64, describe, isObject, names, object, onlyKeys, programName, size, string, tooBig, type Json } from './fields.js';
+import { inspectObject, isStreamMap, type MapInfo, type ObjectInfo, type ProgramInfo } from './inspect.js';
+import { resolveLimits, type HotloadLimits } from './limits.js';
+import { SEED_EVENT } from './seed-event.js';
+
+export type PackageFormat = 'eunomia' | 'seed' | 'eunomia-bpf';
+
+/** Which rule of docs/hotload.md chose a stream's decoder. */
+export type DecodeRule = 'event' | 'export_types' | 'EUNOMIA_EVENT' | 'struct event' | 'seed layout';
+
+export interface PackageStream {
+  /** A ring buffer or perf event array map of the object. */
+  map: string;
+  kind: 'ringbuf' | 'perf';
+  /** Turns one record into an event's data. */
+  decoder: Decoder;
+  rule: DecodeRule;
+}
+
+export interface ProgramPackage {
+  /** What its events carry as `tracker` ("hotupdate" when the package names nothing). */
+  name: string;
+  format: PackageFormat;
+  description?: string;
+  /** The ELF object. */
+  object: Buffer;
+  programs: ProgramInfo[];
+  maps: MapInfo[];
+  /** Every ring buffer and perf event array the instance reads (or those `event` names). */
+  streams: PackageStream[];
+  /** Global variables (`const volatile` in .rodata, or .data/.bss) to set before load, by name. */
+  options: OptionValues;
+  /** Where "perf_event" programs attach (our format's `perf`). */
+  perfEvent?: PerfEventSpec;
+}
+
+/** A name the package declares (seed/eunomia-bpf `maps`/`progs`), to check against the object. */
+interface Declared {
+  name: string;
+  field: string;
+  attach?: unknown;
+}
+
+/** A package read from its format, before it is checked against its object. */
+interface Raw {
+  format: PackageFormat;
+  name: string;
+  description?: string;
+  object: Buffer;
+  objectField: string;
+  maps: Declared[];
+  progs: Declared[];
+  event?: string | Record<string, string>;
+  exportTypes: { name: string; size?: number; field: string }[];
+  options: OptionValues;
+  perf?: PerfEventSpec;
+}
+
+const parsed = new WeakMap<ProgramPackage, Raw>();
+
+/**
+ * Parses and checks a program package: JSON text, a Buffer (JSON, or a bare ELF object), or
+ * the parsed JSON value. A ProgramPackage is checked again against these limits.
+ */
+export function parseProgramPackage(input: unknown, limits?: Partial<HotloadLimits>): ProgramPackage {
+  const lim = resolveLimits(limits);
+  const again = isObject(input) ? parsed.get(input as unknown as ProgramPackage) : undefined;
+  if (again) return check(again, lim);
+  try {
+    return check(readFormat(input, lim), lim);
+  } catch (e) {
+    if (e instanceof RangeError) throw bad('', `too deeply nested or too large to read (${e.message})`, e);
+    throw e;
+  }
+}
+
+export interface SeedStart {
+  pkg: ProgramPackage;
+  /** Globals from the optional second argument (an object): start options over the package's own. */
+  options: OptionValues;
+}
+
+/**
+ * The seed's `POST /start {"name": "hotupdate", "args": ["<package JSON>"]}`: `args` (or the
+ * whole body). One argument, the package as a JSON string (or object); an optional second,
+ * an object of globals.
+ */
+export function parseSeedStart(args: unknown, limits?: Partial<HotloadLimits>): SeedStart {
+  let list = args;
+  if (isObject(args)) {
+    if (args.name !== undefined && args.name !== 'hotupdate') throw bad('name', `expected "hotupdate", got ${describe(args.name)}`);
+    list = args.args;
+  }
+  const a = array(list, 'args');
+  if (a.length < 1 || a.length > 2) throw bad('args', `expected the package JSON (and optionally an object of globals), got ${a.length} arguments`);
+  const pkg = parseProgramPackage(a[0], limits);
+  const options = a.length > 1 ? scalars(object(a[1], 'args[1]'), 'args[1]') : {};
+  return { pkg, options };
+}
+
+function readFormat(input: unknown, lim: HotloadLimits): Raw {
+  let value = input;
+  if (Buffer.isBuffer(value)) {
+    if (value.length >= 4 && value.readUInt32BE(0) === 0x7f454c46) return bareObject(value);
+    value = value.toString('utf8');
+  }
+  if (typeof value === 'string') {
+    const max = 2 * lim.maxObjectBytes + 1024 * 1024; // base64 and line breaks: ~1.36x, plus metadata
+    if (value.length > max) throw bad('', `the package text is ${value.length} bytes, more than ${max} (twice hot-load maxObjectBytes, plus 1 MiB)`);
+    try {
+      value = JSON.parse(value);
+    } catch (e) {
+      throw bad('', `not valid JSON (${(e as Error).message})`, e);
+    }
+  }
+  const o = object(value, '');
+  if ('object' in o) return ours(o, lim);
+  if ('bpf_object' in o) return packed(o, lim);
+  if ('bpf_skel' in o) return skeleton(o, lim);
+  if ('data' in o) return seed(o, lim);
+  const keys = Object.keys(o).slice(0, 10).join(', ') || 'none';
+  throw bad('', `unknown format (keys: ${keys}): expected {"name", "object"} (Eunomia), {"data", "data_sz", "maps", "progs"} (hot update), or eunomia-bpf's {"bpf_skel", "export_types"} or {"bpf_object", "meta"}`);
+}
+
+function bareObject(elf: Buffer): Raw {
+  return { format: 'eunomia', name: 'hotupdate', object: elf, objectField: 'object', maps: [], progs: [], exportTypes: [], options: {} };
+}
+
+/** Our own format: `{name, object, event?, options?, perf?, description?}`. */
+function ours(o: Json, lim: HotloadLimits): Raw {
+  onlyKeys(o, ['name', 'object', 'event', 'options', 'perf', 'description'], '');
+  const raw: Raw = {
+    format: 'eunomia',
+    name: programName(o.name, 'name'),
+    object: base64(o.object, 'object', lim.maxObjectBytes),
+    objectField: 'object',
+    maps: [],
+    progs: [],
+    exportTypes: [],
+    options: o.options === undefined ? {} : scalars(object(o.options, 'options'), 'options'),
+  };
+  if (o.description !== undefined) raw.description = string(o.description, 'description').slice(0, 200);
+  if (typeof o.event === 'string') raw.event = o.event;
+  else if (o.event !== undefined) {
+    const ev = object(o.event, 'event');
+    raw.event = {};
+    // {} reads no stream: a program that only fills maps.
+    for (const [map, struct] of Object.entries(ev)) raw.event[map] = string(struct, `event.${map}`);
+  }
+  if (o.perf !== undefined) raw.perf = perf(object(o.perf, 'perf'));
+  return raw;
+}
+
+/** `perf`: {frequency | period, type?, config?}; default event: the software CPU clock on every CPU. */
+function perf(p: Json): PerfEventSpec {
+  onlyKeys(p, ['frequency', 'period', 'type', 'config'], 'perf');
+  const positive = (k: string): number | undefined => {
+    const v = p[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw bad(`perf.${k}`, `expected a positive integer, got ${describe(v)}`);
+    return v;
+  };
+  const frequency = positive('frequency');
+  const period = positive('period');
+  if ((frequency === undefined) === (period === undefined)) throw bad('perf', 'give exactly one of "frequency" (samples per second) or "period" (events per sample)');
+  const spec: PerfEventSpec = { type: p.type === undefined ? 1 : size(p.type, 'perf.type'), config: p.config === undefined ? 0 : size(p.config, 'perf.config') };
+  if (frequency !== undefined) spec.frequency = frequency;
+  else spec.period = period;
+  return spec;
+}
+
+/** The seed's hot update: `{data, data_sz, maps, progs, name}` (also eunomia-bpf's early flat package). */
+function seed(o: Json, lim: HotloadLimits): Raw {
+  const data = base64(o.data, 'data', lim.maxObjectBytes);
+  const declared = size(o.data_sz, 'data_sz');
+  if (declared !== data.length) throw bad('data_sz', `is ${declared}, but data decodes to ${data.length} bytes — truncated or mismatched data`);
+  const name = o.name === undefined || o.name === '' ? 'hotupdate' : programName(o.name, 'name');
+  const raw: Raw = {
+    format: 'seed',
+    name,
+    object: data,
+    objectField: 'data',
+    maps: o.maps === undefined ? [] : names(o.maps, 'maps'),
+    progs: o.progs === undefined ? [] : names(o.progs, 'progs'),
+    exportTypes: [],
+    options: {},
+  };
+  if (typeof o.description === 'string') raw.description = o.description.slice(0, 200);
+  return raw;
+}
+
+/** eunomia-bpf's skeleton JSON: `{bpf_skel: {data, data_sz, maps, progs, obj_name, …}, export_types}`. */
+function skeleton(o: Json, lim: HotloadLimits): Raw {
+  const skel = object(o.bpf_skel, 'bpf_skel');
+  if (skel.data === undefined) throw bad('bpf_skel.data', 'is missing: this skeleton carries no object (ecc packs it into package.json; push that file)');
+  const data = base64(skel.data, 'bpf_skel.data', lim.maxObjectBytes);
+  if (skel.data_sz !== undefined) {
+    const declared = size(skel.data_sz, 'bpf_skel.data_sz');
+    if (declared !== data.length) throw bad('bpf_skel.data_sz', `is ${declared}, but bpf_skel.data decodes to ${data.length} bytes — truncated or mismatched data`);
+  }
+  return eunomiaBpf(skel, 'bpf_skel', o.export_types, 'export_types', data, 'bpf_skel.data');
+}
+
+/** eunomia-bpf's package.json: `{bpf_object: base64(zlib(ELF)), bpf_object_size, meta: {bpf_skel, export_types}}`. */
+function packed(o: Json, lim: HotloadLimits): Raw {
+  const meta = object(o.meta, 'meta');
+  const skel = object(meta.bpf_skel, 'meta.bpf_skel');
+  const stored = base64(o.bpf_object, 'bpf_object', lim.maxObjectBytes);
+  let data = stored;
+  if (stored.length < 4 || stored.readUInt32BE(0) !== 0x7f454c46) {
+    try {
+      data = inflateSync(stored, { maxOutputLength: lim.maxObjectBytes });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig('bpf_object', lim.maxObjectBytes + 1, lim.maxObjectBytes);
+      throw bad('bpf_object', `neither an ELF object nor zlib-compressed data (${(e as Error).message})`, e);
+    }
+  }
+  if (o.bpf_object_size !== undefined) {
+    const declared = size(o.bpf_object_size, 'bpf_object_size');
+    if (declared !== data.length) throw bad('bpf_object_size', `is ${declared}, but bpf_object holds ${data.length} bytes — truncated or mismatched data`);
+  }
+  return eunomiaBpf(skel, 'meta.bpf_skel', meta.export_types, 'meta.export_types', data, 'bpf_object');
+}
+
+function eunomiaBpf(skel: Json, at: string, exportTypes: unknown, typesAt: string, elf: Buffer, objectField: string): Raw {
+  const rawName = typeof skel.obj_name === 'string' && skel.obj_name ? skel.obj_name.replace(/_bpf$/, '') : 'hotupdate';
+  const progs = skel.progs === undefined ? [] : names(skel.progs, `${at}.progs`).map((p) => ({ ...p, attach: p.entry?.attach }));
+  const raw: Raw = {
+    format: 'eunomia-bpf',
+    name: programName(rawName, `${at}.obj_name`),
+    object: elf,
+    objectField,
+    maps: skel.maps === undefined ? [] : names(skel.maps, `${at}.maps`),
+    progs,
+    exportTypes: [],
+    options: {},
+  };
+  if (exportTypes !== undefined) {
+    raw.exportTypes = array(exportTypes, typesAt).map((t, i) => {
+      const f = `${typesAt}[${i}]`;
+      const e = object(t, f);
+      return { name: string(e.name, `${f}.name`), size: e.size === undefined ? undefined : size(e.size, `${f}.size`), field: f };
+    });
+  }
+  const doc = isObject(skel.doc) ? skel.doc : {};
+  const text = doc.description ?? doc.brief;
+  if (typeof text === 'string') raw.description = text.slice(0, 200);
+  return raw;
+}
+
+/** Option values: JSON scalars (numbers, booleans, strings); their types are checked against BTF later. */
+function scalars(o: Json, field: string): OptionValues {
+  const out: OptionValues = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string') throw bad(`${field}.${k}`, `expected a number, boolean or string, got ${describe(v)}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Checks a package against its object: names, options, program kinds, streams and their decoders. */
+function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
+  const info = inspectObject(raw.object, raw.objectField, lim);
+  checkDeclared(raw, info);
+  checkOptions(raw, info.btf);
+  const perfPrograms = info.programs.filter((p) => p.type === 'perf_event' && p.autoload);
+  if (perfPrograms.length > 0 && !raw.perf) {
+    throw bad(raw.format === 'eunomia' ? 'perf' : raw.objectField, `program ${perfPrograms[0]!.name} (section "perf_event") samples perf events: say which with "perf": {"frequency": 99} (our format; default event: the software CPU clock)`);
+  }
+  if (raw.perf && perfPrograms.length === 0) throw bad('perf', 'the object has no program in section "perf_event" to attach');
+  const pkg: ProgramPackage = {
+    name: raw.name,
+    format: raw.format,
+    object: raw.object,
+    programs: info.programs,
+    maps: info.maps,
+    streams: streams(raw, info, lim),
+    options: raw.options,
+  };
+  if (raw.description !== undefined) pkg.description = raw.description;
+  if (raw.perf) pkg.perfEvent = raw.perf;
+  parsed.set(pkg, raw);
+  return pkg;
+}
+
+function checkDeclared(raw: Raw, info: ObjectInfo): void {
+  const mapNames = info.maps.map((m) => m.name);
+  for (const m of raw.maps) {
+    // Internal maps are named "<object name>.rodata" and so on by libbpf.
+    const dot = m.name.indexOf('.');
+    if (mapNames.includes(m.name) || (dot >= 0 && info.dataSections.includes(m.name.slice(dot)))) continue;
+    throw bad(m.field, `no map named "${m.name}" in the object (maps: ${mapNames.join(', ') || 'none'})`);
+  }
+  for (const p of raw.progs) {
+    const found = info.programs.find((x) => x.name === p.name);
+    if (!found) throw bad(p.field, `no program named "${p.name}" in the object (programs: ${info.programs.map((x) => x.name).join(', ')})`);
+    if (p.attach !== undefined && p.attach !== found.section) {
+      throw bad(`${p.field}.attach`, `is ${describe(p.attach)}, but program ${p.name} is in section "${found.section}"`);
+    }
+  }
+}
+
+const GLOBAL_SECTIONS = ['.rodata', '.data', '.bss'];
+
+function checkOptions(raw: Raw, btf: Btf): void {
+  const vars = GLOBAL_SECTIONS.flatMap((s) => btf.datasec(s)?.vars ?? []);
+  for (const [name, value] of Object.entries(raw.options)) {
+    const field = `options.${name}`;
+    const v = vars.find((x) => x.name === name);
+    if (!v) throw bad(field, `no global variable "${name}" in the object (globals: ${vars.map((x) => x.name).join(', ') || 'none'})`);
+    try {
+      encodeToBuffer(btf, v.typeId, value, field);
+    } catch (e) {
+      if (!isEunomiaError(e)) throw e;
+      throw bad(e.message.startsWith(field) ? '' : field, e.message, e);
+    }
+  }
+}
+
+function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[] {
+  const { btf } = info;
+  let chosen: MapInfo[];
+  const event = raw.event;
+  if (isObject(event)) {
+    chosen = Object.keys(event).map((k) => {
+      const m = info.maps.find((x) => x.name === k);
+      if (!m) throw bad(`event.${k}`, `no map named "${k}" in the object (maps: ${info.maps.map((x) => x.name).join(', ') || 'none'})`);
+      if (!isStreamMap(m)) throw bad(`event.${k}`, `map ${k} is not a ring buffer or perf event array (type ${m.type ?? 'unknown'})`);
+      return m;
+    });
+  } else chosen = info.maps.filter(isStreamMap);
+  if (chosen.length > lim.maxStreams) throw bad(raw.objectField, `the object has ${chosen.length} ring buffers and perf event arrays, more than the limit of ${lim.maxStreams} (hot-load maxStreams)`);
+  if (chosen.length === 0) return [];
+  const shared = isObject(event) ? undefined : decoderFor(raw, btf, chosen);
+  return chosen.map((m) => ({
+    map: m.name,
+    kind: m.type === MAP_TYPE_RINGBUF ? 'ringbuf' : 'perf',
+    ...(shared ?? { decoder: struct(btf, (event as Record<string, string>)[m.name]!, `event.${m.name}`), rule: 'event' as const }),
+  }));
+}
+
+/** The decoding rule of docs/hotload.md, for records of every stream. */
+function decoderFor(raw: Raw, btf: Btf, maps: MapInfo[]): { decoder: Decoder; rule: DecodeRule } {
+  if (typeof raw.event === 'string') return { decoder: struct(btf, raw.event, 'event'), rule: 'event' };
+  const exported = raw.exportTypes[0];
+  if (exported) {
+    const decoder = struct(btf, exported.name, `${exported.field}.name`);
+    if (exported.size !== undefined && exported.size !== decoder.size) {
+      throw bad(`${exported.field}.size`, `is ${exported.size}, but ${exported.name} is ${decoder.size} bytes in the object's BTF`);
+    }
+    return { decoder, rule: 'export_types' };
+  }
+  const kept = keptEvents(btf);
+  if (kept.length === 1) return { decoder: struct(btf, kept[0]!, 'EUNOMIA_EVENT'), rule: 'EUNOMIA_EVENT' };
+  if (kept.length > 1) {
+    const example = JSON.stringify(Object.fromEntries(maps.map((m, i) => [m.name, kept[i % kept.length]])));
+    throw bad('event', `the object keeps several event structs (${kept.join(', ')}): say which one each stream carries, e.g. "event": ${example}`);
+  }
+  if (btf.find('event', 'struct')) return { decoder: struct(btf, 'event', 'event'), rule: 'struct event' };
+  if (raw.format === 'seed') return { decoder: SEED_EVENT, rule: 'seed layout' };
+  throw bad('event', `cannot tell how to decode the records of ${maps.map((m) => m.name).join(', ')}: name their struct with "event", keep it in the BTF with EUNOMIA_EVENT(type) (bpf/include/eunomia.bpf.h), or call it struct event`);
+}
+
+/** Structs kept with EUNOMIA_EVENT(type): pointers to them in section .eunomia.types. */
+function keptEvents(btf: Btf): string[] {
+  const out: string[] = [];
+  for (const v of btf.datasec('.eunomia.types')?.vars ?? []) {
+    const ptr = btf.resolve(v.typeId);
+    if (ptr.kind !== 'ptr') continue;
+    const t = btf.resolve(ptr.type!);
+    if ((t.kind === 'struct' || t.kind === 'union') && t.name && !out.includes(t.name)) out.push(t.name);
+  }
+  return out;
+}
+
+function struct(btf: Btf, name: string, field: string): Decoder {
+  if (name === '') throw bad(field, 'expected a struct name, got an empty string');
+  const t = btf.findAll(name).find((x) => {
+    const r = btf.resolve(x.id).kind;
+    return (x.kind === 'struct' || x.kind === 'union' || x.kind === 'typedef') && (r === 'struct' || r === 'union');
+  });
+  if (!t) {
+    const known = btf.types.filter((x) => x.kind === 'struct' && x.name).map((x) => x.name);
+    const list = known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ') || 'none';
+    throw bad(field, `no struct "${name}" in the object's BTF (structs: ${list}) — clang keeps only types the code names; keep it with EUNOMIA_EVENT(${name})`);
+  }
+  try {
+    return compileDecoder(btf, t.id);
+  } catch (e) {
+    if (!isEunomiaError(e)) throw e;
+    throw bad(field, e.message, e);
+  }
+}

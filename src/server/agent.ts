@@ -1,0 +1,158 @@
+/**
+ * The long-running agent: trackers and hot-loaded programs (one table of instances), the
+ * pipeline with container enrichment, live streams and an optional output. The HTTP API
+ * (http.ts) and the CLI drive it; it knows nothing of HTTP.
+ */
+import { systemClock } from '../core/clock.js';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { preflight } from '../core/kernel.js';
+import { TrackerManager } from '../core/manager.js';
+import type { NativeBinding } from '../core/native.js';
+import type { TrackerInstance, TrackerStats } from '../core/tracker.js';
+import { enrichHandler, startContainers, type Containers } from '../containers/index.js';
+import { createSink, openOutput } from '../exporters/index.js';
+import { parseProgramPackage, programDescriptor, type HotloadLimits } from '../hotload/index.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { Sink } from '../pipeline/types.js';
+import { findTracker, trackers } from '../trackers/registry.js';
+import type { OptionValues } from '../trackers/types.js';
+import type { ServerConfig } from './config.js';
+import { EventStreams } from './streams.js';
+
+export interface InstanceView {
+  id: number;
+  name: string;
+  kind: 'tracker' | 'program';
+  options: OptionValues;
+  startedAt: string;
+  stats: TrackerStats;
+}
+
+export interface AgentDeps {
+  native: NativeBinding;
+  log: (line: string) => void;
+}
+
+const builtIn = new Set(trackers.map((t) => t.name));
+
+export class Agent {
+  readonly startedAt = Date.now();
+  private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
+  private closing?: Promise<void>;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly manager: TrackerManager,
+    readonly pipeline: Pipeline,
+    readonly containers: Containers | undefined,
+    readonly streams: EventStreams,
+    private readonly limits: Partial<HotloadLimits>,
+  ) {}
+
+  /** What hot-loaded packages are checked against (config [hotload]). */
+  get hotloadLimits(): Partial<HotloadLimits> {
+    return this.limits;
+  }
+
+  static async start(config: ServerConfig, deps: AgentDeps): Promise<Agent> {
+    preflight(deps.native);
+    const containers = config.containers ? await startContainers(deps.native, { log: deps.log }) : undefined;
+    const streams = new EventStreams();
+    const sinks: Sink[] = [streams];
+    if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
+    const pipeline = new Pipeline({ handlers: containers ? [enrichHandler(containers.resolver)] : [], sinks });
+    const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
+    const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
+    if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
+    const agent = new Agent(config, manager, pipeline, containers, streams, limits);
+    try {
+      for (const t of config.trackers) agent.startTracker(t.name, t.options);
+    } catch (e) {
+      await agent.close();
+      throw e;
+    }
+    return agent;
+  }
+
+  private track(inst: TrackerInstance, kind: InstanceView['kind']): TrackerInstance {
+    this.started.set(inst.id, { at: Date.now(), kind });
+    return inst;
+  }
+
+  startTracker(name: string, options: OptionValues = {}): TrackerInstance {
+    this.assertOpen();
+    return this.track(this.manager.start(findTracker(name), options), 'tracker');
+  }
+
+  /** Loads a program package (any format parseProgramPackage takes) as a new instance. */
+  startProgram(pkg: unknown, options: OptionValues = {}): TrackerInstance {
+    this.assertOpen();
+    const parsed = parseProgramPackage(pkg, this.limits);
+    return this.track(this.manager.start(programDescriptor(parsed), { ...parsed.options, ...options }), 'program');
+  }
+
+  /** Hot update: a new program in place of instance `id`, which keeps its id and its streams. */
+  async replaceProgram(id: number, pkg: unknown, options: OptionValues = {}): Promise<TrackerInstance> {
+    this.assertOpen();
+    if (this.started.get(id)?.kind !== 'program') throw this.notProgram(id);
+    const parsed = parseProgramPackage(pkg, this.limits);
+    const inst = await this.manager.replace(id, programDescriptor(parsed), { ...parsed.options, ...options });
+    this.started.set(id, { at: Date.now(), kind: 'program' });
+    return inst;
+  }
+
+  private notProgram(id: number): EunomiaError {
+    return this.manager.get(id)
+      ? new EunomiaError(ErrorCodes.REQUEST, `instance ${id} is a built-in tracker, not a hot-loaded program: only programs can be replaced`)
+      : new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
+  }
+
+  async stop(id: number): Promise<TrackerStats> {
+    const stats = await this.manager.stop(id);
+    this.started.delete(id);
+    this.streams.end(id, { id, stats });
+    return stats;
+  }
+
+  view(inst: TrackerInstance): InstanceView {
+    const s = this.started.get(inst.id);
+    return {
+      id: inst.id,
+      name: inst.name,
+      kind: s?.kind ?? (builtIn.has(inst.name) ? 'tracker' : 'program'),
+      options: inst.options,
+      startedAt: new Date(s?.at ?? this.startedAt).toISOString(),
+      stats: inst.stats(),
+    };
+  }
+
+  get(id: number): InstanceView {
+    const inst = this.manager.get(id);
+    if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
+    return this.view(inst);
+  }
+
+  list(): InstanceView[] {
+    return this.manager.list().map((i) => this.get(i.id));
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new EunomiaError(ErrorCodes.STATE, 'the agent is stopping');
+  }
+
+  /** Stops every instance, then the pipeline and the container resolver. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.manager.stopAll();
+      await this.pipeline.close();
+      await this.containers?.close();
+    })();
+    return this.closing;
+  }
+
+  /** Exit path: synchronous teardown (the kernel would also release everything with our fds). */
+  closeNow(): void {
+    this.manager.stopAllNow();
+    this.containers?.closeNow();
+  }
+}
