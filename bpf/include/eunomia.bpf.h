@@ -106,11 +106,17 @@ static __always_inline void *eunomia_reserve(__u64 size)
 	return e;
 }
 
+/* Set by the reader when nothing came for a while and it sleeps long (saving its wake-ups on
+ * an idle host); the next record then wakes it at once, and clears the flag. */
+volatile __u32 eunomia_reader_idle = 0;
+
 static __always_inline void eunomia_submit(void *e)
 {
 	__u64 flags = BPF_RB_FORCE_WAKEUP;
-	if (eunomia_wakeup_bytes &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < eunomia_wakeup_bytes)
+	if (eunomia_reader_idle)
+		eunomia_reader_idle = 0;
+	else if (eunomia_wakeup_bytes &&
+		 bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < eunomia_wakeup_bytes)
 		flags = BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }

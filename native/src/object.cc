@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -358,6 +359,24 @@ Napi::Value BpfObject::OpenReader(const Napi::CallbackInfo& info) {
   o.perf_pages = info[4].As<Napi::Number>().Uint32Value();
   o.batch_bytes = info[5].As<Napi::Number>().Uint32Value();
   o.max_queued_bytes = static_cast<size_t>(info[6].As<Napi::Number>().Int64Value());
+  // Optional: the idle flag, as (global-data map name, byte offset) — see ReaderOptions.
+  // The map is mmapped here (libbpf 1.1 keeps only a private copy of .bss after load).
+  void* idle_map = nullptr;
+  size_t idle_len = 0;
+  if (info.Length() > 8 && info[7].IsString()) {
+    bpf_map* data = bpf_object__find_map_by_name(Obj(env), Str(info[7]).c_str());
+    uint32_t off = info[8].As<Napi::Number>().Uint32Value();
+    if (data == nullptr || !(bpf_map__map_flags(data) & BPF_F_MMAPABLE) || off % 4 != 0 || off + 4 > bpf_map__value_size(data)) {
+      throw Napi::Error::New(env, "idle flag: no such mmapable global at that offset");
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    idle_len = (bpf_map__value_size(data) + page - 1) / page * page;
+    idle_map = mmap(nullptr, idle_len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(data), 0);
+    if (idle_map == MAP_FAILED) throw Napi::Error::New(env, std::string("idle flag: mmap: ") + strerror(errno));
+    o.idle_flag = reinterpret_cast<volatile uint32_t*>(static_cast<char*>(idle_map) + off);
+    o.idle_map = idle_map;
+    o.idle_len = idle_len;
+  }
   LogCapture cap;
   auto r = std::make_unique<Reader>(env, bpf_map__fd(m), info[1].As<Napi::Function>(), o);
   int id = next_id_++;

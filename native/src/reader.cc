@@ -2,6 +2,11 @@
 
 #include <bpf/libbpf.h>
 
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +15,10 @@ namespace eunomia {
 
 namespace {
 constexpr size_t kHeader = 8;  // u32 size, u32 cpu
+// After this many empty polls the reader goes idle: it sleeps this long, and the next record
+// wakes it (the programs force a wake-up while the idle flag is set).
+constexpr int kIdleAfterPolls = 20;
+constexpr int kIdleMs = 2000;
 inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
 }  // namespace
 
@@ -27,6 +36,22 @@ Reader::Reader(Napi::Env env, int map_fd, Napi::Function callback, const ReaderO
       int err = errno;
       throw Napi::Error::New(env, std::string("ring_buffer__new: ") + strerror(err));
     }
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    stopfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    bool ok = epfd_ >= 0 && stopfd_ >= 0;
+    ev.data.fd = ring_buffer__epoll_fd(rb_);
+    ok = ok && epoll_ctl(epfd_, EPOLL_CTL_ADD, ev.data.fd, &ev) == 0;
+    ev.data.fd = stopfd_;
+    ok = ok && epoll_ctl(epfd_, EPOLL_CTL_ADD, stopfd_, &ev) == 0;
+    if (!ok) {
+      int err = errno;
+      if (epfd_ >= 0) close(epfd_);
+      if (stopfd_ >= 0) close(stopfd_);
+      ring_buffer__free(rb_);
+      throw Napi::Error::New(env, std::string("reader epoll: ") + strerror(err));
+    }
   }
   cap_ = opts_.batch_bytes;
   buf_ = static_cast<char*>(malloc(cap_));
@@ -39,12 +64,20 @@ Reader::~Reader() {
   Stop();
   if (rb_ != nullptr) ring_buffer__free(rb_);
   if (pb_ != nullptr) perf_buffer__free(pb_);
+  if (epfd_ >= 0) close(epfd_);
+  if (stopfd_ >= 0) close(stopfd_);
+  if (opts_.idle_map != nullptr) munmap(opts_.idle_map, opts_.idle_len);
   free(buf_);
 }
 
 void Reader::Stop() {
   if (joined_) return;
   stop_.store(true);
+  if (stopfd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t n = write(stopfd_, &one, sizeof(one));
+    (void)n;  // EAGAIN: a wake-up is already pending
+  }
   if (thread_.joinable()) thread_.join();
   joined_ = true;
 }
@@ -135,14 +168,37 @@ void Reader::CallJs(Napi::Env env, Napi::Function cb, Batch* batch) {
   cb.Call({buf, Napi::Number::New(env, count)});
 }
 
+// Waits for a ring's wake-up, the stop eventfd, or the timeout; <0 on error.
+int Reader::WaitRing(int timeout_ms) {
+  epoll_event evs[2];
+  int n = epoll_wait(epfd_, evs, 2, timeout_ms);
+  return n < 0 && errno != EINTR ? -errno : 0;
+}
+
 void Reader::Run() {
+  int timeout = opts_.poll_ms;
+  int empty = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
     int err;
     if (rb_ != nullptr) {
-      err = ring_buffer__poll(rb_, opts_.poll_ms);
+      err = WaitRing(timeout);
       // Programs submit with BPF_RB_NO_WAKEUP to batch wake-ups, so epoll may not fire:
       // drain whatever is pending on every tick.
-      if (err >= 0) err = ring_buffer__consume(rb_);
+      int got = err >= 0 ? ring_buffer__consume(rb_) : 0;
+      if (got < 0) err = got;
+      if (got > 0) {
+        empty = 0;
+        timeout = opts_.poll_ms;
+      } else if (opts_.idle_flag != nullptr && timeout == opts_.poll_ms && ++empty >= kIdleAfterPolls) {
+        __atomic_store_n(opts_.idle_flag, 1u, __ATOMIC_SEQ_CST);
+        // A record submitted just before the flag was seen did not wake us: look once more.
+        if (ring_buffer__consume(rb_) > 0) {
+          __atomic_store_n(opts_.idle_flag, 0u, __ATOMIC_SEQ_CST);
+          empty = 0;
+        } else {
+          timeout = kIdleMs;
+        }
+      }
     } else {
       err = perf_buffer__poll(pb_, opts_.poll_ms);
     }

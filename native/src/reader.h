@@ -19,6 +19,11 @@ struct ReaderOptions {
   size_t perf_pages = 64;
   size_t batch_bytes = 256 * 1024;
   size_t max_queued_bytes = 64u << 20;
+  // Ring buffers: a u32 in the object's mmapped .bss that the reader sets while it sleeps
+  // long (no data for a while); the programs then force a wake-up and clear it. nullptr: never idle.
+  volatile uint32_t* idle_flag = nullptr;
+  void* idle_map = nullptr;  // the mapping idle_flag points into; the reader unmaps it
+  size_t idle_len = 0;
 };
 
 class Reader {
@@ -53,8 +58,13 @@ class Reader {
   void Append(const void* data, size_t size, uint32_t cpu);
   void Flush();
   void Run();
+  int WaitRing(int timeout_ms);
 
   ReaderOptions opts_;
+  // Ring buffers: our own epoll over libbpf's epoll fd and a stop eventfd, so Stop() wakes a
+  // reader that sleeps long when idle.
+  int epfd_ = -1;
+  int stopfd_ = -1;
   ring_buffer* rb_ = nullptr;
   perf_buffer* pb_ = nullptr;
   Napi::ThreadSafeFunction tsfn_;

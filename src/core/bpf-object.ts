@@ -14,6 +14,8 @@ export const MAP_TYPE_PERF_EVENT_ARRAY = 4;
 export const MAP_TYPE_RINGBUF = 27;
 /** Per-CPU counter of records the ring buffer refused (see bpf/include/eunomia.bpf.h). */
 export const LOST_MAP = 'eunomia_lost';
+/** Set by an idle reader; programs then force a wake-up (bpf/include/eunomia.bpf.h). */
+const READER_IDLE_FLAG = 'eunomia_reader_idle';
 /** The container filter's program in bpf/include/eunomia.bpf.h; off unless a filter is set. */
 export const CONTAINER_FILTER_PROGRAM = 'eunomia_cgroup_mkdir';
 const GLOBAL_SECTIONS = ['.rodata', '.bss', '.data'];
@@ -336,6 +338,9 @@ export class BpfObject {
     const maxQueued = opts.maxQueuedBytes ?? 64 * 1024 * 1024;
     if (!(pollMs >= 1 && pollMs <= 1000)) throw new EunomiaError(ErrorCodes.READER, `poll interval must be 1..1000 ms, got ${pollMs}`);
     if (perfPages < 1 || (perfPages & (perfPages - 1)) !== 0) throw new EunomiaError(ErrorCodes.READER, `perf buffer pages must be a power of two, got ${perfPages}`);
+    // Objects built with eunomia.bpf.h have an idle flag: an idle reader sleeps until the next
+    // record instead of waking every pollMs (which costs CPU on an idle host).
+    const idle = info.type === MAP_TYPE_RINGBUF ? this.idleFlag() : undefined;
     let reader: BpfReader | undefined;
     try {
       const id = this.live().openReader(
@@ -349,6 +354,8 @@ export class BpfObject {
         perfPages,
         batchBytes,
         maxQueued,
+        idle?.map,
+        idle?.offset,
       );
       reader = new BpfReader(this, id);
     } catch (e) {
@@ -356,6 +363,13 @@ export class BpfObject {
     }
     this.readers.add(reader);
     return reader;
+  }
+
+  private idleFlag(): { map: string; offset: number } | undefined {
+    const g = this.findGlobal(READER_IDLE_FLAG);
+    if (!g || g.section !== '.bss') return undefined;
+    const map = this.findMap('.bss');
+    return map ? { map: map.name, offset: g.offset } : undefined;
   }
 
   /** @internal used by BpfReader */

@@ -65,6 +65,9 @@ export interface NativeObject {
     perfPages: number,
     batchBytes: number,
     maxQueuedBytes: number,
+    /** Ring buffers: the idle flag as (global-data map, byte offset); see eunomia.bpf.h. */
+    idleMap?: string,
+    idleOffset?: number,
   ): number;
   readerStats(id: number): NativeReaderStats | null;
   closeReader(id: number): NativeReaderStats | null;

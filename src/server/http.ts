@@ -78,7 +78,7 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
     ...(opts.https ? { https: opts.https } : {}),
     logger: false,
     // The API is small: ids are integers and the only strings come in JSON bodies.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
   });
   // JSON only: Fastify also parses text/plain by default, which would reach the schemas as a string.
   app.removeContentTypeParser('text/plain');

@@ -19,6 +19,9 @@ export const bindsnoopTracker: TrackerDescriptor = {
   summary: 'bind() of IPv4/IPv6 sockets: process, protocol, address, port, socket options, device, result',
   object: 'bindsnoop.bpf.o',
   event: { struct: 'bindsnoop_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [
     {
       name: 'port',

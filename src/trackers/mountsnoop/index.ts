@@ -9,6 +9,9 @@ export const mountsnoopTracker: TrackerDescriptor = {
   summary: 'mount, umount and the new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree, fspick): source, target, type, flags, options, result, mount namespace',
   object: 'mountsnoop.bpf.o',
   event: { struct: 'mount_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [],
   columns: [
     c.pid,

@@ -9,6 +9,9 @@ export const oomkillTracker: TrackerDescriptor = {
   summary: 'OOM kills: victim and triggering task, memory sizes, oom_score_adj and memory cgroup',
   object: 'oomkill.bpf.o',
   event: { struct: 'oomkill_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [],
   columns: [
     { ...c.pid, header: 'TPID' },

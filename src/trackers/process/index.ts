@@ -9,6 +9,9 @@ export const processTracker: TrackerDescriptor = {
   summary: 'process exec and exit: pid, ppid, uid, path, args, exit code, lifetime, cgroup and namespaces',
   object: 'process.bpf.o',
   event: { struct: 'process_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [
     {
       name: 'minDuration',

@@ -19,6 +19,9 @@ export const tcpconnectTracker: TrackerDescriptor = {
   summary: 'TCP connects and accepts (IPv4, IPv6): process, addresses, ports, result',
   object: 'tcpconnect.bpf.o',
   event: { struct: 'tcpconnect_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [
     {
       name: 'port',

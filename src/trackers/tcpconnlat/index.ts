@@ -10,6 +10,9 @@ export const tcpconnlatTracker: TrackerDescriptor = {
   summary: 'TCP connect latency (SYN sent to established) per connection, with process, addresses and ports',
   object: 'tcpconnlat.bpf.o',
   event: { struct: 'tcpconnlat_event', map: 'events' },
+  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
+  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
+  ringBytes: 1 << 20,
   options: [
     {
       name: 'minUs',
