@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { findTracker } from '../trackers/registry.js';
 import { parseRunArgs } from './args.js';
+import { sseMessages } from './sse.js';
 
 export const CLIENT_HELP = `Usage: eunomia client [--server URL] [--token TOKEN | --token-file FILE] <command>
 
@@ -115,26 +116,12 @@ async function follow(conn: Conn, id: number | 'all', out: NodeJS.WritableStream
     const body = (await res.json().catch(() => ({}))) as ErrorBody;
     throw new EunomiaError(ErrorCodes.REQUEST, `server: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
   }
-  const decoder = new TextDecoder();
-  let buf = '';
-  let event = 'message';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line === '') event = 'message';
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) {
-        const data = line.slice(6);
-        if (event === 'message') out.write(data + '\n');
-        else if (event === 'dropped') err.write(`eunomia: the server dropped events for this slow client: ${data}\n`);
-        else if (event === 'end') {
-          err.write(`eunomia: instance ended: ${data}\n`);
-          return;
-        }
-      }
+  for await (const { event, data } of sseMessages(res.body as unknown as AsyncIterable<Uint8Array>)) {
+    if (event === 'message') out.write(data + '\n');
+    else if (event === 'dropped') err.write(`eunomia: the server dropped events for this slow client: ${data}\n`);
+    else if (event === 'end') {
+      err.write(`eunomia: instance ended: ${data}\n`);
+      return;
     }
   }
 }

@@ -3,7 +3,12 @@
  * contract, and over a real socket for streams, tokens and concurrency.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadNative } from '../../src/core/native.js';
@@ -14,6 +19,7 @@ import { KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { openStream } from './sse.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
+const openssl = ['/usr/bin/openssl'].find((p) => existsSync(p));
 
 async function agentFor(): Promise<Agent> {
   return Agent.start({ ...defaultConfig(), trackers: [], containers: false }, { native: loadNative(), log: () => {} });
@@ -143,7 +149,11 @@ describe('control API with a token', { skip: needsRoot }, () => {
   before(async () => {
     agent = await agentFor();
     app = await buildApi(agent, { bodyLimitBytes: 64 * 1024, version: 'test', token: TOKEN });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    // On all interfaces, as a token is required for; reached through a non-loopback address.
+    await app.listen({ host: '0.0.0.0', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    base = `http://${external?.address ?? '127.0.0.1'}:${port}`;
   });
   after(async () => {
     await app?.close();
@@ -166,6 +176,35 @@ describe('control API with a token', { skip: needsRoot }, () => {
     assert.equal((await fetch(`${base}/health`)).status, 200);
     const stream = await fetch(`${base}/events`);
     assert.equal(stream.status, 401, 'streams need it too');
+  });
+});
+
+describe('control API over TLS', { skip: needsRoot || (!openssl && 'openssl is not installed') }, () => {
+  test('with a key and certificate it serves HTTPS only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eunomia-tls-'));
+    execFileSync(openssl!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const agent = await agentFor();
+    const app = await buildApi(agent, { bodyLimitBytes: 64 * 1024, version: 'test', token: TOKEN, https: { key: readFileSync(join(dir, 'key.pem')), cert } });
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (app.server.address() as AddressInfo).port;
+      const get = (path: string): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          httpsGet({ host: '127.0.0.1', port, path, ca: cert, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          }).on('error', reject);
+        });
+      const r = await get('/instances');
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { instances: [] });
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'plain HTTP is not answered');
+    } finally {
+      await app.close();
+      await agent.close();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
-/** A minimal Server-Sent Events reader for the tests and the bench. */
+/** A Server-Sent Events reader for the tests and the bench: wait for a message by type or content. */
+import { sseMessages } from '../../src/cli/sse.js';
 
 export interface SseMessage {
   event: string;
@@ -21,23 +22,10 @@ export async function openStream(url: string, headers: Record<string, string> = 
   let wake: (() => void) | undefined;
   let ended = false;
   void (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
-    let event = 'message';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line === '') event = 'message';
-          else if (line.startsWith('event: ')) event = line.slice(7);
-          else if (line.startsWith('data: ')) {
-            queue.push({ event, data: JSON.parse(line.slice(6)) });
-            wake?.();
-          }
-        }
+      for await (const m of sseMessages(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        queue.push({ event: m.event, data: JSON.parse(m.data) });
+        wake?.();
       }
     } catch {
       // aborted
