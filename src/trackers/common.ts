@@ -11,6 +11,12 @@ export const commonOptions: OptionSpec[] = [
   { name: 'includeSelf', flag: 'include-self', type: 'bool', default: false, description: "also report Eunomia's own process (excluded by default)" },
 ];
 
+/**
+ * Ring buffer size for low-rate trackers (execs, connects, mounts…): 1 MiB holds thousands of
+ * events between 10 ms polls, and a ring's pages are mapped into the agent (they count in its RSS).
+ */
+export const LOW_RATE_RING = 1 << 20;
+
 /** An argument list as a shell would need it typed: quoted only where necessary. */
 export function shellJoin(args: unknown): string {
   if (!Array.isArray(args)) return '';

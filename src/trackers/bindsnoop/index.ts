@@ -1,5 +1,5 @@
 /** bindsnoop: bind() of IPv4/IPv6 sockets (syscalls:sys_enter_bind / sys_exit_bind). */
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
@@ -19,9 +19,7 @@ export const bindsnoopTracker: TrackerDescriptor = {
   summary: 'bind() of IPv4/IPv6 sockets: process, protocol, address, port, socket options, device, result',
   object: 'bindsnoop.bpf.o',
   event: { struct: 'bindsnoop_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [
     {
       name: 'port',

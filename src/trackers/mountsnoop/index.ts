@@ -1,6 +1,6 @@
 /** mountsnoop: mount, umount and the new mount API (syscall tracepoints). */
 import { errnoName } from '../names/errno.js';
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 import { attrFlags, callFlags } from './flags.js';
 
@@ -9,9 +9,7 @@ export const mountsnoopTracker: TrackerDescriptor = {
   summary: 'mount, umount and the new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree, fspick): source, target, type, flags, options, result, mount namespace',
   object: 'mountsnoop.bpf.o',
   event: { struct: 'mount_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [],
   columns: [
     c.pid,

@@ -1,5 +1,5 @@
 /** oomkill: OOM kills, with the victim, the task that triggered the kill, and the memory cgroup. */
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 
 const mb = (v: unknown): string => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');
@@ -9,9 +9,7 @@ export const oomkillTracker: TrackerDescriptor = {
   summary: 'OOM kills: victim and triggering task, memory sizes, oom_score_adj and memory cgroup',
   object: 'oomkill.bpf.o',
   event: { struct: 'oomkill_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [],
   columns: [
     { ...c.pid, header: 'TPID' },

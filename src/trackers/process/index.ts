@@ -1,5 +1,5 @@
 /** process: exec and exit of every process (sched tracepoints). */
-import { commonColumns as c, shellJoin } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
@@ -9,9 +9,7 @@ export const processTracker: TrackerDescriptor = {
   summary: 'process exec and exit: pid, ppid, uid, path, args, exit code, lifetime, cgroup and namespaces',
   object: 'process.bpf.o',
   event: { struct: 'process_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [
     {
       name: 'minDuration',

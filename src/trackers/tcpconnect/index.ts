@@ -1,5 +1,5 @@
 /** tcpconnect: TCP connects and accepts, IPv4 and IPv6 (sock:inet_sock_set_state, accept exits). */
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
@@ -19,9 +19,7 @@ export const tcpconnectTracker: TrackerDescriptor = {
   summary: 'TCP connects and accepts (IPv4, IPv6): process, addresses, ports, result',
   object: 'tcpconnect.bpf.o',
   event: { struct: 'tcpconnect_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [
     {
       name: 'port',

@@ -1,5 +1,5 @@
 /** tcpconnlat: TCP connect latency, SYN sent to established (sock:inet_sock_set_state). */
-import { commonColumns as c } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
 
@@ -10,9 +10,7 @@ export const tcpconnlatTracker: TrackerDescriptor = {
   summary: 'TCP connect latency (SYN sent to established) per connection, with process, addresses and ports',
   object: 'tcpconnlat.bpf.o',
   event: { struct: 'tcpconnlat_event', map: 'events' },
-  // A low-rate tracker: 1 MiB holds thousands of events between 10 ms polls; the ring's
-  // pages are mapped into the agent (RSS), so a smaller one keeps it small.
-  ringBytes: 1 << 20,
+  ringBytes: LOW_RATE_RING,
   options: [
     {
       name: 'minUs',
