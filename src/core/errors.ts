@@ -26,6 +26,7 @@ export const ErrorCodes = {
   CONFIG: 'E_CONFIG', // the config file is malformed, or has an unknown or wrong-typed key
   AUTH: 'E_AUTH', // missing or wrong API token
   REQUEST: 'E_REQUEST', // a malformed HTTP request (body, parameters)
+  RULE: 'E_RULE', // a rule file is malformed: names file, line and problem
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
