@@ -10,6 +10,8 @@ export interface AlertProcess {
   exe?: string;
   args?: string[];
   ppid?: number;
+  /** Ancestors, parent first. */
+  parents?: { pid: number; comm: string }[];
 }
 
 export interface Alert {
