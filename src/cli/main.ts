@@ -6,6 +6,7 @@ import { allOptions } from '../trackers/options.js';
 import { parseRunArgs, runHelp } from './args.js';
 import { CLIENT_HELP, runClient } from './client.js';
 import { containersCommand } from './containers.js';
+import { rulesCommand } from './rules.js';
 import { runServer } from './server.js';
 import { runTracker } from './run.js';
 
@@ -17,6 +18,7 @@ Commands:
   run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
   trackers                  list the trackers
   containers [-a] [-f json] list the running containers with their pids and namespaces
+  rules list|check FILE     the security rules in force; check a rule file (eunomia rules --help)
   help                      this help
   version                   print the version
 
@@ -65,6 +67,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     case 'containers':
       return containersCommand(rest, process.stdout, process.stderr);
+    case 'rules':
+      return rulesCommand(rest, process.stdout);
     case 'server':
       return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version() });
     case 'client':
