@@ -46,7 +46,8 @@ if ! docker version >/dev/null 2>&1; then
 fi
 
 # The test image: busybox-static as a rootfs (docker import needs no registry).
-image=eunomia-test/busybox:1
+# The tag changes with the rootfs, so a machine with an older image makes the new one.
+image=eunomia-test/busybox:2
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "importing $image"
   root=$(mktemp -d)
@@ -55,6 +56,7 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
   echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
   echo 'root:x:0:' > "$root/etc/group"
+  echo 'root:*:19000:0:99999:7:::' > "$root/etc/shadow" && chmod 600 "$root/etc/shadow"
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"
 fi

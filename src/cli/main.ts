@@ -13,7 +13,8 @@ import { runTracker } from './run.js';
 const HELP = `Usage: eunomia <command> [options]
 
 Commands:
-  server [options]          the agent: default trackers and the control API on 127.0.0.1:8527
+  server [options]          the agent: default trackers, security rules, the control API on 127.0.0.1:8527
+  safe [options]            security monitoring only: the trackers the rules need, alerts to the log
   client <command>          talk to a server: list, start, stop, push, events (eunomia client --help)
   run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
   trackers                  list the trackers
@@ -71,6 +72,8 @@ export async function run(argv: string[]): Promise<number> {
       return rulesCommand(rest, process.stdout);
     case 'server':
       return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version() });
+    case 'safe':
+      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version(), safe: true });
     case 'client':
       if (rest.length === 0) {
         process.stderr.write(CLIENT_HELP);

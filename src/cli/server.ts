@@ -7,6 +7,8 @@ import { parseFormat } from '../exporters/index.js';
 import { Agent } from '../server/agent.js';
 import { checkConfig, defaultConfig, loadConfig, parseListen, type ServerConfig } from '../server/config.js';
 import { buildApi } from '../server/http.js';
+import { trackers } from '../trackers/registry.js';
+import { loadRules } from './rules.js';
 
 export const SERVER_HELP = `Usage: eunomia server [options]
 
@@ -22,6 +24,9 @@ GET /openapi.json). Flags override the config file.
   --tls-cert FILE      ... and certificate
   --no-trackers        start with no tracker running
   --no-containers      do not attribute events to containers
+  --no-safe            no security rules (they run on every event by default)
+  --rules FILE|DIR     more rule files, after the built-in ones (repeatable)
+  --alerts FILE        also append alerts as JSON lines to FILE
   -f, --fmt FORMAT     also print every event (plain, json, csv) ...
   -o, --output FILE    ... to FILE instead of stdout
   -h, --help           this help
@@ -42,6 +47,7 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
         config: { type: 'string' }, listen: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' },
         'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, 'no-trackers': { type: 'boolean' }, 'no-containers': { type: 'boolean' },
         fmt: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+        'no-safe': { type: 'boolean' }, rules: { type: 'string', multiple: true }, alerts: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -55,6 +61,9 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
   if (v['tls-key'] && v['tls-cert']) config.tls = { key: v['tls-key'], cert: v['tls-cert'] };
   if (v['no-trackers']) config.trackers = [];
   if (v['no-containers']) config.containers = false;
+  if (v['no-safe']) config.rules.enabled = false;
+  if (v.rules) config.rules.files.push(...v.rules);
+  if (v.alerts !== undefined) config.rules.alertFile = v.alerts;
   if (v.fmt !== undefined || v.output !== undefined) config.output = { format: parseFormat(v.fmt ?? 'json'), ...(v.output ? { path: v.output } : {}) };
   return { config: checkConfig(config, v.config ?? 'flags'), help: v.help === true };
 }
@@ -74,12 +83,27 @@ export function tokenOf(config: ServerConfig): string | undefined {
   return token;
 }
 
-export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; version: string }): Promise<number> {
-  const { config, help } = serverConfig(argv);
-  if (help) {
+/**
+ * `eunomia safe`: security monitoring only, as in the seed — the trackers the enabled rules
+ * need (and only those), alerts to the log, no event output.
+ */
+export function safeConfig(config: ServerConfig): ServerConfig {
+  if (!config.rules.enabled) throw serverError('"eunomia safe" is the security rules: --no-safe makes no sense here');
+  const rules = loadRules(config.rules.files);
+  if (config.rules.disable.length) rules.disable(config.rules.disable);
+  const needed = new Set(rules.rules().filter((r) => r.enabled).flatMap((r) => r.events));
+  config.trackers = trackers.filter((t) => needed.has(t.name)).map((t) => ({ name: t.name, options: {} }));
+  delete config.output;
+  return config;
+}
+
+export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; version: string; safe?: boolean }): Promise<number> {
+  const parsed = serverConfig(argv);
+  if (parsed.help) {
     io.stdout.write(SERVER_HELP);
     return 0;
   }
+  const config = io.safe ? safeConfig(parsed.config) : parsed.config;
   const listen = parseListen(config.listen);
   const token = tokenOf(config);
   if (!listen.loopback && !token) {

@@ -18,6 +18,9 @@ import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../trackers/types.js';
 import type { ServerConfig } from './config.js';
 import { EventStreams } from './streams.js';
+import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
+import { Analyzer } from '../analyzer/analyzer.js';
+import { loadRules } from '../cli/rules.js';
 
 export interface InstanceView {
   id: number;
@@ -35,6 +38,17 @@ export interface AgentDeps {
 
 const builtIn = new Set(trackers.map((t) => t.name));
 
+/** Rules (built-in, then the config's files), alert sinks, throttling. */
+function analyzerFor(config: ServerConfig, deps: AgentDeps): Analyzer {
+  const rules = loadRules(config.rules.files);
+  if (config.rules.disable.length) rules.disable(config.rules.disable);
+  const sinks: AlertSink[] = [logSink(process.stderr)];
+  if (config.rules.alertFile) sinks.push(jsonlSink(config.rules.alertFile));
+  if (config.rules.webhook) sinks.push(webhookSink(config.rules.webhook));
+  deps.log(`security rules: ${rules.rules().filter((r) => r.enabled).length} on; alerts to the log${config.rules.alertFile ? `, ${config.rules.alertFile}` : ''}${config.rules.webhook ? `, ${config.rules.webhook}` : ''}`);
+  return new Analyzer({ rules, sinks, selfPid: process.pid, throttle: { burst: config.rules.burst, intervalMs: config.rules.intervalMs } });
+}
+
 export class Agent {
   readonly startedAt = Date.now();
   private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
@@ -47,6 +61,8 @@ export class Agent {
     readonly containers: Containers | undefined,
     readonly streams: EventStreams,
     private readonly limits: Partial<HotloadLimits>,
+    /** The security analyzer, when rules are on. */
+    readonly analyzer: Analyzer | undefined,
   ) {}
 
   /** What hot-loaded packages are checked against (config [hotload]). */
@@ -56,15 +72,18 @@ export class Agent {
 
   static async start(config: ServerConfig, deps: AgentDeps): Promise<Agent> {
     preflight(deps.native);
+    const analyzer = config.rules.enabled ? analyzerFor(config, deps) : undefined;
     const containers = config.containers ? await startContainers(deps.native, { log: deps.log }) : undefined;
     const streams = new EventStreams();
     const sinks: Sink[] = [streams];
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
-    const pipeline = new Pipeline({ handlers: containers ? [enrichHandler(containers.resolver)] : [], sinks });
+    // Containers first: rules see container and pod.
+    const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(analyzer ? [analyzer] : [])];
+    const pipeline = new Pipeline({ handlers, sinks });
     const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
-    const agent = new Agent(config, manager, pipeline, containers, streams, limits);
+    const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer);
     try {
       for (const t of config.trackers) agent.startTracker(t.name, t.options);
     } catch (e) {

@@ -31,6 +31,23 @@ export interface ServerConfig {
   /** Also write every event to stdout or a file (the API streams them regardless). */
   output?: { format: Format; path?: string };
   hotload: { maxObjectBytes: number; allowProgramTypes?: string[] };
+  /** The security analyzer: rules run on every event; alerts to the log, a file, a webhook. */
+  rules: RulesConfig;
+}
+
+export interface RulesConfig {
+  enabled: boolean;
+  /** Rule files or directories, after the built-in rules (later ones may override). */
+  files: string[];
+  /** Rule ids turned off. */
+  disable: string[];
+  /** Alerts as JSON lines appended to this file. */
+  alertFile?: string;
+  /** Alerts POSTed as JSON to this URL. */
+  webhook?: string;
+  /** Per rule and container: alerts let through at once, then one per interval. */
+  burst: number;
+  intervalMs: number;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8527';
@@ -43,6 +60,7 @@ export function defaultConfig(): ServerConfig {
     containers: true,
     trackers: DEFAULT_TRACKERS.map((name) => ({ name, options: {} })),
     hotload: { maxObjectBytes: 8 * 1024 * 1024 },
+    rules: { enabled: true, files: [], disable: [], burst: 5, intervalMs: 10_000 },
   };
 }
 
@@ -67,6 +85,14 @@ const SCHEMA: Record<string, Kind> = {
   hotload: 'table',
   'hotload.max_object_bytes': 'integer',
   'hotload.allow_program_types': 'string[]',
+  rules: 'table',
+  'rules.enabled': 'boolean',
+  'rules.files': 'string[]',
+  'rules.disable': 'string[]',
+  'rules.alert_file': 'string',
+  'rules.webhook': 'string',
+  'rules.burst': 'integer',
+  'rules.interval_ms': 'integer',
 };
 
 function configError(source: string, msg: string): EunomiaError {
@@ -157,6 +183,16 @@ export function configFrom(raw: Record<string, unknown>, source: string): Server
     if (h.max_object_bytes !== undefined) cfg.hotload.maxObjectBytes = Number(h.max_object_bytes);
     if (h.allow_program_types !== undefined) cfg.hotload.allowProgramTypes = h.allow_program_types as string[];
   }
+  if (raw.rules !== undefined) {
+    const r = raw.rules as Record<string, unknown>;
+    if (r.enabled !== undefined) cfg.rules.enabled = r.enabled as boolean;
+    if (r.files !== undefined) cfg.rules.files = r.files as string[];
+    if (r.disable !== undefined) cfg.rules.disable = r.disable as string[];
+    if (r.alert_file !== undefined) cfg.rules.alertFile = r.alert_file as string;
+    if (r.webhook !== undefined) cfg.rules.webhook = r.webhook as string;
+    if (r.burst !== undefined) cfg.rules.burst = Number(r.burst);
+    if (r.interval_ms !== undefined) cfg.rules.intervalMs = Number(r.interval_ms);
+  }
   return checkConfig(cfg, source);
 }
 
@@ -173,6 +209,8 @@ export function checkConfig(cfg: ServerConfig, source: string): ServerConfig {
   parseListen(cfg.listen, source);
   if (cfg.bodyLimitBytes < 1024) throw configError(source, `key "body_limit_bytes" must be at least 1024, got ${cfg.bodyLimitBytes}`);
   if (cfg.hotload.maxObjectBytes < 1024) throw configError(source, `key "hotload.max_object_bytes" must be at least 1024, got ${cfg.hotload.maxObjectBytes}`);
+  if (cfg.rules.webhook !== undefined && !/^https?:\/\/\S+$/.test(cfg.rules.webhook)) throw configError(source, `key "rules.webhook" must be an http(s) URL, got "${cfg.rules.webhook}"`);
+  if (cfg.rules.burst < 1) throw configError(source, `key "rules.burst" must be at least 1, got ${cfg.rules.burst}`);
   cfg.trackers.forEach((t, i) => {
     try {
       resolveOptions(findTracker(t.name), t.options, process.pid);

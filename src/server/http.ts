@@ -251,6 +251,26 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
   }, async (req, reply) => stream(req, reply, instanceId(req.params)));
   app.get('/events', { schema: { summary: 'Every instance\'s events as Server-Sent Events' } }, async (req, reply) => stream(req, reply, undefined));
 
+  app.get('/alerts', { schema: { summary: 'The latest security alerts (up to 1000), oldest first, and the analyzer\'s counters' } }, async () => ({
+    enabled: agent.analyzer !== undefined,
+    alerts: agent.analyzer?.recent() ?? [],
+    stats: agent.analyzer?.stats() ?? null,
+  }));
+  app.get('/alerts/stream', { schema: { summary: 'Security alerts as Server-Sent Events, as they are raised' } }, async (req, reply) => {
+    const analyzer = agent.analyzer;
+    if (!analyzer) throw new EunomiaError(ErrorCodes.STATE, 'security rules are off (--no-safe)');
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('event: ready\ndata: {}\n\n');
+    const off = analyzer.subscribe((a) => {
+      // Alerts are throttled upstream; a client that stops reading is cut off, not buffered forever.
+      if (res.writableLength > 1 << 20) return void res.destroy();
+      res.write(`event: alert\ndata: ${JSON.stringify(a)}\n\n`);
+    });
+    res.on('close', off);
+  });
+
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
