@@ -6,8 +6,9 @@
  *  3. RSS of an idle `eunomia run process`;
  *  4. container enrichment: cost per event, and first exec → named event (bench/containers.ts);
  *  5. `eunomia server`: start and push to first streamed event, idle cost (bench/server.ts);
- *  6. slow-down per tracker (bench/overhead.ts).
- * `npm run bench -- overhead`, `-- containers` or `-- server` runs only that part.
+ *  6. the security rules: throughput with all rules versus none, attack → alert (bench/rules.ts);
+ *  7. slow-down per tracker (bench/overhead.ts).
+ * `npm run bench -- overhead`, `-- containers`, `-- server` or `-- rules` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
 import { containerBench } from './containers.js';
 import { measureOverheads, overheadTable } from './overhead.js';
+import { rulesBench } from './rules.js';
 import { serverBench } from './server.js';
 
 const native = loadNative();
@@ -127,12 +129,15 @@ async function main(): Promise<void> {
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
+  if (only === 'rules') return rulesBench(native);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
     await containerBench(native);
     console.log('');
     await serverBench();
+    console.log('');
+    await rulesBench(native);
   }
   console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
   console.log(overheadTable(await measureOverheads(native, workBin)));
