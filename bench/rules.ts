@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Analyzer } from '../src/analyzer/analyzer.js';
 import { ProcessTree } from '../src/analyzer/process-tree.js';
-import { loadRules } from '../src/cli/rules.js';
+import { loadRules } from '../src/rules/index.js';
 import type { NativeBinding } from '../src/core/native.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { countingSink } from '../src/pipeline/handlers.js';

@@ -77,16 +77,7 @@ export class Analyzer implements Handler {
     }
     this.st.matched++;
     this.st.byRule[m.rule] = (this.st.byRule[m.rule] ?? 0) + 1;
-    const alert: Alert = {
-      time: new Date(ev.time).toISOString(),
-      rule: m.rule,
-      name: this.opts.rules.rules().find((r) => r.id === m.rule)?.name ?? m.rule,
-      priority: m.priority,
-      tags: m.tags,
-      message: m.message,
-      source: ev.tracker,
-      process: processOf(d, this.tree),
-    };
+    const alert: Alert = { time: new Date(ev.time).toISOString(), rule: m.rule, name: m.name, priority: m.priority, tags: m.tags, message: m.message, source: ev.tracker };
     if (d.container && typeof d.container === 'object') alert.container = d.container as Record<string, unknown>;
     if (d.k8s && typeof d.k8s === 'object') alert.k8s = d.k8s as Record<string, unknown>;
     const out = this.throttle.admit(alert);
@@ -94,6 +85,8 @@ export class Analyzer implements Handler {
       this.st.suppressed++;
       return;
     }
+    // Only for alerts that go out: an alert storm should not walk the process tree per match.
+    out.process = processOf(d, this.tree);
     this.st.alerts++;
     this.recentAlerts.push(out);
     if (this.recentAlerts.length > (this.opts.keep ?? 1000)) this.recentAlerts.shift();

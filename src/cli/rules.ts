@@ -1,11 +1,7 @@
 /** `eunomia rules list|check`: the rules in force, and a rule file checked before it is deployed. */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { RuleSet } from '../rules/index.js';
-
-/** The built-in rules shipped with Eunomia (rules/ at the package root). */
-export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
+import { loadRules } from '../rules/index.js';
 
 export const RULES_HELP = `Usage: eunomia rules list [--rules FILE|DIR]… [--no-builtin]
        eunomia rules check FILE|DIR…
@@ -13,12 +9,6 @@ export const RULES_HELP = `Usage: eunomia rules list [--rules FILE|DIR]… [--no
 list   the built-in rules and those of --rules files (later files override earlier rules)
 check  load the files after the built-in rules and report the first error (file:line:col)
 `;
-
-export function loadRules(files: string[], builtin = true): RuleSet {
-  const set = new RuleSet();
-  set.loadFiles([...(builtin ? [BUILTIN_RULES] : []), ...files]);
-  return set;
-}
 
 export async function rulesCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   let parsed;

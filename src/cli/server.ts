@@ -8,7 +8,7 @@ import { Agent } from '../server/agent.js';
 import { checkConfig, defaultConfig, loadConfig, parseListen, type ServerConfig } from '../server/config.js';
 import { buildApi } from '../server/http.js';
 import { trackers } from '../trackers/registry.js';
-import { loadRules } from './rules.js';
+import { loadRules } from '../rules/index.js';
 
 export const SERVER_HELP = `Usage: eunomia server [options]
 

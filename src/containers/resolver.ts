@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { cgroup2Root, containerFromPath, scanCgroups } from './cgroup.js';
 import { k8sFromLabels } from './k8s.js';
+import { selects } from './selectors.js';
 import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeName } from './types.js';
 
 /** Synchronous cgroup id → container id, from the kernel (see watcher.ts). */
@@ -183,7 +184,7 @@ export class ContainerResolver extends EventEmitter {
     const out: ContainerInfo[] = [];
     for (const { info, removedAt } of this.containers.values()) {
       if (removedAt !== undefined) continue;
-      if (info.name === selector || (/^[0-9a-f]+$/.test(selector) && info.id.startsWith(selector))) out.push(info);
+      if (selects(selector, info)) out.push(info);
     }
     return out;
   }

@@ -3,3 +3,4 @@ export { RuleSet, type Match, type RuleInfo } from './ruleset.js';
 export { PRIORITIES, parseRuleFile, type Priority } from './parse.js';
 export { parseCondition, compileCondition, fieldGetter, type Cond, type Pred } from './condition.js';
 export { compileTemplate, type Render } from './output.js';
+export { BUILTIN_RULES, loadRules } from './builtin.js';

@@ -19,6 +19,8 @@ export interface RuleInfo {
 
 export interface Match {
   rule: string;
+  /** The rule's human name. */
+  name: string;
   priority: Priority;
   tags: string[];
   /** The rule's output template rendered for the event. */
@@ -92,7 +94,7 @@ export class RuleSet {
     let out: Match[] | undefined;
     for (const r of rules) {
       if (!r.cond(ev) || r.exceptions.some((x) => x(ev))) continue;
-      (out ??= []).push({ rule: r.id, priority: r.priority, tags: r.tags, message: r.render(ev) });
+      (out ??= []).push({ rule: r.id, name: r.name, priority: r.priority, tags: r.tags, message: r.render(ev) });
     }
     return out ?? NONE;
   }

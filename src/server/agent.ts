@@ -20,7 +20,7 @@ import type { ServerConfig } from './config.js';
 import { EventStreams } from './streams.js';
 import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
 import { Analyzer } from '../analyzer/analyzer.js';
-import { loadRules } from '../cli/rules.js';
+import { loadRules } from '../rules/index.js';
 
 export interface InstanceView {
   id: number;

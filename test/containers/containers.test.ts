@@ -105,9 +105,7 @@ describe('container attribution', { skip: needsDocker }, () => {
     names.push(later, brief);
     try {
       await dockerAsync('run', '--rm', '--name', later, '--label', 'io.kubernetes.pod.name=web-0', '--label', 'io.kubernetes.pod.namespace=shop', '--label', 'io.kubernetes.pod.uid=0b6f7a2e-1111-4c3d-9e8f-123456789abc', '--label', 'io.kubernetes.container.name=app', TEST_IMAGE, 'sh', '-c', 'ls / > /dev/null; cat /etc/passwd > /dev/null');
-      const t0 = Date.now();
       await dockerAsync('run', '--rm', '--name', brief, TEST_IMAGE, 'true');
-      const lived = Date.now() - t0;
       const ok = await rig.until((ev) => execs(ev, later).some((e) => e.data.comm === 'sh') && execs(ev, brief).length > 0);
       assert.ok(ok, 'saw the execs of both containers');
       // Every event from those cgroups, exits included, has the name: none went out unnamed.
@@ -119,8 +117,6 @@ describe('container attribution', { skip: needsDocker }, () => {
       const b = execs(rig.events, brief)[0]!;
       assert.equal(b.data.comm, 'true');
       assert.equal(containerOf(b)!.image, TEST_IMAGE);
-      // `docker run` of it took this long in all (create, start, run, wait, remove).
-      assert.ok(lived > 0);
     } finally {
       await rig.manager.stop(proc.id);
     }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadRules } from '../../src/cli/rules.js';
+import { loadRules } from '../../src/rules/index.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { repoRoot } from '../helpers.js';
 

@@ -32,7 +32,7 @@ test('match renders the output and reports priority and tags', () => {
   const rs = new RuleSet();
   rs.loadText(BASE, 'base.yaml');
   assert.deepEqual(rs.match(shell()), [{
-    rule: 'shell_in_container', priority: 'warning', tags: ['container', 'T1059'],
+    rule: 'shell_in_container', name: 'Shell in container', priority: 'warning', tags: ['container', 'T1059'],
     message: 'shell bash in web (nginx) args=bash -i user=<NA>',
   }]);
   assert.deepEqual(rs.match(shell({ container: { id: 'host', name: 'host' } })), []);
@@ -56,7 +56,7 @@ test('output templates: literal braces, objects, numbers and evt fields', () => 
   output: "{{x}} {evt.tracker} {daddr}:{dport} {k8s} { dport }"
 `, 'o.yaml');
   assert.deepEqual(rs.match(ev({ daddr: '10.0.0.1', dport: 22, k8s: { pod: 'p' } }, 'tcpconnect'))[0], {
-    rule: 'r', priority: 'informational', tags: [], message: '{x} tcpconnect 10.0.0.1:22 {"pod":"p"} 22',
+    rule: 'r', name: 'r', priority: 'informational', tags: [], message: '{x} tcpconnect 10.0.0.1:22 {"pod":"p"} 22',
   });
 });
 
