@@ -51,6 +51,16 @@ export function ensureTracefs(native: NativeBinding): void {
   }
 }
 
+/**
+ * Whether the kernel has the tracepoint a `tp/<category>/<name>` (or `tracepoint/…`) section
+ * names. True for other sections, and when tracefs is not mounted: then the attach decides.
+ */
+export function hasTracepoint(section: string): boolean {
+  const m = /^(?:tp|tracepoint)\/([^/]+)\/([^/]+)$/.exec(section);
+  const tracefs = TRACEFS.find((p) => existsSync(`${p}/events`));
+  return !m || !tracefs || existsSync(`${tracefs}/events/${m[1]}/${m[2]}`);
+}
+
 /** Everything a tracker needs before it can load: privileges, BTF, tracefs. */
 export function preflight(native: NativeBinding): void {
   checkPrivileges();

@@ -6,6 +6,7 @@ import { IntervalReader } from './interval.js';
 import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from './bpf-object.js';
 import type { Clock } from './clock.js';
 import { EunomiaError, ErrorCodes } from './errors.js';
+import { hasTracepoint } from './kernel.js';
 import type { NativeBinding } from './native.js';
 import { objectDir } from './paths.js';
 import type { Emit } from '../pipeline/types.js';
@@ -71,6 +72,15 @@ function globalOptions(d: TrackerDescriptor, obj: BpfObject, input: OptionValues
   return { values, globals };
 }
 
+/** Leaves out the optional programs whose tracepoint this kernel does not have. */
+function skipMissingTracepoints(obj: BpfObject, names: readonly string[]): void {
+  for (const name of names) {
+    const p = obj.programs().find((x) => x.name === name);
+    if (!p) throw new EunomiaError(ErrorCodes.ATTACH, `${obj.name}: optional program "${name}" is not in the object`);
+    if (p.autoload && !hasTracepoint(p.section)) obj.setAutoload(name, false);
+  }
+}
+
 export class TrackerInstance {
   private events = 0;
   private decodeErrors = 0;
@@ -108,6 +118,7 @@ export class TrackerInstance {
         const wanted = new Set(d.programs(values));
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
       }
+      if (d.optionalPrograms) skipMissingTracepoints(obj, d.optionalPrograms);
       const filtering = !d.optionsAreGlobals && containerFilterMode(d.name, values) !== 0;
       if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
       else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);

@@ -8,6 +8,7 @@ import { mountsnoopTracker } from './mountsnoop/index.js';
 import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
+import { secsnoopTracker } from './secsnoop/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
 import { syscallTracker } from './syscall/index.js';
 import { syscountTracker } from './syscount/index.js';
@@ -25,6 +26,7 @@ export const trackers: readonly TrackerDescriptor[] = [
   mountsnoopTracker,
   oomkillTracker,
   capableTracker,
+  secsnoopTracker,
   ipcTracker,
   bindsnoopTracker,
   tcpconnectTracker,

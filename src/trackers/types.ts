@@ -101,6 +101,11 @@ export interface TrackerDescriptor {
    * needed for latency).
    */
   programs?: (options: OptionValues) => string[];
+  /**
+   * Programs loaded and attached only where the kernel has their tracepoint (a syscall added
+   * in a later kernel, or compiled out: modules, kexec); elsewhere they are left out.
+   */
+  optionalPrograms?: readonly string[];
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
   plain?: (data: Record<string, unknown>) => string;
 }

@@ -20,8 +20,8 @@ import { trackers } from '../../src/trackers/registry.js';
 import { heldBy, KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { Writable } from 'node:stream';
 
-/** Trackers the workload below must make report something (oomkill needs an OOM: not here). */
-const ACTIVE = ['process', 'files', 'syscall', 'syscount', 'opensnoop', 'sigsnoop', 'mountsnoop', 'bindsnoop', 'capable', 'ipc', 'tcpconnect', 'tcpconnlat', 'tcprtt'];
+/** Trackers the workload below must make report something (oomkill needs an OOM: not here; secsnoop sees bash's `echo hi >&3` dup2 the TCP socket onto stdout). */
+const ACTIVE = ['process', 'files', 'syscall', 'syscount', 'opensnoop', 'sigsnoop', 'mountsnoop', 'bindsnoop', 'capable', 'secsnoop', 'ipc', 'tcpconnect', 'tcpconnlat', 'tcprtt'];
 
 const WORKLOAD = `
 set -u

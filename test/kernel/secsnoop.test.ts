@@ -1,0 +1,389 @@
+/** The secsnoop tracker on the real kernel: a C program attempts each reported call, and neighbours that must not be reported. */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BpfObject } from '../../src/core/bpf-object.js';
+import { hasTracepoint } from '../../src/core/kernel.js';
+import { loadNative } from '../../src/core/native.js';
+import { objectDir } from '../../src/core/paths.js';
+import type { TrackerEvent } from '../../src/pipeline/types.js';
+import { secsnoopTracker } from '../../src/trackers/secsnoop/index.js';
+import { heldBy, KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
+import { traceWhile } from './harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eunomia-secsnoop-'));
+
+/**
+ * Each call once, in this order, with the pids and fds the test needs printed as JSON at the
+ * end. Children do what would disturb the program itself: PTRACE_TRACEME, and the dup2s onto
+ * stdio. Every call that needs no privilege to fail is expected to fail here (modules, kexec);
+ * the attempt is what is reported.
+ */
+const C_SOURCE = String.raw`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+static long poked = 1;
+
+static pid_t child(int what, int a, int b) {
+  pid_t p = fork();
+  if (p) return p;
+  if (what == 0) ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+  if (what == 1) for (;;) pause();
+  if (what == 2) {
+#ifdef SYS_dup2
+    syscall(SYS_dup2, a, 1);
+#endif
+    dup3(b, 2, O_CLOEXEC);
+    dup2(a, 5);                 /* not stdio: not reported */
+  }
+  if (what == 3) dup2(a, 0);    /* a pipe: not reported */
+  _exit(0);
+}
+
+static socklen_t unix_addr(struct sockaddr_un *sa, const char *path, int abstract) {
+  memset(sa, 0, sizeof(*sa));
+  sa->sun_family = AF_UNIX;
+  strcpy(sa->sun_path + abstract, path);
+  return offsetof(struct sockaddr_un, sun_path) + abstract + strlen(path) + !abstract;
+}
+
+int main(int argc, char **argv) {
+  char path[200];
+
+  struct bpf_insn insns[] = {
+    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+    { .code = BPF_JMP | BPF_EXIT },
+  };
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insn_cnt = 2;
+  attr.insns = (unsigned long)insns;
+  attr.license = (unsigned long)"GPL";
+  strcpy(attr.prog_name, "secsnoop_test");
+  long prog = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+
+  pid_t traceme = child(0, 0, 0);
+  waitpid(traceme, NULL, 0);
+  pid_t traced = child(1, 0, 0);
+  ptrace(PTRACE_ATTACH, traced, NULL, NULL);
+  waitpid(traced, NULL, 0);
+  ptrace(PTRACE_PEEKDATA, traced, &poked, NULL);   /* a read: not reported */
+  ptrace(PTRACE_POKEDATA, traced, &poked, (void *)2);
+  ptrace(PTRACE_DETACH, traced, NULL, NULL);       /* not reported */
+  kill(traced, SIGKILL);
+  waitpid(traced, NULL, 0);
+
+  socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x0003 /* ETH_P_ALL */));
+  socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  int tcp = socket(AF_INET, SOCK_STREAM, 0);                  /* not reported */
+  socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE); /* not reported */
+
+  struct sockaddr_un sa;
+  snprintf(path, sizeof(path), "%s/api.sock", argv[1]);
+  int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  bind(srv, (struct sockaddr *)&sa, unix_addr(&sa, path, 0));
+  listen(srv, 4);
+  connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sa, unix_addr(&sa, path, 0));
+  char name[64];
+  snprintf(name, sizeof(name), "eunomia-secsnoop-%d", getpid());
+  int asrv = socket(AF_UNIX, SOCK_STREAM, 0);
+  bind(asrv, (struct sockaddr *)&sa, unix_addr(&sa, name, 1));
+  listen(asrv, 4);
+  connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sa, unix_addr(&sa, name, 1));
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  connect(tcp, (struct sockaddr *)&sin, sizeof(sin)); /* not reported */
+
+  int nsfd = open("/proc/self/ns/net", O_RDONLY);
+  setns(nsfd, CLONE_NEWNET);
+  unshare(CLONE_NEWUTS);
+  int memfd = memfd_create("payload", MFD_CLOEXEC);
+
+  char image[16] = { 0x7f, 'E', 'L', 'F' };
+  syscall(SYS_init_module, image, sizeof(image), "");
+  syscall(SYS_finit_module, memfd, "", 0);
+  syscall(SYS_delete_module, "secsnoop_none", O_NONBLOCK);
+
+  int pair[2], pipefd[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
+  pid_t dups = child(2, tcp, pair[0]);
+  waitpid(dups, NULL, 0);
+  pipe(pipefd);
+  pid_t piped = child(3, pipefd[0], 0);
+  waitpid(piped, NULL, 0);
+
+  snprintf(path, sizeof(path), "%s/setuid", argv[1]);
+  int file = open(path, O_CREAT | O_RDWR, 0644);
+#ifdef SYS_chmod
+  syscall(SYS_chmod, path, 04755);
+  syscall(SYS_chmod, path, 0755); /* no set-id bit: not reported */
+#endif
+  syscall(SYS_fchmodat, AT_FDCWD, path, 02755);
+  fchmod(file, 06755);
+  syscall(SYS_fchmodat2, AT_FDCWD, path, 04711, 0);
+
+  syscall(SYS_kexec_load, 0, 0, NULL, 0xffff0000UL); /* an unknown architecture: EINVAL before anything */
+  syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 4 /* KEXEC_FILE_NO_INITRAMFS */);
+  syscall(SYS_userfaultfd, O_CLOEXEC | 1 /* UFFD_USER_MODE_ONLY */);
+
+  printf("{\"pid\":%d,\"traceme\":%d,\"traced\":%d,\"dups\":%d,\"piped\":%d,\"tcp\":%d,\"pair\":%d,"
+         "\"nsfd\":%d,\"memfd\":%d,\"file\":%d,\"prog\":%ld}\n",
+         getpid(), traceme, traced, dups, piped, tcp, pair[0], nsfd, memfd, file, prog);
+  return 0;
+}
+`;
+
+interface Pids {
+  pid: number;
+  traceme: number;
+  traced: number;
+  dups: number;
+  piped: number;
+  tcp: number;
+  pair: number;
+  nsfd: number;
+  memfd: number;
+  file: number;
+  prog: number;
+}
+
+function buildHelper(): string | undefined {
+  try {
+    const src = join(dir, 'secworker.c');
+    writeFileSync(src, C_SOURCE);
+    execFileSync('cc', ['-O1', '-o', join(dir, 'secworker'), src], { stdio: 'pipe' });
+    return join(dir, 'secworker');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a call cannot be seen on this kernel: it has no tracepoint for it, so the tracker leaves it out. */
+const unseen = (call: string): string | false =>
+  !hasTracepoint(`tp/syscalls/sys_enter_${call}`) && `this kernel has no syscalls:sys_enter_${call} tracepoint (the syscall is compiled out or newer)`;
+
+/** Calls of the C program itself, in its order; the ones this kernel cannot show left out. */
+const MAIN_CALLS = [
+  'bpf', 'ptrace', 'ptrace', 'socket', 'socket', 'connect', 'connect', 'setns', 'unshare', 'memfd_create',
+  'init_module', 'finit_module', 'delete_module', 'chmod', 'fchmodat', 'fchmod', 'fchmodat2', 'kexec_load',
+  'kexec_file_load', 'userfaultfd',
+].filter((c) => !unseen(c));
+
+describe('secsnoop tracker', { skip: needsRoot }, () => {
+  const watch = new KernelWatch();
+  const helper = buildHelper();
+  const noHelper = !helper && 'no C compiler (cc)';
+  let ids: Pids;
+  let events: TrackerEvent[] = [];
+  let links = 0;
+  /** The one event of `pid` for `call`, asserted to be the only one. */
+  const one = (pid: number, call: string): Record<string, unknown> => {
+    const found = events.filter((e) => e.data.pid === pid && e.data.call === call);
+    assert.equal(found.length, 1, `one ${call} event from ${pid}, got ${found.length}`);
+    return found[0]!.data;
+  };
+
+  before(async () => {
+    if (!helper) return;
+    let out = '';
+    const t = await traceWhile(
+      secsnoopTracker,
+      {},
+      async () => {
+        links = heldBy().links.size;
+        out = await new Promise<string>((resolve, reject) => execFile(helper, [dir], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+      },
+      (evs) => evs.some((e) => e.data.comm === 'secworker' && e.data.call === 'userfaultfd'),
+      { watch },
+    );
+    assert.equal(t.stats.lostKernel + t.stats.lostQueue + t.stats.decodeErrors, 0, 'nothing lost or undecodable');
+    ids = JSON.parse(out) as Pids;
+    events = t.events;
+  });
+
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(await watch.leftovers(), NOTHING_LEFT);
+  });
+
+  test('one program per call; a call without a tracepoint on this kernel is left out, the others attached', { skip: noHelper }, () => {
+    const all = ['bpf', 'ptrace', 'socket', 'connect', 'setns', 'unshare', 'memfd_create', 'init_module', 'finit_module', 'delete_module',
+      'dup2', 'dup3', 'chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'userfaultfd', 'kexec_load', 'kexec_file_load'];
+    assert.equal(links, all.filter((c) => !unseen(c)).length, 'links held while tracing');
+    const optional = new Set(secsnoopTracker.optionalPrograms);
+    for (const c of all.filter(unseen)) assert.ok(optional.has(`enter_${c}`), `${c}: missing here, so it must be optional`);
+  });
+
+  test('every program passes the verifier, also those this kernel cannot attach', async () => {
+    const obj = BpfObject.open(loadNative(), join(objectDir, secsnoopTracker.object));
+    try {
+      obj.load();
+      watch.note();
+      const names = obj.programs().filter((p) => p.autoload).map((p) => p.name);
+      for (const p of secsnoopTracker.optionalPrograms!) assert.ok(names.includes(p), `${p} loaded`);
+    } finally {
+      await obj.close();
+    }
+  });
+
+  test('the program\'s own calls, in order, and nothing else: no PEEKDATA or DETACH, TCP or netlink socket, TCP connect, chmod 0755', { skip: noHelper }, () => {
+    // Before its exec the process is Node's child wiring up stdio (socketpairs dup2'd onto 0-2): left out.
+    const mine = events.filter((e) => e.data.pid === ids.pid && e.data.comm === 'secworker');
+    assert.deepEqual(mine.map((e) => e.data.call), MAIN_CALLS);
+    for (const e of mine) {
+      assert.equal(e.tracker, 'secsnoop');
+      assert.equal(e.data.tid, ids.pid);
+      assert.equal(e.data.uid, 0);
+      assert.ok(!('arg_raw' in e.data) && !('str_raw' in e.data), 'raw fields removed');
+      assert.equal(typeof e.data.detail, 'string');
+    }
+  });
+
+  test('bpf: BPF_PROG_LOAD with the program type and name', { skip: noHelper }, () => {
+    assert.ok(ids.prog >= 0, 'the load itself worked');
+    const d = one(ids.pid, 'bpf');
+    assert.equal(d.cmd, 'BPF_PROG_LOAD');
+    assert.equal(d.prog_type, 'BPF_PROG_TYPE_SOCKET_FILTER');
+    assert.equal(d.name, 'secsnoop_test');
+    assert.equal(d.detail, 'BPF_PROG_LOAD BPF_PROG_TYPE_SOCKET_FILTER secsnoop_test');
+  });
+
+  test('ptrace: TRACEME in a child; ATTACH and POKEDATA of another, with its pid', { skip: noHelper }, () => {
+    const me = one(ids.traceme, 'ptrace');
+    assert.equal(me.request, 'PTRACE_TRACEME');
+    assert.equal(me.target_pid, 0);
+    assert.equal(me.ppid, ids.pid);
+    const reqs = events.filter((e) => e.data.pid === ids.pid && e.data.call === 'ptrace').map((e) => [e.data.request, e.data.target_pid]);
+    assert.deepEqual(reqs, [['PTRACE_ATTACH', ids.traced], ['PTRACE_POKEDATA', ids.traced]]);
+    assert.equal(events.filter((e) => e.data.pid === ids.traced).length, 0, 'the traced child does nothing reported');
+    assert.equal(events.find((e) => e.data.request === 'PTRACE_ATTACH' && e.data.pid === ids.pid)!.data.detail, `PTRACE_ATTACH pid ${ids.traced}`);
+  });
+
+  test('socket: AF_PACKET and a raw inet socket', { skip: noHelper }, () => {
+    const socks = events.filter((e) => e.data.pid === ids.pid && e.data.call === 'socket').map((e) => [e.data.family, e.data.type, e.data.protocol]);
+    assert.deepEqual(socks, [['AF_PACKET', 'SOCK_RAW', 0x0300], ['AF_INET', 'SOCK_RAW', 1]]);
+    assert.equal(events.find((e) => e.data.pid === ids.pid && e.data.family === 'AF_PACKET')!.data.detail, 'AF_PACKET SOCK_RAW 768');
+  });
+
+  test('connect: to a unix socket path and to an abstract address', { skip: noHelper }, () => {
+    const conns = events.filter((e) => e.data.pid === ids.pid && e.data.call === 'connect').map((e) => [e.data.family, e.data.path, e.data.detail]);
+    const path = join(dir, 'api.sock');
+    const abstract = `@eunomia-secsnoop-${ids.pid}`;
+    assert.deepEqual(conns, [['AF_UNIX', path, path], ['AF_UNIX', abstract, abstract]]);
+  });
+
+  test('setns, unshare and memfd_create with their arguments', { skip: noHelper }, () => {
+    const ns = one(ids.pid, 'setns');
+    assert.equal(ns.fd, ids.nsfd);
+    assert.equal(ns.nstype, 'CLONE_NEWNET');
+    assert.equal(one(ids.pid, 'unshare').flags, 'CLONE_NEWUTS');
+    const m = one(ids.pid, 'memfd_create');
+    assert.equal(m.name, 'payload');
+    assert.equal(m.flags, 'MFD_CLOEXEC');
+    assert.equal(m.detail, 'payload MFD_CLOEXEC');
+  });
+
+  test('init_module: the image length', { skip: noHelper || unseen('init_module') }, () => {
+    assert.equal(one(ids.pid, 'init_module').length, 16);
+  });
+  test('finit_module: the fd', { skip: noHelper || unseen('finit_module') }, () => {
+    assert.equal(one(ids.pid, 'finit_module').fd, ids.memfd);
+  });
+  test('delete_module: the name', { skip: noHelper || unseen('delete_module') }, () => {
+    assert.equal(one(ids.pid, 'delete_module').name, 'secsnoop_none');
+  });
+  test('kexec_load and kexec_file_load: the flags', { skip: noHelper || unseen('kexec_load') || unseen('kexec_file_load') }, () => {
+    assert.equal(one(ids.pid, 'kexec_load').flags, '0xffff0000');
+    assert.equal(one(ids.pid, 'kexec_file_load').flags, 'KEXEC_FILE_NO_INITRAMFS');
+  });
+
+  test('dup2/dup3 of a socket onto stdout and stderr, with its family and type; not onto fd 5, not a pipe onto stdin', { skip: noHelper }, () => {
+    const dups = events.filter((e) => e.data.pid === ids.dups).map((e) => e.data);
+    const want = [{ call: 'dup3', oldfd: ids.pair, newfd: 2, family: 'AF_UNIX', type: 'SOCK_STREAM' }];
+    if (!unseen('dup2')) want.unshift({ call: 'dup2', oldfd: ids.tcp, newfd: 1, family: 'AF_INET', type: 'SOCK_STREAM' });
+    assert.deepEqual(dups.map((d) => ({ call: d.call, oldfd: d.oldfd, newfd: d.newfd, family: d.family, type: d.type })), want);
+    for (const d of dups) assert.equal(d.ppid, ids.pid);
+    assert.equal(dups.at(-1)!.detail, `AF_UNIX SOCK_STREAM fd ${ids.pair} -> 2`);
+    assert.equal(events.filter((e) => e.data.pid === ids.piped).length, 0, 'the pipe onto stdin is not reported');
+  });
+
+  test('chmod, fchmodat, fchmod and fchmodat2 that set a set-id bit: path or fd, mode in octal', { skip: noHelper }, () => {
+    const path = join(dir, 'setuid');
+    const modes = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).includes('chmod')).map((e) => e.data);
+    const want: unknown[] = [];
+    if (!unseen('chmod')) want.push({ call: 'chmod', path, mode: '4755', detail: `4755 ${path}` });
+    want.push({ call: 'fchmodat', path, mode: '2755', detail: `2755 ${path}` });
+    want.push({ call: 'fchmod', path: '', fd: ids.file, mode: '6755', detail: `6755 fd ${ids.file}` });
+    if (!unseen('fchmodat2')) want.push({ call: 'fchmodat2', path, mode: '4711', detail: `4711 ${path}` });
+    assert.deepEqual(
+      modes.map(({ call, path, fd, mode, detail }) => ({ call, path, ...(fd === undefined ? {} : { fd }), mode, detail })),
+      want,
+    );
+  });
+
+  test('userfaultfd: the flags', { skip: noHelper }, () => {
+    assert.equal(one(ids.pid, 'userfaultfd').flags, 'UFFD_USER_MODE_ONLY|O_CLOEXEC');
+  });
+
+  test("Eunomia's own process is left out unless --include-self; --pid keeps only that process (filtered in the kernel)", async () => {
+    const file = join(dir, 'own');
+    writeFileSync(file, '');
+    const ours = (evs: TrackerEvent[]) => evs.filter((e) => e.data.pid === process.pid && e.data.mode === '4755');
+    const chmodBoth = async (): Promise<number> => {
+      chmodSync(file, 0o4755);
+      const pid = await new Promise<number>((resolve, reject) => {
+        const c = execFile('chmod', ['2755', file], (err) => err && reject(err));
+        c.on('exit', () => resolve(c.pid!));
+      });
+      return pid;
+    };
+    let other = 0;
+    const theirs = (evs: TrackerEvent[]) => evs.filter((e) => e.data.pid === other && e.data.mode === '2755');
+    const excluded = await traceWhile(secsnoopTracker, { includeSelf: false }, async () => (other = await chmodBoth()), (evs) => theirs(evs).length > 0, { watch });
+    assert.equal(ours(excluded.events).length, 0, 'our own chmod is not reported');
+    assert.equal(theirs(excluded.events).length, 1, "the child's is");
+
+    const only = await traceWhile(secsnoopTracker, { pid: process.pid }, async () => (other = await chmodBoth()), (evs) => ours(evs).length > 0, { watch });
+    assert.equal(ours(only.events).length, 1, 'with --include-self (the harness default) our own chmod is reported');
+    assert.ok(only.events.every((e) => e.data.pid === process.pid), '--pid: nothing from any other process');
+  });
+});
+
+test('argument names of the calls this kernel may not show (modules, kexec)', () => {
+  const named = (call: string, arg: number[], str = ''): Record<string, unknown> => {
+    const d: Record<string, unknown> = { pid: 1, call, arg_raw: arg, str_raw: str };
+    secsnoopTracker.format!(d);
+    return d;
+  };
+  assert.deepEqual(named('init_module', [16, 0, 0]), { pid: 1, call: 'init_module', length: 16, detail: '16 bytes' });
+  assert.deepEqual(named('finit_module', [3, 0, 0]), { pid: 1, call: 'finit_module', fd: 3, detail: 'fd 3' });
+  assert.deepEqual(named('delete_module', [0o4000, 0, 0], 'nf_tables'), { pid: 1, call: 'delete_module', name: 'nf_tables', detail: 'nf_tables' });
+  assert.deepEqual(named('kexec_load', [0x3e0001, 0, 0]), { pid: 1, call: 'kexec_load', flags: 'KEXEC_ON_CRASH|0x3e0000', detail: 'KEXEC_ON_CRASH|0x3e0000' });
+  assert.deepEqual(named('kexec_file_load', [6, 0, 0]), { pid: 1, call: 'kexec_file_load', flags: 'KEXEC_FILE_ON_CRASH|KEXEC_FILE_NO_INITRAMFS', detail: 'KEXEC_FILE_ON_CRASH|KEXEC_FILE_NO_INITRAMFS' });
+  assert.deepEqual(named('bpf', [5, -1, 8]), { pid: 1, call: 'bpf', cmd: 'BPF_PROG_LOAD', prog_type: '', name: '', detail: 'BPF_PROG_LOAD' }, 'attr unreadable');
+  assert.equal(named('setns', [3, 0, 0]).nstype, 'any');
+  assert.equal(named('unshare', [0x10020000, 0, 0]).flags, 'CLONE_NEWNS|CLONE_NEWUSER');
+});
