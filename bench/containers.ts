@@ -23,7 +23,7 @@ import type { Handler, TrackerEvent } from '../src/pipeline/types.js';
 import { processTracker } from '../src/trackers/process/index.js';
 
 const run = promisify(execFile);
-const IMAGE = 'eunomia-test/busybox:2';
+const IMAGE = 'eunomia-test/busybox:3';
 
 /**
  * opensnoop records in memory, encoded from the shipped object's BTF, with cgroup ids of this

@@ -45,18 +45,29 @@ if ! docker version >/dev/null 2>&1; then
   wait_for dockerd docker version
 fi
 
-# The test image: busybox-static as a rootfs (docker import needs no registry).
-# The tag changes with the rootfs, so a machine with an older image makes the new one.
-image=eunomia-test/busybox:2
+# The test image: busybox-static as a rootfs (docker import needs no registry), with the
+# security tests' attack tool and the files their attacks touch. The tag changes with the
+# rootfs, so a machine with an older image makes the new one.
+image=eunomia-test/busybox:3
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "importing $image"
   root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/proc" "$root/sys" "$root/dev"
+  mkdir -p "$root"/{bin,etc,tmp,root/.ssh,proc,sys,dev,usr/bin,var/log,etc/pam.d,var/spool/cron/crontabs}
   cp /bin/busybox "$root/bin/busybox"
   for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
+  cc -static -O2 -o "$root/usr/bin/eunomia-attack" test/attack/eunomia-attack.c
+  # stand-ins for tools the image lacks (the attack tool answers to any other name)
+  for t in nmap kubectl; do ln -s eunomia-attack "$root/usr/bin/$t"; done
   echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
   echo 'root:x:0:' > "$root/etc/group"
   echo 'root:*:19000:0:99999:7:::' > "$root/etc/shadow" && chmod 600 "$root/etc/shadow"
+  echo 'auth required pam_deny.so' > "$root/etc/pam.d/other"
+  printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n' > "$root/root/.ssh/id_ed25519"
+  echo 'ssh-ed25519 AAAA test' > "$root/root/.ssh/id_ed25519.pub"
+  chmod 600 "$root/root/.ssh/id_ed25519"
+  echo 'export PS1="# "' > "$root/root/.profile"
+  echo 'ls' > "$root/root/.ash_history"
+  : > "$root/var/log/messages"
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"
 fi

@@ -55,7 +55,10 @@ static long walk_step(__u32 i, struct walk *w)
 	struct mount *mnt = w->mnt;
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	if (d == mnt_root || d == parent) {
+	/* A dentry that is its own parent but not a mount's root is a pseudo file (a memfd):
+	 * its name is the whole path, "/memfd:name" as d_path would say. */
+	bool pseudo = d == parent && d != mnt_root;
+	if (!pseudo && (d == mnt_root || d == parent)) {
 		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
 		if (mp == mnt)
 			return 1; /* root of the mount namespace */
@@ -75,7 +78,7 @@ static long walk_step(__u32 i, struct walk *w)
 	w->s->buf[pos & (EXE_BUF - 1)] = '/';
 	w->pos = pos;
 	w->d = parent;
-	return 0;
+	return pseudo;
 }
 
 /* The path of the task's executable in its own mount namespace, built from its end
@@ -104,6 +107,61 @@ static __always_inline void resolve_exe(struct task_struct *task, char *out)
 	bpf_probe_read_kernel_str(out, PROCESS_PATH_LEN, &w.s->buf[pos & (EXE_BUF - 1)]);
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* overlayfs's inode wraps the VFS one; only the upper dentry matters here. Local flavour so
+ * the object loads (field missing → 0) where overlayfs's BTF is absent. */
+struct ovl_inode___eunomia {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+/* Whether the executable lives in an overlayfs upper layer: written after the image (a
+ * dropped or modified binary: "container drift"). Files of the image are lower-only. */
+static __always_inline __u8 exe_in_upper_layer(struct task_struct *task)
+{
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	if (!bpf_core_field_exists(struct ovl_inode___eunomia, __upperdentry))
+		return 0;
+	struct ovl_inode___eunomia *oi = container_of((void *)inode, struct ovl_inode___eunomia, vfs_inode);
+	return BPF_CORE_READ(oi, __upperdentry) != NULL;
+}
+
+/* What descriptor `fd` is: file type bits << 16, plus the address family for sockets (so a
+ * shell whose stdin is a TCP connection, a reverse shell, can be told from a unix socket). */
+static __always_inline __u32 fd_kind(struct task_struct *task, unsigned int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return 0;
+	__u32 mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+	__u32 family = 0;
+	if (mode == S_IFSOCK) {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	}
+	return mode << 16 | family;
+}
+
+/* The pid as the process sees it, in the innermost pid namespace. */
+static __always_inline __u32 virtual_pid(struct task_struct *task)
+{
+	struct pid *p = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	struct upid up = {};
+	bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
+	return up.nr;
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -127,6 +185,16 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->exit_code = 0;
 	e->exit_signal = 0;
 	e->duration_ns = 0;
+	e->vpid = virtual_pid(task);
+	e->upper_layer = exe_in_upper_layer(task);
+	/* kernel_cap_t is a u64 since 6.3 and two u32 before: the same 8 bytes either way */
+	bpf_probe_read_kernel(&e->cap_effective, sizeof(e->cap_effective), (void *)BPF_CORE_READ(task, cred) + bpf_core_field_offset(struct cred, cap_effective));
+	e->stdin_raw = fd_kind(task, 0);
+	e->stdout_raw = fd_kind(task, 1);
+	e->tty[0] = 0;
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (tty)
+		bpf_probe_read_kernel_str(e->tty, sizeof(e->tty), tty->name);
 
 	unsigned int off = ctx->__data_loc_filename & 0xFFFF;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
@@ -186,6 +254,12 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 	e->exit_code = (code >> 8) & 0xff;
 	e->exit_signal = code & 0x7f;
 	e->duration_ns = duration;
+	e->vpid = 0;
+	e->upper_layer = 0;
+	e->cap_effective = 0;
+	e->stdin_raw = 0;
+	e->stdout_raw = 0;
+	e->tty[0] = 0;
 	e->args_size = 0;
 	e->args_truncated = 0;
 	e->filename[0] = 0;

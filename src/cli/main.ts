@@ -97,6 +97,13 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `eunomia rules list | head`: a reader that goes away ends the listing, quietly, as in
+  // other command-line tools (`run` handles its own output stream the same way).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (process.stdout.listenerCount('error') > 1) return; // `run` listens itself: it still prints its summary
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     process.exitCode = await run(argv);
   } catch (e) {

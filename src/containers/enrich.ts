@@ -18,6 +18,8 @@ export interface ContainerField {
   name: string;
   image?: string;
   runtime?: string;
+  /** Present (true) only for a privileged container (Docker's --privileged). */
+  privileged?: true;
 }
 
 export interface K8sField {
@@ -67,6 +69,7 @@ export function containerField(id: string, info: ContainerInfo | undefined): Con
   const f: ContainerField = { id: id.slice(0, 12), full_id: id, name: info?.name ?? '' };
   if (info?.image) f.image = info.image;
   if (info?.runtime) f.runtime = info.runtime;
+  if (info?.privileged) f.privileged = true;
   return f;
 }
 

@@ -37,13 +37,13 @@ describe('security alerts from a real container', { skip: needsDocker }, () => {
 
   test('a shell and an /etc/shadow read in the container alert, with container, pod and parents; a benign command does not', async () => {
     await dockerAsync('exec', name, 'cat', '/etc/hostname'); // benign
-    await dockerAsync('exec', name, 'sh', '-c', 'cat /etc/shadow > /dev/null; true');
+    await dockerAsync('exec', '-t', name, 'sh', '-c', 'cat /etc/shadow > /dev/null; true') // -t: an interactive shell;
     await waitFor(() => alerts().some((a) => a.rule === 'sensitive_file_read') && alerts().some((a) => a.rule === 'shell_in_container'), 'both alerts', 15_000);
     const shell = alerts().find((a) => a.rule === 'shell_in_container')!;
     assert.equal(shell.priority, 'warning');
     assert.equal(shell.process?.comm, 'sh');
     assert.deepEqual(shell.k8s, { namespace: 'shop', pod: 'web-0' });
-    assert.match(shell.message, new RegExp(`^shell sh in container ${name} \\(eunomia-test/busybox:2\\): sh -c `));
+    assert.match(shell.message, new RegExp(`^shell sh in container ${name} \\(eunomia-test/busybox:3\\): sh -c `));
     const read = alerts().find((a) => a.rule === 'sensitive_file_read')!;
     assert.equal(read.process?.comm, 'cat');
     // The kernel's ppid is exact; the names up the chain are best effort (events of different

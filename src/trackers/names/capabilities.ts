@@ -12,3 +12,20 @@ const CAPS = [
 export function capabilityName(n: number): string {
   return CAPS[n] ?? `CAP_${n}`;
 }
+
+// Exec events repeat a handful of capability sets (root's, a container's default, none).
+const lists = new Map<bigint, readonly string[]>();
+
+/** The names of the capabilities set in a capability mask (bit n = capability n), frozen and shared. */
+export function capabilityList(mask: bigint | number): readonly string[] {
+  const m = BigInt(mask);
+  let out = lists.get(m);
+  if (!out) {
+    const names: string[] = [];
+    for (let bit = 0; bit < 64; bit++) if ((m >> BigInt(bit)) & 1n) names.push(capabilityName(bit));
+    out = Object.freeze(names);
+    if (lists.size >= 256) lists.clear();
+    lists.set(m, out);
+  }
+  return out;
+}

@@ -1,6 +1,21 @@
 /** process: exec and exit of every process (sched tracepoints). */
 import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
+import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../types.js';
+
+const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };
+const FAMILIES: Record<number, string> = { 1: 'unix', 2: 'inet', 10: 'inet6', 16: 'netlink' };
+
+/** `stdin_raw`-style value (S_IFMT bits << 16 | socket family) as a word: inet, unix, pipe, char, file … ('' when closed). */
+export function fdKind(raw: number): string {
+  const type = raw >>> 28; // S_IFMT (0170000) sits in bits 12-15 of the mode, shifted up 16
+  if (type === 0) return '';
+  if (type === 0o14) return FAMILIES[raw & 0xffff] ?? 'socket';
+  return S_IFMT_NAMES[type] ?? 'unknown';
+}
+
+/** Fields only an exec has; an exit carries none of them. */
+const EXEC_ONLY = ['prog', 'vpid', 'upper_layer', 'cap_effective', 'caps', 'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty'] as const;
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
 
@@ -34,4 +49,18 @@ export const processTracker: TrackerDescriptor = {
     { key: 'exe', header: 'PATH', width: 20 },
     { key: 'args', header: 'ARGS', format: shellJoin },
   ],
+  format(d) {
+    if (d.type !== 'exec') {
+      for (const k of EXEC_ONLY) delete d[k];
+      return;
+    }
+    // The name the program was invoked by. Usually comm, but busybox re-executes its applets
+    // through /proc/self/exe, which makes comm "exe" for every one of them.
+    const argv0 = (d.args as string[])[0];
+    d.prog = argv0 ? argv0.slice(argv0.lastIndexOf('/') + 1) : d.comm;
+    d.upper_layer = d.upper_layer === 1;
+    d.caps = capabilityList(d.cap_effective as bigint | number);
+    d.stdin = fdKind(d.stdin_raw as number);
+    d.stdout = fdKind(d.stdout_raw as number);
+  },
 };
