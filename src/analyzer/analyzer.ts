@@ -29,7 +29,12 @@ export interface AnalyzerStats {
   suppressed: number;
   /** Matches on Eunomia's own processes, ignored. */
   ownIgnored: number;
+  /** Matches per rule id, before throttling. */
   byRule: Record<string, number>;
+  /** Alerts that went out, per rule id. */
+  alertsByRule: Record<string, number>;
+  /** Held back by the throttle, per rule id. */
+  suppressedByRule: Record<string, number>;
 }
 
 type Listener = (a: Alert) => void;
@@ -41,7 +46,12 @@ export class Analyzer implements Handler {
   private readonly sinks: AlertSink[];
   private readonly recentAlerts: Alert[] = [];
   private readonly listeners = new Set<Listener>();
-  private readonly st: AnalyzerStats = { matched: 0, alerts: 0, suppressed: 0, ownIgnored: 0, byRule: {} };
+  private readonly st: AnalyzerStats = { matched: 0, alerts: 0, suppressed: 0, ownIgnored: 0, byRule: {}, alertsByRule: {}, suppressedByRule: {} };
+
+  /** The rule set in force (for its rules' names and priorities). */
+  get rules(): RuleSet {
+    return this.opts.rules;
+  }
 
   constructor(private readonly opts: AnalyzerOptions) {
     this.throttle = new Throttle(opts.throttle);
@@ -83,11 +93,13 @@ export class Analyzer implements Handler {
     const out = this.throttle.admit(alert);
     if (!out) {
       this.st.suppressed++;
+      this.st.suppressedByRule[m.rule] = (this.st.suppressedByRule[m.rule] ?? 0) + 1;
       return;
     }
     // Only for alerts that go out: an alert storm should not walk the process tree per match.
     out.process = processOf(d, this.tree);
     this.st.alerts++;
+    this.st.alertsByRule[m.rule] = (this.st.alertsByRule[m.rule] ?? 0) + 1;
     this.recentAlerts.push(out);
     if (this.recentAlerts.length > (this.opts.keep ?? 1000)) this.recentAlerts.shift();
     for (const s of this.sinks) s.send(out);
@@ -106,7 +118,7 @@ export class Analyzer implements Handler {
   }
 
   stats(): AnalyzerStats {
-    return { ...this.st, byRule: { ...this.st.byRule } };
+    return { ...this.st, byRule: { ...this.st.byRule }, alertsByRule: { ...this.st.alertsByRule }, suppressedByRule: { ...this.st.suppressedByRule } };
   }
 
   async close(): Promise<void> {

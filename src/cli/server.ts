@@ -1,5 +1,6 @@
 /** `eunomia server`: the agent with its control API, until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { loadNative } from '../core/native.js';
@@ -9,6 +10,7 @@ import { checkConfig, defaultConfig, loadConfig, parseListen, type ServerConfig 
 import { buildApi } from '../server/http.js';
 import { trackers } from '../trackers/registry.js';
 import { loadRules } from '../rules/index.js';
+import { startMetricsServer } from '../metrics/index.js';
 
 export const SERVER_HELP = `Usage: eunomia server [options]
 
@@ -18,6 +20,8 @@ GET /openapi.json). Flags override the config file.
 
   --config FILE        TOML or JSON config (see docs/server.md); unknown keys are errors
   --listen HOST:PORT   control API address (default 127.0.0.1:8527)
+  --metrics-listen HOST:PORT
+                       Prometheus GET /metrics address (default 127.0.0.1:8528; "off": none)
   --token TOKEN        require "Authorization: Bearer TOKEN" (needed off loopback)
   --token-file FILE    the same, read from FILE
   --tls-key FILE       serve HTTPS with this PEM key ...
@@ -48,6 +52,7 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
         'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, 'no-trackers': { type: 'boolean' }, 'no-containers': { type: 'boolean' },
         fmt: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
         'no-safe': { type: 'boolean' }, rules: { type: 'string', multiple: true }, alerts: { type: 'string' },
+        'metrics-listen': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -55,11 +60,15 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
   }
   const config = v.config ? loadConfig(v.config) : defaultConfig();
   if (v.listen !== undefined) config.listen = v.listen;
+  if (v['metrics-listen'] !== undefined) config.metricsListen = v['metrics-listen'];
   if (v.token !== undefined) config.token = v.token;
   if (v['token-file'] !== undefined) config.tokenFile = v['token-file'];
   if ((v['tls-key'] === undefined) !== (v['tls-cert'] === undefined)) throw serverError('--tls-key and --tls-cert go together');
   if (v['tls-key'] && v['tls-cert']) config.tls = { key: v['tls-key'], cert: v['tls-cert'] };
-  if (v['no-trackers']) config.trackers = [];
+  if (v['no-trackers']) {
+    config.trackers = [];
+    config.rules.trackers = false;
+  }
   if (v['no-containers']) config.containers = false;
   if (v['no-safe']) config.rules.enabled = false;
   if (v.rules) config.rules.files.push(...v.rules);
@@ -89,11 +98,28 @@ export function tokenOf(config: ServerConfig): string | undefined {
  */
 export function safeConfig(config: ServerConfig): ServerConfig {
   if (!config.rules.enabled) throw serverError('"eunomia safe" is the security rules: --no-safe makes no sense here');
+  config.trackers = ruleTrackers(config).map((name) => ({ name, options: {} }));
+  delete config.output;
+  return config;
+}
+
+/** The trackers the enabled rules look at, in catalogue order. */
+function ruleTrackers(config: ServerConfig): string[] {
   const rules = loadRules(config.rules.files);
   if (config.rules.disable.length) rules.disable(config.rules.disable);
   const needed = new Set(rules.rules().filter((r) => r.enabled).flatMap((r) => r.events));
-  config.trackers = trackers.filter((t) => needed.has(t.name)).map((t) => ({ name: t.name, options: {} }));
-  delete config.output;
+  return trackers.filter((t) => needed.has(t.name)).map((t) => t.name);
+}
+
+/**
+ * `eunomia server` with rules on: the configured trackers plus those the rules need (with
+ * default options), so that every enabled rule can fire. Not with --no-trackers or
+ * `rules.trackers = false`.
+ */
+export function withRuleTrackers(config: ServerConfig): ServerConfig {
+  if (!config.rules.enabled || !config.rules.trackers) return config;
+  const running = new Set(config.trackers.map((t) => t.name));
+  for (const name of ruleTrackers(config)) if (!running.has(name)) config.trackers.push({ name, options: {} });
   return config;
 }
 
@@ -103,7 +129,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     io.stdout.write(SERVER_HELP);
     return 0;
   }
-  const config = io.safe ? safeConfig(parsed.config) : parsed.config;
+  const config = io.safe ? safeConfig(parsed.config) : withRuleTrackers(parsed.config);
   const listen = parseListen(config.listen);
   const token = tokenOf(config);
   if (!listen.loopback && !token) {
@@ -120,6 +146,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
   const agent = await Agent.start(config, { native: loadNative(), log });
   let stopping = false;
+  let metricsServer: Server | undefined;
   try {
     const app = await buildApi(agent, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) });
     try {
@@ -127,7 +154,14 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     } catch (e) {
       throw new EunomiaError(ErrorCodes.CONFIG, `cannot listen on ${config.listen}: ${(e as Error).message}`);
     }
-    const url = `${https ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+    const hostPort = (l: { host: string; port: number }): string => `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+    const url = `${https ? 'https' : 'http'}://${hostPort(listen)}`;
+    // Read-only and without secrets, so no token; loopback unless told otherwise all the same.
+    if (config.metricsListen !== 'off') {
+      const m = parseListen(config.metricsListen, '--metrics-listen');
+      metricsServer = await startMetricsServer(agent.metrics, m.host, m.port);
+      log(`Prometheus metrics on http://${hostPort(m)}/metrics`);
+    }
     const names = agent.list().map((i) => i.name);
     log(`server listening on ${url}${token ? ' (token required)' : ''}; ${names.length} trackers running${names.length ? `: ${names.join(', ')}` : ''}; Ctrl-C to stop`);
     const sig = await new Promise<string>((resolve) => {
@@ -141,6 +175,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     });
     log(`${sig}: stopping`);
     await app.close();
+    metricsServer?.close();
     const stats = await agent.manager.stopAll();
     await agent.close();
     for (const [id, { name, stats: s }] of stats) {
@@ -150,6 +185,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     log(`streams: ${st.written} events sent to clients, ${st.dropped} dropped for slow clients`);
     return 0;
   } finally {
+    metricsServer?.close();
     agent.closeNow();
   }
 }

@@ -21,6 +21,8 @@ import { EventStreams } from './streams.js';
 import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
 import { Analyzer } from '../analyzer/analyzer.js';
 import { loadRules } from '../rules/index.js';
+import { createRegistry, registerAlertMetrics } from '../metrics/index.js';
+import type { Registry } from 'prom-client';
 
 export interface InstanceView {
   id: number;
@@ -63,6 +65,8 @@ export class Agent {
     private readonly limits: Partial<HotloadLimits>,
     /** The security analyzer, when rules are on. */
     readonly analyzer: Analyzer | undefined,
+    /** Prometheus metrics of this agent (served by `eunomia server` on --metrics-listen). */
+    readonly metrics: Registry,
   ) {}
 
   /** What hot-loaded packages are checked against (config [hotload]). */
@@ -83,7 +87,9 @@ export class Agent {
     const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
-    const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer);
+    const metrics = createRegistry();
+    if (analyzer) registerAlertMetrics(metrics, analyzer);
+    const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics);
     try {
       for (const t of config.trackers) agent.startTracker(t.name, t.options);
     } catch (e) {

@@ -18,6 +18,8 @@ export interface TrackerConfig {
 export interface ServerConfig {
   /** host:port of the control API. */
   listen: string;
+  /** Where GET /metrics (Prometheus) is served; "off" for nowhere. */
+  metricsListen: string;
   /** Bearer token; required when `listen` is not loopback. */
   token?: string;
   tokenFile?: string;
@@ -41,6 +43,8 @@ export interface RulesConfig {
   files: string[];
   /** Rule ids turned off. */
   disable: string[];
+  /** Also start the trackers the enabled rules need (`eunomia server`; not with --no-trackers). */
+  trackers: boolean;
   /** Alerts as JSON lines appended to this file. */
   alertFile?: string;
   /** Alerts POSTed as JSON to this URL. */
@@ -51,16 +55,18 @@ export interface RulesConfig {
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8527';
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:8528';
 export const DEFAULT_TRACKERS = ['process', 'files', 'tcpconnect'];
 
 export function defaultConfig(): ServerConfig {
   return {
     listen: DEFAULT_LISTEN,
+    metricsListen: DEFAULT_METRICS_LISTEN,
     bodyLimitBytes: 16 * 1024 * 1024,
     containers: true,
     trackers: DEFAULT_TRACKERS.map((name) => ({ name, options: {} })),
     hotload: { maxObjectBytes: 8 * 1024 * 1024 },
-    rules: { enabled: true, files: [], disable: [], burst: 5, intervalMs: 10_000 },
+    rules: { enabled: true, files: [], disable: [], trackers: true, burst: 5, intervalMs: 10_000 },
   };
 }
 
@@ -69,6 +75,7 @@ type Kind = 'string' | 'boolean' | 'integer' | 'string[]' | 'table' | 'table[]';
 /** The schema: file key → kind. Nested tables list their own keys. */
 const SCHEMA: Record<string, Kind> = {
   listen: 'string',
+  metrics_listen: 'string',
   token: 'string',
   token_file: 'string',
   tls: 'table',
@@ -89,6 +96,7 @@ const SCHEMA: Record<string, Kind> = {
   'rules.enabled': 'boolean',
   'rules.files': 'string[]',
   'rules.disable': 'string[]',
+  'rules.trackers': 'boolean',
   'rules.alert_file': 'string',
   'rules.webhook': 'string',
   'rules.burst': 'integer',
@@ -157,6 +165,7 @@ export function configFrom(raw: Record<string, unknown>, source: string): Server
   const cfg = defaultConfig();
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   if (raw.listen !== undefined) cfg.listen = str(raw.listen)!;
+  if (raw.metrics_listen !== undefined) cfg.metricsListen = str(raw.metrics_listen)!;
   if (raw.token !== undefined) cfg.token = str(raw.token)!;
   if (raw.token_file !== undefined) cfg.tokenFile = str(raw.token_file)!;
   if (raw.tls !== undefined) {
@@ -188,6 +197,7 @@ export function configFrom(raw: Record<string, unknown>, source: string): Server
     if (r.enabled !== undefined) cfg.rules.enabled = r.enabled as boolean;
     if (r.files !== undefined) cfg.rules.files = r.files as string[];
     if (r.disable !== undefined) cfg.rules.disable = r.disable as string[];
+    if (r.trackers !== undefined) cfg.rules.trackers = r.trackers as boolean;
     if (r.alert_file !== undefined) cfg.rules.alertFile = r.alert_file as string;
     if (r.webhook !== undefined) cfg.rules.webhook = r.webhook as string;
     if (r.burst !== undefined) cfg.rules.burst = Number(r.burst);
@@ -207,6 +217,7 @@ function parseFormatIn(source: string, v: unknown): Format {
 /** Checks what the schema cannot: listen syntax, trackers and their options, limits. */
 export function checkConfig(cfg: ServerConfig, source: string): ServerConfig {
   parseListen(cfg.listen, source);
+  if (cfg.metricsListen !== 'off') parseListen(cfg.metricsListen, source);
   if (cfg.bodyLimitBytes < 1024) throw configError(source, `key "body_limit_bytes" must be at least 1024, got ${cfg.bodyLimitBytes}`);
   if (cfg.hotload.maxObjectBytes < 1024) throw configError(source, `key "hotload.max_object_bytes" must be at least 1024, got ${cfg.hotload.maxObjectBytes}`);
   if (cfg.rules.webhook !== undefined && !/^https?:\/\/\S+$/.test(cfg.rules.webhook)) throw configError(source, `key "rules.webhook" must be an http(s) URL, got "${cfg.rules.webhook}"`);

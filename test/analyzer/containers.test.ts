@@ -12,6 +12,8 @@ import { loadNative } from '../../src/core/native.js';
 import { Agent } from '../../src/server/agent.js';
 import { defaultConfig } from '../../src/server/config.js';
 import { buildApi } from '../../src/server/http.js';
+import { startMetricsServer } from '../../src/metrics/index.js';
+import type { AddressInfo } from 'node:net';
 import { dockerAsync, needsDocker, removeContainers, startSleeper, uniqueName } from '../docker.js';
 import { waitFor } from '../helpers.js';
 
@@ -57,5 +59,16 @@ describe('security alerts from a real container', { skip: needsDocker }, () => {
     assert.ok(res.alerts.some((a) => a.rule === 'shell_in_container' && a.container?.name === name));
     await app.close();
     await waitFor(() => readFileSync(alertFile, 'utf8').includes('sensitive_file_read'), 'the alert file', 5000);
+
+    // And Prometheus counts them, over HTTP as a scrape sees it.
+    const server = await startMetricsServer(agent.metrics, '127.0.0.1', 0);
+    const port = (server.address() as AddressInfo).port;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const alertsOf = (rule: string): number => agent.analyzer!.stats().alertsByRule[rule] ?? 0;
+    assert.ok(text.includes(`eunomia_alerts_total{rule="sensitive_file_read",priority="warning"} ${alertsOf('sensitive_file_read')}\n`), text);
+    assert.ok(text.includes(`eunomia_alerts_total{rule="shell_in_container",priority="warning"} ${alertsOf('shell_in_container')}\n`));
+    assert.match(text, /^eunomia_process_resident_memory_bytes \d+$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
+    server.close();
   });
 });

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isEunomiaError } from '../../src/core/errors.js';
-import { defaultConfig, loadConfig, parseListen } from '../../src/server/config.js';
-import { serverConfig, tokenOf } from '../../src/cli/server.js';
+import { defaultConfig, loadConfig, parseListen, type ServerConfig } from '../../src/server/config.js';
+import { safeConfig, serverConfig, tokenOf, withRuleTrackers } from '../../src/cli/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eunomia-config-'));
 function file(name: string, text: string): string {
@@ -69,7 +69,7 @@ allow_program_types = ["tracepoint", "kprobe"]
 
   test('unknown keys, wrong types and bad values are named, never ignored', () => {
     const bad: [string, string, RegExp][] = [
-      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules\)/],
+      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, metrics_listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules\)/],
       ['nested.toml', '[tls]\nkey = "a"\ncert = "b"\npass = "c"', /unknown key "tls.pass" \(known here: key, cert\)/],
       ['trackerkey.toml', '[[trackers]]\nname = "process"\nopts = {}', /unknown key "trackers.0.opts" \(known here: name, options\)/],
       ['type.toml', 'listen = 8527', /key "listen" must be a string, got an integer/],
@@ -95,6 +95,9 @@ allow_program_types = ["tracepoint", "kprobe"]
     const p = file('base.toml', 'listen = "127.0.0.1:1"\ncontainers = true');
     const { config } = serverConfig(['--config', p, '--listen', '[::]:8600', '--no-containers', '--no-trackers', '--token', 'x'.repeat(20)]);
     assert.equal(config.listen, '[::]:8600');
+    assert.equal(config.metricsListen, '127.0.0.1:8528');
+    assert.equal(serverConfig(['--metrics-listen', 'off']).config.metricsListen, 'off');
+    assert.throws(() => serverConfig(['--metrics-listen', 'nowhere']), /listen address "nowhere" is not host:port/);
     assert.equal(config.containers, false);
     assert.deepEqual(config.trackers, []);
     assert.equal(tokenOf(config), 'x'.repeat(20));
@@ -105,5 +108,18 @@ allow_program_types = ["tracepoint", "kprobe"]
     assert.throws(() => serverConfig(['--tls-key', 'k']), /--tls-key and --tls-cert go together/);
     assert.throws(() => tokenOf({ ...defaultConfig(), token: 'short' }), /at least 16 characters/);
     assert.throws(() => serverConfig(['--bogus']), /Unknown option '--bogus'/);
+  });
+
+  test("the server adds the trackers the enabled rules need; safe runs only those; --no-trackers and --no-safe add none", () => {
+    const names = (c: ServerConfig): string[] => c.trackers.map((t) => t.name);
+    assert.deepEqual(names(withRuleTrackers(serverConfig([]).config)), ['process', 'files', 'tcpconnect', 'opensnoop', 'mountsnoop', 'secsnoop']);
+    assert.deepEqual(names(safeConfig(serverConfig([]).config)), ['process', 'opensnoop', 'mountsnoop', 'secsnoop', 'tcpconnect']);
+    assert.deepEqual(names(withRuleTrackers(serverConfig(['--no-trackers']).config)), []);
+    assert.deepEqual(names(withRuleTrackers(serverConfig(['--no-safe']).config)), ['process', 'files', 'tcpconnect']);
+    // Disabling every rule of a tracker drops it.
+    const rules = file('off.toml', '[rules]\ndisable = ["mount_in_container"]');
+    assert.ok(!names(withRuleTrackers(serverConfig(['--config', rules]).config)).includes('mountsnoop'));
+    const off = file('notrackers.toml', '[rules]\ntrackers = false');
+    assert.deepEqual(names(withRuleTrackers(serverConfig(['--config', off]).config)), ['process', 'files', 'tcpconnect']);
   });
 });

@@ -1,0 +1,3 @@
+export { createRegistry } from './registry.js';
+export { registerAlertMetrics } from './alerts.js';
+export { startMetricsServer } from './server.js';

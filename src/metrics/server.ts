@@ -1,0 +1,22 @@
+/** GET /metrics for Prometheus, on its own port (127.0.0.1:8528 by default), apart from the control API. */
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: Eunomia serves GET /metrics here\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new EunomiaError(ErrorCodes.CONFIG, `cannot serve metrics on ${host}:${port}: ${e.message}`)));
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
