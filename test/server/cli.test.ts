@@ -37,12 +37,14 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
   let server: ChildProcess;
   let err = '';
   let base: string;
+  let metricsPort: number;
   const watch = new KernelWatch();
 
   before(async () => {
     const port = 30000 + (process.pid % 20000);
     base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--no-containers'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    metricsPort = await freePort();
+    server = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--no-containers', '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     server.stderr!.on('data', (d) => (err += d));
     await waitFor(() => /server listening/.test(err), 'the server to start', 20_000);
     watch.note(server.pid);
@@ -52,9 +54,14 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
     assert.deepEqual(await watch.leftovers(), NOTHING_LEFT);
   });
 
-  test('the server starts its default trackers and says where it listens', () => {
-    assert.match(err, new RegExp(`server listening on ${base} \\(token required\\); 3 trackers running: process, files, tcpconnect`));
-    assert.ok(watch.seen.progs.size >= 3);
+  test('the server starts its default trackers and the rules\' trackers, and says where it listens', async () => {
+    assert.match(err, /security rules: 45 on; alerts to the log\n/);
+    assert.match(err, new RegExp(`server listening on ${base} \\(token required\\); 6 trackers running: process, files, tcpconnect, opensnoop, mountsnoop, secsnoop;`));
+    assert.ok(watch.seen.progs.size >= 6);
+    assert.match(err, new RegExp(`Prometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n`));
+    const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(metrics.status, 200, 'metrics need no token');
+    assert.match(await metrics.text(), /^# TYPE eunomia_alerts_total counter$/m);
   });
 
   test('client: list, start, stop; the token is needed', async () => {
@@ -63,14 +70,14 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
     assert.equal(denied.stderr.trim(), 'eunomia: server: 401 E_AUTH this API needs a token: send "Authorization: Bearer <token>"');
     const env = { EUNOMIA_TOKEN: TOKEN };
     const started = await client(['--server', base, 'start', 'opensnoop', '--failed'], env);
-    assert.match(started.stdout, /^started opensnoop as instance 4\n$/);
+    assert.match(started.stdout, /^started opensnoop as instance 7\n$/);
     const list = await client(['--server', base, 'list'], env);
     assert.match(list.stdout, /^ID\s+NAME\s+KIND\s+EVENTS\s+LOST\s+STARTED\n1\s+process\s+tracker\s+\d+\s+0\s/);
-    assert.match(list.stdout, /\n4\s+opensnoop\s+tracker\s/);
-    const stopped = await client(['--server', base, 'stop', '4'], env);
-    assert.match(stopped.stdout, /^stopped instance 4: \d+ events, 0 lost\n$/);
-    const gone = await client(['--server', base, 'stop', '4'], env);
-    assert.equal(gone.stderr.trim(), 'eunomia: server: 404 E_NOT_FOUND no tracker instance with id 4');
+    assert.match(list.stdout, /\n7\s+opensnoop\s+tracker\s/);
+    const stopped = await client(['--server', base, 'stop', '7'], env);
+    assert.match(stopped.stdout, /^stopped instance 7: \d+ events, 0 lost\n$/);
+    const gone = await client(['--server', base, 'stop', '7'], env);
+    assert.equal(gone.stderr.trim(), 'eunomia: server: 404 E_NOT_FOUND no tracker instance with id 7');
     const bad = await client(['--server', base, 'start', 'nosuch'], env);
     assert.match(bad.stderr, /unknown tracker "nosuch"/);
     const closed = await freePort();
