@@ -60,8 +60,8 @@ async function startToFirstEvent(base: string, body: () => unknown, runs: number
 }
 
 /** RSS and CPU of the server process over `seconds`, after it settled. */
-async function idle(seconds: number): Promise<void> {
-  const { child } = await startServer([]);
+async function idle(seconds: number, args: string[], what: string): Promise<void> {
+  const { child } = await startServer([...args, '--metrics-listen', 'off']);
   try {
     await new Promise((r) => setTimeout(r, 5000));
     const ticks = (): number => {
@@ -72,7 +72,7 @@ async function idle(seconds: number): Promise<void> {
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpu = ((ticks() - t0) / 100 / seconds) * 100;
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-    console.log(`idle server (process, files, tcpconnect, containers), over ${seconds} s: RSS ${rss.toFixed(1)} MiB (target ≤ 80 MB), CPU ${cpu.toFixed(2)} % of a core (target ≤ 1 %)`);
+    console.log(`idle server (${what}), over ${seconds} s: RSS ${rss.toFixed(1)} MiB (target ≤ 80 MB), CPU ${cpu.toFixed(2)} % of a core (target ≤ 1 %)`);
   } finally {
     await stopServer(child);
   }
@@ -101,5 +101,6 @@ export async function serverBench(): Promise<void> {
   } finally {
     load.kill();
   }
-  await idle(30);
+  await idle(30, [], 'defaults: process, files, tcpconnect, containers, rules with opensnoop, mountsnoop, secsnoop');
+  await idle(30, ['--no-safe'], 'process, files, tcpconnect, containers; --no-safe');
 }

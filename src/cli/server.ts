@@ -15,7 +15,7 @@ import { startMetricsServer } from '../metrics/index.js';
 export const SERVER_HELP = `Usage: eunomia server [options]
 
 Runs the agent: the default trackers (process, files, tcpconnect) with container attribution,
-and the control API (seed-compatible /start /stop /list, REST /instances, live streams,
+the security rules with the trackers they need, Prometheus metrics, and the control API (seed-compatible /start /stop /list, REST /instances, live streams,
 GET /openapi.json). Flags override the config file.
 
   --config FILE        TOML or JSON config (see docs/server.md); unknown keys are errors
