@@ -15,7 +15,7 @@ import { Agent } from '../src/server/agent.js';
 import { defaultConfig } from '../src/server/config.js';
 
 const run = promisify(execFile);
-const IMAGE = 'eunomia-test/busybox:2';
+const IMAGE = 'eunomia-test/busybox:3';
 const web = Object.freeze({ id: 'cd7a6582a036', full_id: 'cd7a6582a036'.padEnd(64, '0'), name: 'web', image: 'nginx:1' });
 
 /** A mix like a busy container host: execs and opens, mostly benign, from containers. */
