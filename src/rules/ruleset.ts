@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackerEvent } from '../pipeline/types.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { compileCondition, parseCondition, suggest, type CompileContext, type Fail, type Pred } from './condition.js';
+import { compileMatcher, type Matcher } from './codegen.js';
+import { parseCondition, resolveCondition, suggest, type CompileContext, type Expr, type Fail } from './condition.js';
 import { compileTemplate, type Render } from './output.js';
 import { parseRuleFile, ruleError, type Item, type ListItem, type MacroItem, type Priority, type RuleItem, type Text, type Where } from './parse.js';
 
@@ -28,8 +29,8 @@ export interface Match {
 }
 
 interface Compiled extends RuleInfo {
-  cond: Pred;
-  exceptions: Pred[];
+  cond: Expr;
+  exceptions: Expr[];
   render: Render;
 }
 
@@ -48,8 +49,10 @@ export class RuleSet {
   private defs: Defs = { rules: new Map(), macros: new Map(), lists: new Map() };
   private compiled: Compiled[] = [];
   private disabled = new Set<string>();
-  /** tracker → enabled rules that need it: matching an event is one Map lookup. */
-  private index = new Map<string, Compiled[]>();
+  /** tracker → the compiled matcher of the enabled rules that need it: matching an event is one Map lookup and one call. */
+  private index = new Map<string, Matcher<Match>>();
+  private lastTracker: string | undefined;
+  private last: Matcher<Match> | undefined;
 
   /** Loads files in order; a directory contributes its *.yaml / *.yml files sorted by name. */
   loadFiles(paths: string[]): void {
@@ -73,13 +76,15 @@ export class RuleSet {
 
   /** Disables rules by id (an unknown id is an error, so typos don't go unnoticed). */
   disable(ids: Iterable<string>): void {
+    const disabled = new Set(this.disabled);
     for (const id of ids) {
       if (!this.defs.rules.has(id)) {
         throw new EunomiaError(ErrorCodes.RULE, `cannot disable unknown rule "${id}"${suggest(id, this.defs.rules.keys())}`);
       }
-      this.disabled.add(id);
+      disabled.add(id);
     }
-    this.reindex();
+    this.setIndex(buildIndex(this.compiled, disabled));
+    this.disabled = disabled;
   }
 
   rules(): RuleInfo[] {
@@ -89,14 +94,12 @@ export class RuleSet {
   }
 
   match(ev: TrackerEvent): Match[] {
-    const rules = this.index.get(ev.tracker);
-    if (!rules) return NONE;
-    let out: Match[] | undefined;
-    for (const r of rules) {
-      if (!r.cond(ev) || r.exceptions.some((x) => x(ev))) continue;
-      (out ??= []).push({ rule: r.id, name: r.name, priority: r.priority, tags: r.tags, message: r.render(ev) });
+    // Events come in runs from one tracker (a ring buffer's batch): skip the lookup then.
+    if (ev.tracker !== this.lastTracker) {
+      this.lastTracker = ev.tracker;
+      this.last = this.index.get(ev.tracker);
     }
-    return out ?? NONE;
+    return this.last === undefined ? NONE : this.last(ev);
   }
 
   /** Adds items to a copy of the definitions and compiles everything; nothing changes if that fails. */
@@ -117,22 +120,39 @@ export class RuleSet {
         } else defs.rules.set(it.id, it);
       }
     }
-    this.compiled = compile(defs);
+    const compiled = compile(defs);
+    this.setIndex(buildIndex(compiled, this.disabled));
+    this.compiled = compiled;
     this.defs = defs;
-    this.reindex();
   }
 
-  private reindex(): void {
-    this.index = new Map();
-    for (const r of this.compiled) {
-      if (!r.enabled || this.disabled.has(r.id)) continue;
-      for (const t of r.events) {
-        const list = this.index.get(t);
-        if (list) list.push(r);
-        else this.index.set(t, [r]);
-      }
+  private setIndex(index: Map<string, Matcher<Match>>): void {
+    this.index = index;
+    this.lastTracker = undefined;
+    this.last = undefined;
+  }
+}
+
+/** One matcher per tracker, of the enabled rules that need it, in rule order. */
+function buildIndex(compiled: Compiled[], disabled: Set<string>): Map<string, Matcher<Match>> {
+  const byTracker = new Map<string, Compiled[]>();
+  for (const r of compiled) {
+    if (!r.enabled || disabled.has(r.id)) continue;
+    for (const t of r.events) {
+      const list = byTracker.get(t);
+      if (list) list.push(r);
+      else byTracker.set(t, [r]);
     }
   }
+  const out = new Map<string, Matcher<Match>>();
+  for (const [t, rules] of byTracker) {
+    const hit = (i: number, ev: TrackerEvent): Match => {
+      const r = rules[i]!;
+      return { rule: r.id, name: r.name, priority: r.priority, tags: r.tags, message: r.render(ev) };
+    };
+    out.set(t, compileMatcher(t, rules, hit, NONE));
+  }
+  return out;
 }
 
 function compile(defs: Defs): Compiled[] {
@@ -151,7 +171,7 @@ function compile(defs: Defs): Compiled[] {
     return out;
   };
 
-  const macros = new Map<string, Pred>();
+  const macros = new Map<string, Expr>();
   const compiling: string[] = [];
   const ctx: CompileContext = {
     macro(name, offset, fail) {
@@ -162,18 +182,18 @@ function compile(defs: Defs): Compiled[] {
       if (compiling.includes(name)) fail(offset, `recursive macro ${[...compiling, name].join(' -> ')}`);
       compiling.push(name);
       const f = failAt(m.condition, `macro "${name}"`);
-      const pred = compileCondition(parseCondition(m.condition.value, f), ctx, f);
+      const expr = resolveCondition(parseCondition(m.condition.value, f), ctx, f);
       compiling.pop();
-      macros.set(name, pred);
-      return pred;
+      macros.set(name, expr);
+      return expr;
     },
     list: (name) => { const l = defs.lists.get(name); return l && resolveList(l, [name]); },
     macroNames: () => defs.macros.keys(),
     listNames: () => defs.lists.keys(),
   };
-  const cond = (t: Text, label: string): Pred => {
+  const cond = (t: Text, label: string): Expr => {
     const f = failAt(t, label);
-    return compileCondition(parseCondition(t.value, f), ctx, f);
+    return resolveCondition(parseCondition(t.value, f), ctx, f);
   };
 
   // Every macro and list is compiled, used or not, so a broken one is reported at load.

@@ -120,3 +120,16 @@ test('tracker index: a rule only sees its events', () => {
   assert.deepEqual(rs.match(ev({ comm: 'x', path: '/etc/x', flags: ['O_RDONLY'] })).map((m) => m.rule), ['any_comm']);
   assert.deepEqual(rs.match(ev({ comm: 'x' }, 'tcpconnect')), []);
 });
+
+test('evt.tracker in a rule for several trackers', () => {
+  const rs = new RuleSet();
+  rs.loadText(`
+- rule: opens_or_shells
+  events: [opensnoop, process]
+  condition: evt.tracker = opensnoop or (evt.tracker = process and comm in (sh, bash))
+`, 'trackers.yaml');
+  const ids = (e: TrackerEvent): string[] => rs.match(e).map((m) => m.rule);
+  assert.deepEqual(ids(ev({ comm: 'cat' }, 'opensnoop')), ['opens_or_shells']);
+  assert.deepEqual(ids(ev({ comm: 'cat' })), []);
+  assert.deepEqual(ids(ev({ comm: 'sh' })), ['opens_or_shells']);
+});

@@ -126,3 +126,17 @@ test('the example in docs/rules.md loads and matches', () => {
   assert.equal(m?.message, 'shell sh (sh -c id) in web image=nginx pod=web-0');
   assert.deepEqual(rs.match(shell({ k8s: { namespace: 'monitoring' } })), []);
 });
+
+test('no match is the one shared, frozen empty array; loading more rules replaces the compiled matchers', () => {
+  const rs = new RuleSet();
+  rs.loadText(BASE, 'base.yaml');
+  const none = rs.match(shell({ comm: 'ls' }));
+  assert.deepEqual(none, []);
+  assert.equal(rs.match(ev({ comm: 'ls' }, 'opensnoop')), none);
+  assert.ok(Object.isFrozen(none));
+  // The same tracker as the last event: its matcher must still be the new one.
+  rs.loadText('- rule: ls\n  events: [process]\n  condition: comm = ls\n', 'more.yaml');
+  assert.deepEqual(rs.match(shell({ comm: 'ls' })).map((m) => m.rule), ['ls']);
+  rs.disable(['ls']);
+  assert.deepEqual(rs.match(shell({ comm: 'ls' })), []);
+});

@@ -1,0 +1,530 @@
+/**
+ * Rule matching compiled to JavaScript: one function per tracker evaluates all of its rules.
+ *
+ * - Tests read fields where they need them (most tests never run); macros are inlined;
+ *   `evt.tracker` tests are decided at compile time (a matcher only sees its tracker's
+ *   events); the tests of an `and` that only compare a value run first; the non-matching path
+ *   allocates nothing.
+ * - A field every rule constrains (`type = exec` in process rules) drops the events that meet
+ *   none of those constraints before anything else is read.
+ * - A prefilter skips most rules without evaluating them. Each rule's condition yields a
+ *   necessary test on one field's text (its leftmost `=`, `in`, `startswith`, `endswith` or
+ *   glob with a literal start or end); per field, the literals of all rules become code that
+ *   walks a trie of prefixes and exact values and one of suffixes, setting a bit for each rule
+ *   worth evaluating for this event.
+ *
+ * The result must agree with `predicate` (condition.ts) on every event. Rule text never
+ * becomes source text: string literals and property names go through JSON.stringify, numbers
+ * and character codes are emitted only as numbers, generated names are counters, and
+ * everything else (Sets, RegExps, fallback closures) is passed in as a constant.
+ */
+import type { TrackerEvent } from '../pipeline/types.js';
+import { predicate, toNum, toStr, type Expr, type Pred } from './condition.js';
+
+export interface RuleCode {
+  cond: Expr;
+  exceptions: readonly Expr[];
+}
+
+/** The values of `hit(i, ev)` for the rules `i` (in order) whose condition holds and no exception does; `none` if there are none. */
+export type Matcher<M> = (ev: TrackerEvent) => M[];
+
+/** A rule whose inlined condition would be larger than this (macros nested many times) runs as closures instead. */
+const MAX_INLINE_NODES = 4000;
+/** Source characters per generated function: V8 stops optimizing very large functions. */
+const CHUNK_CHARS = 24_000;
+/** Literals in one rule's prefilter; beyond that the rule has none (it is always evaluated). */
+const MAX_GUARD_LITERALS = 512;
+/**
+ * Trie nodes per field: the walk is code in the matcher, which V8 stops optimizing when it
+ * grows too large. A field with more gets no prefilter (its rules are always evaluated).
+ */
+const MAX_TRIE_NODES = 1500;
+/** A field's prefilter pays for its walk only when it can skip several rules. */
+const MIN_FIELD_RULES = 2;
+
+// ---- Helpers called from generated code (small, so V8 inlines them) ----
+
+/** contains on an array: an element equals the literal (as text). */
+function hasEl(a: readonly unknown[], s: string): boolean {
+  for (let i = 0; i < a.length; i++) if (toStr(a[i]) === s) return true;
+  return false;
+}
+
+/** in on an array: some element (as text) is in the set. */
+function inArr(set: ReadonlySet<string>, a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const s = toStr(a[i]);
+    if (s !== undefined && set.has(s)) return true;
+  }
+  return false;
+}
+
+const sv = (v: unknown): string | undefined => (typeof v === 'string' ? v : toStr(v));
+const nv = (v: unknown): number => (typeof v === 'number' ? v : toNum(v));
+// NaN (not a number) never compares, not even with "!=".
+const neN = (x: number, k: number): boolean => x === x && x !== k;
+const neS = (s: string | undefined, k: string): boolean => s !== undefined && s !== k;
+const sw = (s: string | undefined, k: string): boolean => s !== undefined && s.startsWith(k);
+const ew = (s: string | undefined, k: string): boolean => s !== undefined && s.endsWith(k);
+const gl = (s: string | undefined, r: RegExp): boolean => s !== undefined && r.test(s);
+function cn(v: unknown, k: string): boolean {
+  const s = sv(v);
+  return s !== undefined ? s.includes(k) : Array.isArray(v) && hasEl(v, k);
+}
+function inS(v: unknown, set: ReadonlySet<string>): boolean {
+  const s = sv(v);
+  return s !== undefined ? set.has(s) : Array.isArray(v) && inArr(set, v);
+}
+
+// ---- Prefilter ----
+
+/** One way a rule can hold: field `field`, as text, equals / starts with / ends with one of `lits`. */
+export interface Alt {
+  field: string;
+  kind: 'exact' | 'prefix' | 'suffix';
+  lits: readonly string[];
+}
+
+/**
+ * A necessary condition: the rule can hold only if one of the alternatives does. undefined
+ * means no such condition is known (always evaluate); [] means the rule never holds.
+ */
+export type Guard = readonly Alt[] | undefined;
+
+const litCount = (g: readonly Alt[]): number => g.reduce((n, a) => n + a.lits.length, 0);
+
+/** What a glob says about the text: the literal before its first wildcard, or after its last. */
+function globAlts(field: string, glob: string): Alt[] | undefined {
+  const first = glob.search(/[*?[]/);
+  if (first < 0) return [{ field, kind: 'exact', lits: [glob] }];
+  if (first > 0) return [{ field, kind: 'prefix', lits: [glob.slice(0, first)] }];
+  // After a `[` (a class, or a literal when never closed) the text is not plain.
+  if (glob.includes('[')) return undefined;
+  const last = glob.slice(Math.max(glob.lastIndexOf('*'), glob.lastIndexOf('?')) + 1);
+  return last !== '' ? [{ field, kind: 'suffix', lits: [last] }] : undefined;
+}
+
+/**
+ * The prefilter of a condition, for one tracker's events. Of an `and`, the leftmost operand
+ * that has one (authors put the most selective test first); of an `or`, both operands' or none.
+ */
+export function guardOf(e: Expr, tracker: string, memo = new Map<Expr, Guard>()): Guard {
+  if (memo.has(e)) return memo.get(e);
+  let g: Guard;
+  switch (e.t) {
+    case 'and': {
+      const a = guardOf(e.a, tracker, memo);
+      const b = guardOf(e.b, tracker, memo);
+      g = a?.length === 0 || b?.length === 0 ? [] : a ?? b;
+      break;
+    }
+    case 'or': {
+      const a = guardOf(e.a, tracker, memo);
+      const b = guardOf(e.b, tracker, memo);
+      g = a === undefined || b === undefined ? undefined : [...a, ...b];
+      if (g !== undefined && litCount(g) > MAX_GUARD_LITERALS) g = undefined;
+      break;
+    }
+    case 'not': case 'exists': case 'num': g = undefined; break;
+    default:
+      if (e.field === 'evt.tracker') {
+        g = predicate(e)({ tracker, instance: 0, time: 0, data: {} }) ? undefined : [];
+        break;
+      }
+      if (e.t === 'in') g = e.set.size > MAX_GUARD_LITERALS ? undefined : [{ field: e.field, kind: 'exact', lits: [...e.set] }];
+      else if (e.t === 'glob') g = globAlts(e.field, e.glob);
+      else if (e.op === '=') g = [{ field: e.field, kind: 'exact', lits: [e.s] }];
+      else if (e.op === 'startswith') g = [{ field: e.field, kind: 'prefix', lits: [e.s] }];
+      else if (e.op === 'endswith') g = [{ field: e.field, kind: 'suffix', lits: [e.s] }];
+      else g = undefined; // contains: a substring search per literal costs what the rule's own test does
+  }
+  memo.set(e, g);
+  return g;
+}
+
+/** A trie over literals (reversed for suffixes): `at` are the rules to mark when a walk reaches the node, `end` when the text ends there. */
+interface TrieNode {
+  keys: number[];
+  kids: TrieNode[];
+  at: number[];
+  end: number[];
+}
+
+const node = (): TrieNode => ({ keys: [], kids: [], at: [], end: [] });
+
+/** Adds `lit`; returns the number of nodes created. */
+function insert(root: TrieNode, lit: string, reverse: boolean, rule: number, exact: boolean): number {
+  let n = root;
+  let made = 0;
+  for (let i = 0; i < lit.length; i++) {
+    const c = lit.charCodeAt(reverse ? lit.length - 1 - i : i);
+    let j = n.keys.indexOf(c);
+    if (j < 0) {
+      j = n.keys.length;
+      n.keys.push(c);
+      n.kids.push(node());
+      made++;
+    }
+    n = n.kids[j]!;
+  }
+  const list = exact ? n.end : n.at;
+  if (!list.includes(rule)) list.push(rule);
+  return made;
+}
+
+/**
+ * Which rules passed the prefilter: bit `b` of local `m<w>` for the rule with slot 30w+b
+ * (30 bits a word, so that the words stay small integers when passed to a function).
+ */
+const BITS = 30;
+const slotBit = (slot: number): { word: string; bit: number } => ({ word: `m${Math.floor(slot / BITS)}`, bit: 2 ** (slot % BITS) });
+
+/** `m0 |= 5; m1 |= 2;`: sets the bits of these slots. */
+function setBits(slots: readonly number[]): string {
+  const words = new Map<string, number>();
+  for (const slot of slots) {
+    const { word, bit } = slotBit(slot);
+    words.set(word, (words.get(word) ?? 0) | bit);
+  }
+  return [...words].map(([w, bits]) => `${w} |= ${bits};`).join(' ');
+}
+
+/**
+ * Statements that walk text `s` (length `n`) through the trie and run `mark(rules)` where
+ * rules are reached: a switch where the trie branches, one condition for a run of single
+ * children. Past either end of the text charCodeAt is NaN, which equals no character, so
+ * there are no length checks.
+ */
+function trieCode(root: TrieNode, reverse: boolean, mark: (rules: readonly number[]) => string): string {
+  const charAt = (depth: number): string => `s.charCodeAt(${reverse ? `n - ${depth + 1}` : depth})`;
+  const emit = (t: TrieNode, depth: number): string => {
+    const out: string[] = [];
+    if (t.at.length) out.push(mark(t.at));
+    if (t.end.length) out.push(`if (n === ${depth}) { ${mark(t.end)} }`);
+    if (t.keys.length === 1) {
+      const chars = [t.keys[0]!];
+      let kid = t.kids[0]!;
+      while (kid.keys.length === 1 && !kid.at.length && !kid.end.length) {
+        chars.push(kid.keys[0]!);
+        kid = kid.kids[0]!;
+      }
+      out.push(`if (${chars.map((c, j) => `${charAt(depth + j)} === ${c}`).join(' && ')}) {\n${emit(kid, depth + chars.length)}\n}`);
+    } else if (t.keys.length > 1) {
+      const cases = t.keys.map((c, j) => `case ${c}: {\n${emit(t.kids[j]!, depth + 1)}\nbreak;\n}`);
+      out.push(`switch (${charAt(depth)}) {\n${cases.join('\n')}\n}`);
+    }
+    return out.join('\n');
+  };
+  return emit(root, 0);
+}
+
+/** One field's prefilter (rules by slot): its tries, and the rules to evaluate anyway when the field is an array (`in` looks at elements). */
+interface FieldFilter {
+  prefix: TrieNode;
+  suffix: TrieNode;
+  any: number[];
+  nodes: number;
+}
+
+// ---- Conditions ----
+
+/** JavaScript reading a field as fieldGetter does: `ev.time` for evt.time, else a dotted path into data (`dig` names a function for a nested one). */
+function load(path: string, dig: (path: string) => string): string {
+  if (path === 'evt.time') return 'ev.time';
+  return path.includes('.') ? `${dig(path)}(d)` : `d[${JSON.stringify(path)}]`;
+}
+
+/**
+ * A function reading dotted `path` from data, one per path and matcher: its property reads
+ * see one kind of object each (a shared helper's would see them all, and slow down).
+ */
+function digCode(name: string, path: string): string {
+  const steps = path.split('.').map((k) => `if (v === null || typeof v !== "object") return undefined;\nv = v[${JSON.stringify(k)}];`);
+  return `function ${name}(d) {\nlet v = d;\n${steps.join('\n')}\nreturn v;\n}`;
+}
+
+type Code = string | boolean;
+
+/** Node count of `e` with macros expanded, memoised per shared subtree (a macro is one object). */
+function inlinedSize(e: Expr, memo: Map<Expr, number>): number {
+  const done = memo.get(e);
+  if (done !== undefined) return done;
+  const n =
+    e.t === 'and' || e.t === 'or' ? Math.min(1e9, 1 + inlinedSize(e.a, memo) + inlinedSize(e.b, memo))
+    : e.t === 'not' ? 1 + inlinedSize(e.a, memo)
+    : 1;
+  memo.set(e, n);
+  return n;
+}
+
+const numLit = (n: number, konst: (v: unknown) => string): string =>
+  !Number.isFinite(n) ? konst(n) : Object.is(n, -0) ? '(-0)' : `(${String(n)})`;
+
+/**
+ * 0 for a test that reads and compares a value; 1 for one that calls into the engine (starts
+ * or ends with, contains, a Set lookup, which hashes a new string, a glob): those cost tens of
+ * nanoseconds each on a fresh string, so they keep the author's order. A compound test costs
+ * its dearest part.
+ */
+function cost(e: Expr): number {
+  switch (e.t) {
+    case 'and': case 'or': return Math.max(cost(e.a), cost(e.b));
+    case 'not': return cost(e.a);
+    case 'exists': case 'num': return 0;
+    case 'str': return e.op === '=' || e.op === '!=' ? 0 : 1;
+    case 'in': case 'glob': return 1;
+  }
+}
+
+const andOperands = (e: Expr, out: Expr[] = []): Expr[] => {
+  if (e.t === 'and') {
+    andOperands(e.a, out);
+    andOperands(e.b, out);
+  } else out.push(e);
+  return out;
+};
+
+/** What generating a matcher's code shares: its tracker, its constants, its generated helpers. */
+interface Gen {
+  tracker: string;
+  /** The name of a constant passed in. */
+  konst(v: unknown): string;
+  /** The name of a generated function telling whether its argument (text or undefined) starts or ends with `lit`. */
+  affix(kind: 'prefix' | 'suffix', lit: string): string;
+  /** The name of a generated function reading a dotted path from data. */
+  dig(path: string): string;
+}
+
+/** Longest literal that starts-/endswith compare character by character; longer ones call the engine. */
+const MAX_INLINE_AFFIX = 32;
+
+/**
+ * A function comparing the characters of `lit` at the start or end of a text: code of the
+ * matcher itself, which a busy pipeline runs faster than a call into the engine's
+ * startsWith/endsWith (whose code is one more thing to keep in the instruction cache).
+ */
+function affixCode(name: string, kind: 'prefix' | 'suffix', lit: string): string {
+  const chars = [...Array(lit.length).keys()].map((j) => ` && s.charCodeAt(${kind === 'prefix' ? j : `n + ${j}`}) === ${lit.charCodeAt(j)}`).join('');
+  return kind === 'prefix'
+    ? `function ${name}(s) {\nreturn s !== undefined && s.length >= ${lit.length}${chars};\n}`
+    : `function ${name}(s) {\nif (s === undefined) return false;\nconst n = s.length - ${lit.length};\nreturn n >= 0${chars};\n}`;
+}
+
+/** JavaScript for `e` on the tracker's events, or a boolean when it is decided at compile time. */
+function exprCode(e: Expr, g: Gen): Code {
+  if (e.t === 'and') {
+    // Tests have no side effects and never throw, so their order is free: cheap ones first
+    // (otherwise in the author's order), and a decided one decides or drops out.
+    const ops = andOperands(e).map((x, i) => ({ x, i, cost: cost(x) })).sort((p, q) => p.cost - q.cost || p.i - q.i);
+    const codes: string[] = [];
+    for (const { x } of ops) {
+      const c = exprCode(x, g);
+      if (c === false) return false;
+      if (c !== true) codes.push(c);
+    }
+    return codes.length === 0 ? true : codes.length === 1 ? codes[0]! : `(${codes.join(' && ')})`;
+  }
+  if (e.t === 'or') {
+    const a = exprCode(e.a, g);
+    if (a === true) return true;
+    const b = exprCode(e.b, g);
+    if (a === false || b === true) return b;
+    return b === false ? a : `(${a} || ${b})`;
+  }
+  if (e.t === 'not') {
+    const a = exprCode(e.a, g);
+    return typeof a === 'boolean' ? !a : `!${a}`;
+  }
+  // A matcher only ever sees its tracker's events.
+  if (e.field === 'evt.tracker') return predicate(e)({ tracker: g.tracker, instance: 0, time: 0, data: {} });
+  const v = load(e.field, g.dig);
+  switch (e.t) {
+    case 'exists': return `(${v} != null)`;
+    case 'num': {
+      const k = numLit(e.n, (x) => g.konst(x));
+      return e.op === '!=' ? `neN(nv(${v}), ${k})` : `(nv(${v}) ${e.op === '=' ? '===' : e.op} ${k})`;
+    }
+    case 'str': {
+      const k = JSON.stringify(e.s);
+      switch (e.op) {
+        case '=': return `(sv(${v}) === ${k})`;
+        case '!=': return `neS(sv(${v}), ${k})`;
+        case 'startswith': return e.s.length > MAX_INLINE_AFFIX ? `sw(sv(${v}), ${k})` : `${g.affix('prefix', e.s)}(sv(${v}))`;
+        case 'endswith': return e.s.length > MAX_INLINE_AFFIX ? `ew(sv(${v}), ${k})` : `${g.affix('suffix', e.s)}(sv(${v}))`;
+        case 'contains': return `cn(${v}, ${k})`;
+      }
+      throw new Error('unknown string operator');
+    }
+    case 'glob': return `gl(sv(${v}), ${g.konst(e.re)})`;
+    case 'in': return `inS(${v}, ${g.konst(e.set)})`;
+  }
+}
+
+// ---- Matchers ----
+
+/**
+ * Per field, the prefilter of the rules whose guards it can decide (all their alternatives
+ * are kept); `slots` numbers those rules (rule index → slot).
+ */
+function prefilters(tracker: string, rules: readonly RuleCode[]): { filters: Map<string, FieldFilter>; slots: Map<number, number> } {
+  const memo = new Map<Expr, Guard>();
+  const guards = rules.map((r) => guardOf(r.cond, tracker, memo));
+  const build = (keep: (alt: Alt) => boolean): { filters: Map<string, FieldFilter>; slots: Map<number, number> } => {
+    const filters = new Map<string, FieldFilter>();
+    const slots = new Map<number, number>();
+    guards.forEach((g, rule) => {
+      // None known, or never holds (the condition folds to false and the rule is left out).
+      if (!g || g.length === 0 || !g.every(keep)) return;
+      const i = slots.size;
+      slots.set(rule, i);
+      for (const alt of g) {
+        let f = filters.get(alt.field);
+        if (!f) filters.set(alt.field, (f = { prefix: node(), suffix: node(), any: [], nodes: 0 }));
+        if (!f.any.includes(i)) f.any.push(i);
+        for (const lit of alt.lits) {
+          if (alt.kind === 'suffix') f.nodes += insert(f.suffix, lit, true, i, false);
+          else f.nodes += insert(f.prefix, lit, false, i, alt.kind === 'exact');
+        }
+      }
+    });
+    return { filters, slots };
+  };
+  const all = build(() => true);
+  const kept = new Set([...all.filters].filter(([, f]) => f.any.length >= MIN_FIELD_RULES && f.nodes <= MAX_TRIE_NODES).map(([field]) => field));
+  return build((alt) => kept.has(alt.field));
+}
+
+/**
+ * A field every rule constrains, as `type = exec` does in process rules: an event that meets
+ * none of those constraints is dropped before anything else is read. Tries of one (the first)
+ * such constraint per rule.
+ */
+function requirement(tracker: string, rules: readonly RuleCode[]): { field: string; prefix: TrieNode; suffix: TrieNode } | undefined {
+  const memo = new Map<Expr, Guard>();
+  const perRule: (readonly Alt[])[][] = [];
+  for (const r of rules) {
+    if (guardOf(r.cond, tracker, memo)?.length === 0) continue; // never holds
+    const onOneField = (g: Guard): g is readonly Alt[] => g !== undefined && g.length > 0 && g.every((a) => a.field === g[0]!.field);
+    perRule.push(andOperands(r.cond).map((c) => guardOf(c, tracker, memo)).filter(onOneField));
+  }
+  for (const field of new Set(perRule[0]?.map((g) => g[0]!.field))) {
+    const chosen = perRule.map((gs) => gs.find((g) => g[0]!.field === field));
+    if (chosen.some((g) => g === undefined)) continue;
+    const prefix = node();
+    const suffix = node();
+    let nodes = 0;
+    for (const g of chosen) {
+      for (const alt of g!) {
+        for (const lit of alt.lits) nodes += alt.kind === 'suffix' ? insert(suffix, lit, true, 0, false) : insert(prefix, lit, false, 0, alt.kind === 'exact');
+      }
+    }
+    if (nodes <= MAX_TRIE_NODES) return { field, prefix, suffix };
+  }
+  return undefined;
+}
+
+/** Compiles `tracker`'s rules (in the order given) to one matcher. */
+export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], hit: (rule: number, ev: TrackerEvent) => M, none: M[]): Matcher<M> {
+  const consts: unknown[] = [];
+  const konstIds = new Map<unknown, string>();
+  const konst = (v: unknown): string => {
+    let id = konstIds.get(v);
+    if (id === undefined) {
+      id = `k${consts.length}`;
+      consts.push(v);
+      konstIds.set(v, id);
+    }
+    return id;
+  };
+  // Generated helpers by name; names are counters, never rule text.
+  const helperCode = new Map<string, string>();
+  const named = new Map<string, string>();
+  const helper = (key: string, prefix: string, code: (name: string) => string): string => {
+    let name = named.get(key);
+    if (name === undefined) {
+      named.set(key, (name = `${prefix}${named.size}`));
+      helperCode.set(name, code(name));
+    }
+    return name;
+  };
+  const gen: Gen = {
+    tracker,
+    konst,
+    affix: (kind, lit) => helper(`${kind}\0${lit}`, kind === 'prefix' ? 'p' : 'x', (name) => affixCode(name, kind, lit)),
+    dig: (path) => helper(`dig\0${path}`, 'g', (name) => digCode(name, path)),
+  };
+  const { filters, slots } = prefilters(tracker, rules);
+  const words = Array.from({ length: Math.ceil(slots.size / BITS) }, (_, w) => `m${w}`);
+
+  // One line per rule; a new function every CHUNK_CHARS.
+  const chunks: string[][] = [[]];
+  let chunkChars = 0;
+  let unguarded = 0;
+  const size = new Map<Expr, number>();
+  const closures = new Map<Expr, Pred>();
+  rules.forEach((r, i) => {
+    const all = [r.cond, ...r.exceptions];
+    let test: Code;
+    if (all.some((e) => inlinedSize(e, size) > MAX_INLINE_NODES)) {
+      // Closures share a macro's code among its uses, so they stay small however deep macros nest.
+      const [c, ...xs] = all.map((e) => konst(predicate(e, closures)));
+      test = `${c}(ev)${xs.map((x) => ` && !${x}(ev)`).join('')}`;
+    } else {
+      test = exprCode(r.cond, gen);
+      for (const x of r.exceptions) {
+        if (test === false) break;
+        const ex = exprCode(x, gen);
+        if (ex === true) test = false;
+        else if (ex !== false) test = test === true ? `!${ex}` : `${test} && !${ex}`;
+      }
+    }
+    if (test === false) return;
+    const slot = slots.get(i);
+    const bit = slot === undefined ? undefined : slotBit(slot);
+    if (!bit) unguarded++;
+    const conds = [...(bit ? [`(${bit.word} & ${bit.bit}) !== 0`] : []), ...(test === true ? [] : [test])];
+    const line = `${conds.length ? `if (${conds.join(' && ')}) ` : ''}(out ??= []).push(hit(${i}, ev));`;
+    if (chunkChars > CHUNK_CHARS) {
+      chunks.push([]);
+      chunkChars = 0;
+    }
+    chunks[chunks.length - 1]!.push(line);
+    chunkChars += line.length;
+  });
+
+  // The matcher: drops events no rule can match, marks the rules the fields' prefilters let
+  // through, then runs the chunks. Each field is read into a block of its own.
+  const name = `match_${tracker.replace(/\W/g, '_')}`;
+  const req = requirement(tracker, rules);
+  const ok = (): string => 'ok = true;';
+  const reqCode = req
+    ? [`{\nconst v = ${load(req.field, gen.dig)};\nconst s = sv(v);\nif (s === undefined) {\nif (!isArray(v)) return none;\n} else {\nconst n = s.length;\nlet ok = false;\n${trieCode(req.prefix, false, ok)}\n${trieCode(req.suffix, true, ok)}\nif (!ok) return none;\n}\n}`]
+    : [];
+  const walks = [...filters].map(([field, f]) => {
+    const steps = [trieCode(f.prefix, false, setBits), trieCode(f.suffix, true, setBits)].filter((x) => x !== '');
+    return `{\nconst v = ${load(field, gen.dig)};\nconst s = sv(v);\nif (s !== undefined) {\nconst n = s.length;\n${steps.join('\n')}\n} else if (isArray(v)) { ${setBits(f.any)} }\n}`;
+  });
+  const params = ['ev', 'd', 'out', ...words].join(', ');
+  const body = [
+    '"use strict";',
+    ...consts.map((_, j) => `const k${j} = k[${j}];`),
+    ...helperCode.values(),
+    ...chunks.map((lines, j) => `function ${name}_${j}(${params}) {\n${lines.join('\n')}\nreturn out;\n}`),
+    `return function ${name}(ev) {`,
+    'const d = ev.data;',
+    ...reqCode,
+    ...words.map((w) => `let ${w} = 0;`),
+    ...walks,
+    // Every rule has a prefilter and none let this event through.
+    ...(unguarded === 0 && words.length ? [`if (${words.map((w) => `${w} === 0`).join(' && ')}) return none;`] : []),
+    'let out;',
+    ...chunks.map((_, j) => `out = ${name}_${j}(${params});`),
+    'return out === undefined ? none : out;',
+    '};',
+    `//# sourceURL=eunomia-rules/${name}.js`,
+  ].join('\n');
+  const helpers = { sv, nv, neN, neS, sw, ew, gl, cn, inS, isArray: Array.isArray, hit, none, k: consts };
+  const factory = new Function(...Object.keys(helpers), body) as (...args: unknown[]) => Matcher<M>;
+  return factory(...Object.values(helpers));
+}

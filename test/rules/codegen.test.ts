@@ -1,0 +1,251 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileMatcher, guardOf } from '../../src/rules/codegen.js';
+import { parseCondition, predicate, resolveCondition, type CompileContext, type Expr, type Fail, type Pred } from '../../src/rules/condition.js';
+import type { TrackerEvent } from '../../src/pipeline/types.js';
+
+const fail: Fail = (offset, message) => {
+  throw new Error(`at ${offset}: ${message}`);
+};
+
+const MACROS: Record<string, string> = {
+  in_container: 'container.id exists and container.id != host',
+  is_exec: 'evt.tracker = process and type = exec',
+  etc_write: 'path startswith /etc/ and (flags contains O_WRONLY or flags contains O_RDWR)',
+};
+const LISTS: Record<string, (string | number)[]> = {
+  shells: ['sh', 'bash', 'ash'],
+  ports: [22, 443, '8080'],
+  files: ['/etc/shadow', '/etc/passwd', '/etc/', ''],
+};
+
+/** Parses and resolves `src` with MACROS and LISTS (a macro is one shared Expr, as in a rule set). */
+function expr(src: string): Expr {
+  const done = new Map<string, Expr>();
+  const ctx: CompileContext = {
+    macro(name) {
+      if (!(name in MACROS)) return undefined;
+      if (!done.has(name)) done.set(name, resolveCondition(parseCondition(MACROS[name]!, fail), ctx, fail));
+      return done.get(name);
+    },
+    list: (name) => LISTS[name],
+    macroNames: () => Object.keys(MACROS),
+    listNames: () => Object.keys(LISTS),
+  };
+  return resolveCondition(parseCondition(src, fail), ctx, fail);
+}
+
+function ev(data: Record<string, unknown>, tracker = 'process', time = 1_700_000_000_000): TrackerEvent {
+  return { tracker, instance: 1, time, data };
+}
+
+/** Indices of the conditions that hold, by the generated matcher (all conditions as rules of one tracker). */
+function generated(tracker: string, conds: Expr[], exceptions: Expr[][] = []): (e: TrackerEvent) => number[] {
+  return compileMatcher(tracker, conds.map((cond, i) => ({ cond, exceptions: exceptions[i] ?? [] })), (i) => i, []);
+}
+
+/** The same, by the reference closures. */
+function reference(conds: Expr[], exceptions: Expr[][] = []): (e: TrackerEvent) => number[] {
+  const memo = new Map<Expr, Pred>();
+  const preds = conds.map((c) => predicate(c, memo));
+  const xs = conds.map((_, i) => (exceptions[i] ?? []).map((x) => predicate(x, memo)));
+  return (e) => preds.flatMap((p, i) => (p(e) && !xs[i]!.some((x) => x(e)) ? [i] : []));
+}
+
+const str = (s: string): string => `"${s.replace(/[\\"]/g, '\\$&')}"`;
+
+// Values of every kind a field can hold, including ones that look alike as text.
+const VALUES: unknown[] = [
+  undefined, null, '', 'sh', 'bash', 'bash ', 'BASH', '/etc/', '/etc/shadow', '/etc/shadow.bak', 'x/etc/shadow', '/etc/ssh/sshd_config',
+  'O_RDONLY|O_CLOEXEC', 'O_WRONLY|O_CREAT', '22', ' 22', '22.0', '-1', '0', 'host', 'é/ü', '\u{1F600}x', 'a"b\\c', 'exec', 'exit',
+  0, -0, 22, 443, 8080, 1.5, -1, NaN, Infinity, 10n, true, false,
+  [], ['sh', '-c'], ['-e', 22], [null, 'bash'], ['/etc/shadow'], [22, '443'], { id: 'x' }, [['sh']],
+  `/${'a'.repeat(40)}/x`, `/${'a'.repeat(39)}`,
+];
+const LONG = 'a'.repeat(40);
+
+function pick<T>(xs: readonly T[], r: () => number): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomEvent(r: () => number, tracker: string): TrackerEvent {
+  const data: Record<string, unknown> = {};
+  for (const f of ['comm', 'path', 'flags', 'type', 'pid', 'args', 'fd']) {
+    const v = pick(VALUES, r);
+    if (v !== undefined || r() < 0.5) data[f] = v;
+  }
+  const c = r();
+  if (c < 0.4) data.container = { id: pick(['host', 'abc', '', 22], r), name: pick(['web', 'a"b'], r) };
+  else if (c < 0.6) data.container = pick(VALUES, r);
+  return ev(data, tracker, pick([0, 1_700_000_000_000, 17.5], r));
+}
+
+const FIELDS = ['comm', 'path', 'flags', 'type', 'pid', 'args', 'fd', 'container.id', 'container.name', 'container', 'nosuch', 'evt.tracker', 'evt.time'];
+const LITERALS = ['', 'sh', 'bash', '/etc/', '/etc/shadow', 'shadow', 'O_WRONLY', '22', 'host', 'exec', 'é', 'a"b\\c', 'process', 'opensnoop', '\u{1F600}'];
+const GLOBS = ['*', '/etc/*', '*shadow', '/e?c/s*', '[ab]*', '*[!x]h', 'sh', '[', '*/ssh/*', '??'];
+
+function randomLeaf(r: () => number): string {
+  const f = pick(FIELDS, r);
+  const k = r();
+  if (k < 0.1) return `${f} exists`;
+  if (k < 0.3) return `${f} ${pick(['=', '!=', '<', '<=', '>', '>='], r)} ${pick(['0', '22', '-1', '1.5', '443'], r)}`;
+  if (k < 0.65) return `${f} ${pick(['=', '!=', 'startswith', 'endswith', 'contains'], r)} ${str(pick(LITERALS, r))}`;
+  if (k < 0.75) return `${f} glob ${str(pick(GLOBS, r))}`;
+  if (k < 0.85) return `${f} in (${pick(['shells', 'ports', 'files', 'shells, "/etc/", 22', '"sh", -1'], r)})`;
+  return pick(['in_container', 'is_exec', 'etc_write'], r);
+}
+
+function randomCond(r: () => number, depth: number): string {
+  const k = r();
+  if (depth <= 0 || k < 0.35) return randomLeaf(r);
+  if (k < 0.45) return `not ${randomCond(r, depth - 1)}`;
+  return `(${randomCond(r, depth - 1)} ${r() < 0.5 ? 'and' : 'or'} ${randomCond(r, depth - 1)})`;
+}
+
+test('generated matchers agree with the reference semantics on a table of cases', () => {
+  const conds = [
+    'comm = sh', 'comm != sh', 'comm = ""', 'pid = 22', 'pid != 22', 'pid >= 22', 'pid < 0', 'pid = "22"', 'pid in (ports)',
+    'path startswith /etc/', 'path endswith shadow', 'path contains ssh', 'path glob "/etc/*"', 'path glob "*shadow"', 'path glob "[!/]*"',
+    'path in (files)', 'path = /etc/shadow', 'path startswith ""', 'path endswith ""',
+    'args contains -c', 'args in (shells)', 'args = sh', 'args startswith sh', 'args exists', 'not args exists',
+    'container.id exists', 'in_container', 'not in_container', 'container.name = "a\\"b"', 'container exists', 'container = x',
+    'evt.tracker = process', 'evt.tracker != process', 'evt.tracker in (process, x)', 'evt.tracker startswith proc', 'evt.tracker glob "p*"',
+    'evt.time > 0', 'evt.time = 17.5', 'evt.time startswith "17"',
+    'is_exec and comm in (shells)', 'etc_write', 'not etc_write and fd >= 0',
+    '(comm in (shells) or path startswith /etc/) and fd >= 0', 'comm in (shells) or args in (shells)', 'path = "é/ü" or comm = "\u{1F600}x"',
+    `path startswith "/${LONG}"`, `path endswith "${LONG}/x"`, `path startswith "/${LONG.slice(8)}"`, 'container.id.x exists', 'container.name.length = 3',
+  ].map(expr);
+  const gen = generated('process', conds);
+  const ref = reference(conds);
+  const r = rng(1);
+  for (let i = 0; i < 3000; i++) {
+    const e = randomEvent(r, 'process');
+    assert.deepEqual(gen(e), ref(e), JSON.stringify(e.data, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+  }
+});
+
+test('generated matchers agree with the reference semantics on random conditions', () => {
+  const r = rng(42);
+  for (let round = 0; round < 40; round++) {
+    const tracker = pick(['process', 'opensnoop'], r);
+    const srcs = Array.from({ length: 12 }, () => randomCond(r, 3));
+    const conds = srcs.map(expr);
+    // Some rules with exceptions, and several rules per field so that prefilters are built.
+    const exceptions = conds.map(() => (r() < 0.3 ? [expr(randomCond(r, 2))] : []));
+    const gen = generated(tracker, conds, exceptions);
+    const ref = reference(conds, exceptions);
+    for (let i = 0; i < 300; i++) {
+      const e = randomEvent(r, tracker);
+      assert.deepEqual(gen(e), ref(e), `${srcs.join(' | ')} on ${JSON.stringify(e.data, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    }
+  }
+});
+
+test('the prefilter keeps the rules that could match: many literals on one field, arrays, exact values that are prefixes of others', () => {
+  const conds = [
+    'path in (files)', 'path startswith /etc/', 'path startswith /etc/s', 'path endswith shadow', 'path endswith w', 'path = /etc/shadow',
+    'path glob "/etc/sh*"', 'path glob "*adow"', 'path in (shells) or path endswith .bak', 'path startswith "" and fd >= 0',
+  ].map(expr);
+  const gen = generated('opensnoop', conds);
+  const ref = reference(conds);
+  for (const path of VALUES) {
+    const e = ev({ path, fd: 1 }, 'opensnoop');
+    assert.deepEqual(gen(e), ref(e), String(path));
+  }
+  assert.deepEqual(gen(ev({ path: ['x', '/etc/shadow'], fd: 1 }, 'opensnoop')), [0], 'in looks at the elements of an array');
+});
+
+test('prefilters come from the leftmost test that has one, through macros, and not from negations or contains', () => {
+  const g = (src: string, tracker = 'process'): unknown => guardOf(expr(src), tracker)?.map((a) => [a.field, a.kind, [...a.lits]]);
+  assert.deepEqual(g('comm in (shells) and path startswith /etc/'), [['comm', 'exact', ['sh', 'bash', 'ash']]]);
+  assert.deepEqual(g('fd >= 0 and not comm = x and path endswith .conf'), [['path', 'suffix', ['.conf']]]);
+  assert.deepEqual(g('comm = a or path glob "/tmp/*"'), [['comm', 'exact', ['a']], ['path', 'prefix', ['/tmp/']]]);
+  assert.deepEqual(g('path glob "*.sh"'), [['path', 'suffix', ['.sh']]]);
+  assert.deepEqual(g('is_exec and comm = sh'), [['type', 'exact', ['exec']]]);
+  assert.deepEqual(g('is_exec', 'opensnoop'), [], 'a rule for another tracker never holds');
+  assert.equal(g('path contains x'), undefined);
+  assert.equal(g('comm = a or path contains x'), undefined);
+  assert.equal(g('path glob "*[ab]"'), undefined);
+});
+
+test('evt.tracker is decided per tracker for rules that several trackers share', () => {
+  const conds = ['evt.tracker = opensnoop or comm = sh', 'evt.tracker = process and comm = sh'].map(expr);
+  const forOpens = generated('opensnoop', conds);
+  const forProcs = generated('process', conds);
+  assert.deepEqual(forOpens(ev({ comm: 'x' }, 'opensnoop')), [0]);
+  assert.deepEqual(forOpens(ev({ comm: 'sh' }, 'opensnoop')), [0]);
+  assert.deepEqual(forProcs(ev({ comm: 'x' })), []);
+  assert.deepEqual(forProcs(ev({ comm: 'sh' })), [0, 1]);
+});
+
+test('a field every rule constrains drops other events early, and arrays still reach the rules', () => {
+  const conds = ['type = exec and comm = sh', 'type in (exec, fork) and comm = bash', 'comm = zsh and type startswith ex'].map(expr);
+  const gen = generated('process', conds);
+  const ref = reference(conds);
+  for (const type of ['exec', 'exit', 'fork', 'ex', 'execve', undefined, ['exec'], 7]) {
+    for (const comm of ['sh', 'bash', 'zsh', 'x']) {
+      const e = ev({ type, comm });
+      assert.deepEqual(gen(e), ref(e), `${String(type)} ${comm}`);
+    }
+  }
+});
+
+test('field names and literals with quotes, backslashes, line breaks and unicode cannot break out of the generated code', () => {
+  const nasty = ['"', "'", '\\', '\\"', '`${process.exit(9)}`', '"); process.exit(9); ("', '*/ process.exit(9) /*', '\n//# x', '\u2028\u2029', '\ud800', '\u{1F600}', ''];
+  const conds: Expr[] = [];
+  for (const s of nasty) {
+    const field = `f${s}`;
+    conds.push({ t: 'str', field, op: '=', s }, { t: 'str', field: 'v', op: 'startswith', s }, { t: 'str', field: 'v', op: 'endswith', s });
+    conds.push({ t: 'str', field: `o.${s}`, op: 'contains', s }, { t: 'exists', field });
+  }
+  // Several trackers' names are not identifiers either.
+  for (const tracker of ['process', 'a"b', 'x\ny', 'ü-1', '']) {
+    const gen = generated(tracker, conds);
+    const ref = reference(conds);
+    for (const s of nasty) {
+      for (const e of [ev({ [`f${s}`]: s, v: s, o: { [s]: `>${s}<` } }, tracker), ev({ v: `${s}${s}x${s}` }, tracker), ev({}, tracker)]) {
+        assert.deepEqual(gen(e), ref(e), JSON.stringify([tracker, s]));
+      }
+    }
+  }
+});
+
+test('many rules are split over several functions (and their prefilter over several words) and still match in order', () => {
+  const conds = Array.from({ length: 600 }, (_, i) =>
+    expr(`(path startswith "/p${i}/" or comm = "c${i}" or args contains "${'a'.repeat(40)}${i}") and not fd < 0 and pid != ${i}`));
+  const gen = generated('opensnoop', conds);
+  const ref = reference(conds);
+  for (const e of [
+    ev({ path: '/p7/x', comm: 'c599', fd: 0, pid: 1 }, 'opensnoop'),
+    ev({ path: '/p599/', comm: 'c7', fd: 0, pid: 599 }, 'opensnoop'),
+    ev({ args: [`${'a'.repeat(40)}300`], fd: 1, pid: 1 }, 'opensnoop'),
+    ev({ path: '/nothing', fd: 1 }, 'opensnoop'),
+  ]) assert.deepEqual(gen(e), ref(e));
+  assert.deepEqual(gen(ev({ path: '/p7/x', comm: 'c599', fd: 0, pid: 1 }, 'opensnoop')), [7, 599]);
+  assert.deepEqual(gen(ev({ path: '/p29/', comm: 'c30', fd: 0, pid: 1 }, 'opensnoop')), [29, 30], 'the last bit of a word and the first of the next');
+});
+
+test('macros nested too deep to inline run as closures, with the same result', () => {
+  // Each level uses the one below twice (once per value of a test, so evaluating it stays
+  // cheap): inlined, the condition would have 2^40 tests.
+  let e: Expr = expr('comm = sh');
+  for (let i = 0; i < 40; i++) {
+    const t: Expr = { t: 'num', field: 'pid', op: '=', n: i };
+    e = { t: 'or', a: { t: 'and', a: t, b: e }, b: { t: 'and', a: { t: 'not', a: t }, b: e } };
+  }
+  const conds = [e, expr('comm = sh')];
+  const gen = generated('process', conds);
+  assert.deepEqual(gen(ev({ comm: 'sh' })), [0, 1]);
+  assert.deepEqual(gen(ev({ comm: 'bash' })), []);
+});
