@@ -51,10 +51,17 @@ export class ProcessTree {
     if (typeof pid !== 'number') return;
     if (data.type === 'exec') {
       this.nodes.delete(pid);
-      const node: ProcessNode = { pid, ppid: Number(data.ppid ?? 0), comm: String(data.comm ?? '') };
-      if (typeof data.exe === 'string') node.exe = data.exe;
-      if (Array.isArray(data.args)) node.args = data.args.map(String);
-      this.nodes.set(pid, node);
+      // One shape for every node (exited included) and the decoder's own strings and args
+      // array, not copies: this runs for every exec on the host.
+      const args = data.args;
+      this.nodes.set(pid, {
+        pid,
+        ppid: typeof data.ppid === 'number' ? data.ppid : 0,
+        comm: typeof data.comm === 'string' ? data.comm : '',
+        exe: typeof data.exe === 'string' ? data.exe : undefined,
+        args: Array.isArray(args) && args.every((a) => typeof a === 'string') ? (args as string[]) : undefined,
+        exited: false,
+      });
       this.evict();
     } else if (data.type === 'exit') {
       const n = this.nodes.get(pid);
@@ -94,14 +101,19 @@ export class ProcessTree {
     return this.nodes.size;
   }
 
+  /**
+   * Over the limit, down to 7/8 of it in one go (exited processes first, then the oldest), so
+   * that a full table is not scanned again on every exec.
+   */
   private evict(): void {
     if (this.nodes.size <= this.max) return;
+    const target = this.max - Math.floor(this.max / 8);
     for (const [pid, n] of this.nodes) {
-      if (this.nodes.size <= this.max) return;
+      if (this.nodes.size <= target) return;
       if (n.exited) this.nodes.delete(pid);
     }
     for (const pid of this.nodes.keys()) {
-      if (this.nodes.size <= this.max) return;
+      if (this.nodes.size <= target) return;
       this.nodes.delete(pid);
     }
   }

@@ -90,6 +90,7 @@ describe('opensnoop tracker', { skip: needsRoot }, () => {
     assert.equal((ro.data.flags_raw as number) & 3, 0);
     assert.match(String(ro.data.flags), /^O_RDONLY(\||$)/);
     assert.equal(ro.data.mode, '', 'no mode without O_CREAT');
+    assert.equal(ro.data.write, false);
     assert.equal(ro.data.dfd, -100, 'AT_FDCWD');
 
     const [cr] = mine(t, created);
@@ -97,6 +98,7 @@ describe('opensnoop tracker', { skip: needsRoot }, () => {
     assert.equal(cr.data.fd, fds[1]);
     assert.equal(cr.data.flags, 'O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC', 'libuv adds O_CLOEXEC');
     assert.equal(cr.data.flags_raw, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | 0o2000000);
+    assert.equal(cr.data.write, true);
     assert.equal(cr.data.mode_raw, 0o640);
     assert.equal(cr.data.mode, '0640');
     assert.equal(statSync(created).mode & 0o777, 0o640 & ~process.umask());
@@ -182,6 +184,7 @@ describe('opensnoop tracker', { skip: needsRoot }, () => {
     assert.equal(open2.data.dfd, d, 'relative to the directory fd');
     assert.equal(open2.data.fd, f);
     assert.equal(open2.data.flags, 'O_RDONLY|O_NOFOLLOW');
+    assert.equal(open2.data.write, false);
     assert.equal(open2.data.resolve, 'RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH');
     assert.equal(open2.data.resolve_raw, 0x0c);
     assert.equal(open2.data.ppid, process.pid);

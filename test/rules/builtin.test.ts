@@ -16,7 +16,9 @@ const web = { id: 'cd7a6582a036', full_id: 'cd7a6582a036'.padEnd(64, '0'), name:
 const host = { id: 'host', full_id: 'host', name: 'host' };
 const ev = (tracker: string, data: Record<string, unknown>, container: object = web): TrackerEvent => ({ tracker, instance: 1, time: 0, data: { pid: 42, ppid: 1, uid: 0, comm: 'x', container, ...data } });
 const exec = (comm: string, args: string[], extra: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('process', { type: 'exec', comm, exe: `/bin/${comm}`, args, ...extra }, container);
-const open = (comm: string, path: string, flags: string, container: object = web, fd = 3): TrackerEvent => ev('opensnoop', { comm, path, flags, fd }, container);
+// `write` as opensnoop sets it (test/trackers/names checks that against the flag bits).
+const open = (comm: string, path: string, flags: string, container: object = web, fd = 3): TrackerEvent =>
+  ev('opensnoop', { comm, path, flags, write: /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC/.test(flags), fd }, container);
 const sec = (comm: string, call: string, fields: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('secsnoop', { comm, call, ...fields }, container);
 const connect = (daddr: string, dport: number, container: object = web): TrackerEvent => ev('tcpconnect', { comm: 'curl', direction: 'connect', daddr, dport }, container);
 const mount = (comm: string, container: object = web): TrackerEvent => ev('mountsnoop', { comm, call: 'mount', source: 'tmpfs', target: '/mnt', fs_type: 'tmpfs' }, container);

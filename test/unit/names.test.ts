@@ -4,6 +4,7 @@ import { capabilityName } from '../../src/trackers/names/capabilities.js';
 import { errnoName } from '../../src/trackers/names/errno.js';
 import { flagNames } from '../../src/trackers/names/flags.js';
 import { ipString } from '../../src/trackers/names/net.js';
+import { openFlags, opensForWriting } from '../../src/trackers/names/open-flags.js';
 import { signalName } from '../../src/trackers/names/signals.js';
 
 test('signal, capability and errno names', () => {
@@ -27,6 +28,15 @@ test('flag words as names, unknown bits as hex', () => {
   assert.equal(flagNames(0b1011, t), 'A|B|D');
   assert.equal(flagNames(0b10101, t), 'A|0x14');
   assert.equal(flagNames(0, t, 'NONE'), 'NONE');
+});
+
+test('open flags: text (the same string each time), and whether the open may change the file', () => {
+  const O_CREAT = 0o100, O_TRUNC = 0o1000, O_CLOEXEC = 0o2000000;
+  assert.equal(openFlags(1 | O_CREAT | O_TRUNC | O_CLOEXEC), 'O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC');
+  assert.equal(openFlags(O_CLOEXEC), 'O_RDONLY|O_CLOEXEC');
+  assert.equal(openFlags(O_CLOEXEC), openFlags(O_CLOEXEC));
+  assert.equal(openFlags(0), 'O_RDONLY');
+  assert.deepEqual([0, O_CLOEXEC, 1, 2, O_CREAT, O_TRUNC, 3].map(opensForWriting), [false, false, true, true, true, true, true]);
 });
 
 test('log2 histograms: bucket bounds, and text with bars', async () => {

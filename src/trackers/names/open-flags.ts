@@ -4,6 +4,7 @@ import { flagNames, type FlagTable } from './flags.js';
 const arm = process.arch === 'arm64' || process.arch === 'arm';
 
 export const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
 /** __O_TMPFILE: O_TMPFILE is this plus O_DIRECTORY. */
 const O_TMPFILE_BIT = 0o20000000;
 const O_DIRECTORY = arm ? 0o40000 : 0o200000;
@@ -15,7 +16,7 @@ const OPEN_FLAGS: FlagTable = [
   [O_CREAT, 'O_CREAT'],
   [0o200, 'O_EXCL'],
   [0o400, 'O_NOCTTY'],
-  [0o1000, 'O_TRUNC'],
+  [O_TRUNC, 'O_TRUNC'],
   [0o2000, 'O_APPEND'],
   [0o4000, 'O_NONBLOCK'],
   [0o10000, 'O_DSYNC'],
@@ -31,15 +32,32 @@ const OPEN_FLAGS: FlagTable = [
 
 const ACCESS = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
 
+/**
+ * Programs open files with a handful of flag sets, so their texts are kept (bounded): the hot
+ * path then reuses one flat string instead of joining a new one per event.
+ */
+const flagText = new Map<number, string>();
+const FLAG_TEXTS_KEPT = 256;
+
 /** "O_WRONLY|O_CREAT|O_TRUNC": the access mode (two low bits, O_RDONLY is 0) and then the flags. */
 export function openFlags(flags: number): string {
-  const rest = flagNames(flags & ~3, OPEN_FLAGS, '');
-  return rest ? `${ACCESS[flags & 3]}|${rest}` : ACCESS[flags & 3]!;
+  let text = flagText.get(flags);
+  if (text === undefined) {
+    const rest = flagNames(flags & ~3, OPEN_FLAGS, '');
+    text = rest ? `${ACCESS[flags & 3]}|${rest}` : ACCESS[flags & 3]!;
+    if (flagText.size < FLAG_TEXTS_KEPT) flagText.set(flags, text);
+  }
+  return text;
 }
 
 /** Permission bits as octal text: "0640". */
 export function octalMode(mode: number): string {
   return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
+}
+
+/** Opened to change the file: a write access mode, or O_CREAT or O_TRUNC. */
+export function opensForWriting(flags: number): boolean {
+  return (flags & 3) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
 }
 
 /** The mode only matters when a file may be created. */

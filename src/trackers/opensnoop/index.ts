@@ -2,7 +2,7 @@
 import { errnoName } from '../names/errno.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
-import { createsFile, octalMode, openFlags, resolveFlags } from '../names/open-flags.js';
+import { createsFile, octalMode, openFlags, opensForWriting, resolveFlags } from '../names/open-flags.js';
 
 /** char path_prefix[64] in the object, with its NUL. */
 const PREFIX_MAX = 63;
@@ -43,6 +43,7 @@ export const opensnoopTracker: TrackerDescriptor = {
   format(d) {
     const flags = d.flags_raw as number;
     d.flags = openFlags(flags);
+    d.write = opensForWriting(flags);
     d.mode = createsFile(flags) ? octalMode(d.mode_raw as number) : '';
     d.resolve = resolveFlags(d.resolve_raw as number);
     d.error = errnoName(d.error_raw as number);
