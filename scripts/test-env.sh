@@ -11,7 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 
-pkgs=(docker.io containerd busybox-static)
+# prometheus (promtool too): the dashboards' and alert rules' PromQL tests run a private one.
+pkgs=(docker.io containerd busybox-static prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

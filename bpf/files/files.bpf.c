@@ -138,6 +138,7 @@ static __noinline int insert(struct files_key *k, struct file *file, __u32 mode,
 	v->rbytes = is_write ? 0 : ret;
 	v->wbytes = is_write ? ret : 0;
 	v->mode_raw = mode;
+	v->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(v->comm, sizeof(v->comm));
 	struct qstr name = BPF_CORE_READ(file, f_path.dentry, d_name);
 	bpf_probe_read_kernel_str(v->name, sizeof(v->name), name.name);

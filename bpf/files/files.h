@@ -18,6 +18,7 @@ struct files_stats {
 	__u64 writes;
 	__u64 rbytes;
 	__u64 wbytes;
+	__u64 cgroup_id; /* cgroup v2 id of the process at its first operation (for its container) */
 	__u32 mode_raw; /* inode i_mode: file type and permission bits */
 	char comm[EUNOMIA_COMM_LEN];
 	char name[FILES_NAME_LEN];  /* the file's own name (dentry) */

@@ -1,4 +1,5 @@
 // Entry point of the native binding: the BpfObject class and a few global helpers.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <napi.h>
 #include <sys/mount.h>
@@ -30,12 +31,21 @@ Napi::Value MountTracefs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rc == 0 ? 0 : errno);
 }
 
+// enableBpfStats() -> fd, or -errno. The kernel counts every program's run time while this fd
+// is open (BPF_ENABLE_STATS), and stops when it is closed: nothing outlives the agent, unlike
+// the kernel.bpf_stats_enabled sysctl.
+Napi::Value EnableBpfStats(const Napi::CallbackInfo& info) {
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  return Napi::Number::New(info.Env(), fd >= 0 ? fd : -errno);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   eunomia::InstallLibbpfLogger();
   exports.Set("BpfObject", eunomia::BpfObject::Init(env));
   exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
   exports.Set("mountTracefs", Napi::Function::New(env, MountTracefs));
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion));
+  exports.Set("enableBpfStats", Napi::Function::New(env, EnableBpfStats));
   // At environment teardown, stop reader threads and detach every program.
   napi_add_env_cleanup_hook(env, [](void*) { eunomia::CloseAllObjects(); }, nullptr);
   return exports;

@@ -91,3 +91,16 @@ export function cgroupIdOf(root: string, rel: string): number | undefined {
     return undefined;
   }
 }
+
+let root: string | null | undefined;
+
+/**
+ * The v2 cgroup id of a live process, from /proc (for rows counted in the kernel without
+ * one); undefined when the process is gone or there is no cgroup v2 hierarchy.
+ */
+export function cgroupIdOfPid(pid: number): number | undefined {
+  if (root === undefined) root = cgroup2Root() ?? null;
+  if (root === null) return undefined;
+  const rel = cgroupOfPid(pid);
+  return rel === undefined ? undefined : cgroupIdOf(root, rel);
+}

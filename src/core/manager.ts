@@ -52,6 +52,11 @@ export class TrackerManager {
     return inst.stop();
   }
 
+  /** The running instances themselves. */
+  instancesNow(): TrackerInstance[] {
+    return [...this.instances.values()];
+  }
+
   list(): InstanceInfo[] {
     return [...this.instances.values()].map((i) => ({ id: i.id, name: i.name, options: i.options, stats: i.stats() }));
   }

@@ -85,6 +85,8 @@ export interface NativeBinding {
   numPossibleCpus(): number;
   libbpfVersion(): string;
   mountTracefs(target: string): number;
+  /** BPF run-time stats on while the returned fd is open; a negative errno on failure. */
+  enableBpfStats(): number;
 }
 
 let cached: NativeBinding | undefined;

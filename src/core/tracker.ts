@@ -40,6 +40,13 @@ export interface TrackerStats {
   lostQueue: number;
 }
 
+/** Kernel run counters of one of the instance's eBPF programs (time needs BPF stats on). */
+export interface ProgramStats {
+  program: string;
+  runCount: number;
+  runTimeNs: number;
+}
+
 /** Timings of the start, for the benchmark. */
 export interface StartTimings {
   openMs: number;
@@ -208,6 +215,20 @@ export class TrackerInstance {
     }
   }
 
+  /** Its loaded programs' run counts and time, as the kernel counts them (the last reading once stopped). */
+  programStats(): ProgramStats[] {
+    if (this.finalPrograms) return this.finalPrograms;
+    const out: ProgramStats[] = [];
+    for (const p of this.obj.programs()) {
+      if (!p.autoload) continue;
+      const info = this.obj.programInfo(p.name);
+      if (info) out.push({ program: p.name, runCount: info.runCount, runTimeNs: info.runTimeNs });
+    }
+    return out;
+  }
+
+  private finalPrograms?: ProgramStats[];
+
   stats(): TrackerStats {
     if (this.finalStats) return this.finalStats;
     let lostKernel = this.obj.kernelLost() ?? 0;
@@ -251,6 +272,7 @@ export class TrackerInstance {
       // The last, partial interval is reported too: stopping loses nothing.
       if (this.interval) this.report(this.interval);
       lostKernel += this.obj.kernelLost() ?? 0;
+      this.finalPrograms = this.programStats();
       await this.obj.close();
       this.finalStats = this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue });
       return this.finalStats;

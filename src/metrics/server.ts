@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { exposition } from './exposition.js';
 
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
@@ -9,7 +10,7 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: Eunomia serves GET /metrics here\n');
       return;
     }
-    registry.metrics().then(
+    exposition(registry).then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
     );

@@ -21,8 +21,10 @@ import { EventStreams } from './streams.js';
 import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
 import { Analyzer } from '../analyzer/analyzer.js';
 import { loadRules } from '../rules/index.js';
-import { createRegistry, registerAlertMetrics } from '../metrics/index.js';
+import { closeSync, readFileSync } from 'node:fs';
+import { createRegistry, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
+import { startOtel, type OtelExport } from '../otel/index.js';
 
 export interface InstanceView {
   id: number;
@@ -51,10 +53,25 @@ function analyzerFor(config: ServerConfig, deps: AgentDeps): Analyzer {
   return new Analyzer({ rules, sinks, selfPid: process.pid, throttle: { burst: config.rules.burst, intervalMs: config.rules.intervalMs } });
 }
 
+const version = (): string => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The kernel counts BPF run time while the returned fd is open; undefined if it refused. */
+function enableBpfStats(deps: AgentDeps): number | undefined {
+  const fd = deps.native.enableBpfStats();
+  if (fd >= 0) return fd;
+  deps.log(`BPF run-time stats unavailable (errno ${-fd}): no eunomia_bpf_program_* metrics`);
+  return undefined;
+}
+
 export class Agent {
   readonly startedAt = Date.now();
   private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
   private closing?: Promise<void>;
+  /** What stopped instances counted: the agent's counters never go down. */
+  private readonly totals = new TrackerTotals();
+  private bpfStatsFd?: number;
+  /** OTLP export, when on (config [otel], OTEL_EXPORTER_OTLP_*). */
+  otel?: OtelExport;
 
   private constructor(
     readonly config: ServerConfig,
@@ -79,7 +96,9 @@ export class Agent {
     const analyzer = config.rules.enabled ? analyzerFor(config, deps) : undefined;
     const containers = config.containers ? await startContainers(deps.native, { log: deps.log }) : undefined;
     const streams = new EventStreams();
-    const sinks: Sink[] = [streams];
+    const metrics = createRegistry();
+    const exporter = new MetricsExporter(metrics, trackers, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs });
+    const sinks: Sink[] = [streams, exporter];
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
     // Containers first: rules see container and pod.
     const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(analyzer ? [analyzer] : [])];
@@ -87,10 +106,18 @@ export class Agent {
     const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
-    const metrics = createRegistry();
     if (analyzer) registerAlertMetrics(metrics, analyzer);
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics);
+    if (config.metrics.bpfStats) agent.bpfStatsFd = enableBpfStats(deps);
+    registerAgentMetrics(metrics, {
+      instances: () => manager.instancesNow().map((i) => ({ name: i.name, stats: i.stats(), programs: i.programStats() })),
+      totals: agent.totals,
+      pipeline: () => pipeline.stats(),
+      bpfStats: agent.bpfStatsFd !== undefined,
+      build: { version: version(), node: process.version, libbpf: deps.native.libbpfVersion() },
+    });
     try {
+      agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log: deps.log });
       for (const t of config.trackers) agent.startTracker(t.name, t.options);
     } catch (e) {
       await agent.close();
@@ -133,7 +160,9 @@ export class Agent {
   }
 
   async stop(id: number): Promise<TrackerStats> {
+    const inst = this.manager.get(id);
     const stats = await this.manager.stop(id);
+    if (inst) this.totals.retire({ name: inst.name, stats, programs: inst.programStats() });
     this.started.delete(id);
     this.streams.end(id, { id, stats });
     return stats;
@@ -169,8 +198,11 @@ export class Agent {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.manager.stopAll();
+      // After the trackers, before the pipeline: the last events and metrics still go out.
+      await this.otel?.close();
       await this.pipeline.close();
       await this.containers?.close();
+      this.closeBpfStats();
     })();
     return this.closing;
   }
@@ -179,5 +211,12 @@ export class Agent {
   closeNow(): void {
     this.manager.stopAllNow();
     this.containers?.closeNow();
+    this.closeBpfStats();
+  }
+
+  private closeBpfStats(): void {
+    if (this.bpfStatsFd === undefined) return;
+    closeSync(this.bpfStatsFd);
+    this.bpfStatsFd = undefined;
   }
 }

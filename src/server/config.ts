@@ -35,6 +35,38 @@ export interface ServerConfig {
   hotload: { maxObjectBytes: number; allowProgramTypes?: string[] };
   /** The security analyzer: rules run on every event; alerts to the log, a file, a webhook. */
   rules: RulesConfig;
+  /** Metric families of the trackers' events (Prometheus, and OTLP when on). */
+  metrics: MetricsConfig;
+  /** OpenTelemetry export (OTLP); OTEL_EXPORTER_OTLP_* variables fill in what is not set here. */
+  otel: OtelConfig;
+}
+
+export interface MetricsConfig {
+  /** Series per metric family; label sets beyond it are folded into one overflow series. */
+  maxSeries: number;
+  /** A series not updated for this long is dropped (containers come and go). */
+  seriesTtlMs: number;
+  /** Per-program CPU time of the eBPF programs (turns on the kernel's BPF run-time stats while the agent runs). */
+  bpfStats: boolean;
+}
+
+export type OtlpProtocol = 'http/protobuf' | 'grpc';
+
+export interface OtelConfig {
+  /** Unset: on when an endpoint is given here or in OTEL_EXPORTER_OTLP_ENDPOINT (or the per-signal variables). */
+  enabled?: boolean;
+  /** Base URL of the collector; default from the environment, else the OTLP default for the protocol. */
+  endpoint?: string;
+  /** Default from OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol?: OtlpProtocol;
+  /** Export the metrics (those of /metrics). */
+  metrics: boolean;
+  /** Security alerts as OTLP log records. */
+  alerts: boolean;
+  /** Trackers whose events also go as OTLP log records. */
+  events: string[];
+  /** Metric export interval; default from OTEL_METRIC_EXPORT_INTERVAL, else 60 s. */
+  intervalMs?: number;
 }
 
 export interface RulesConfig {
@@ -67,6 +99,8 @@ export function defaultConfig(): ServerConfig {
     trackers: DEFAULT_TRACKERS.map((name) => ({ name, options: {} })),
     hotload: { maxObjectBytes: 8 * 1024 * 1024 },
     rules: { enabled: true, files: [], disable: [], trackers: true, burst: 5, intervalMs: 10_000 },
+    metrics: { maxSeries: 10_000, seriesTtlMs: 3_600_000, bpfStats: true },
+    otel: { metrics: true, alerts: true, events: [] },
   };
 }
 
@@ -101,6 +135,18 @@ const SCHEMA: Record<string, Kind> = {
   'rules.webhook': 'string',
   'rules.burst': 'integer',
   'rules.interval_ms': 'integer',
+  metrics: 'table',
+  'metrics.max_series': 'integer',
+  'metrics.series_ttl_ms': 'integer',
+  'metrics.bpf_stats': 'boolean',
+  otel: 'table',
+  'otel.enabled': 'boolean',
+  'otel.endpoint': 'string',
+  'otel.protocol': 'string',
+  'otel.metrics': 'boolean',
+  'otel.alerts': 'boolean',
+  'otel.events': 'string[]',
+  'otel.interval_ms': 'integer',
 };
 
 function configError(source: string, msg: string): EunomiaError {
@@ -203,6 +249,22 @@ export function configFrom(raw: Record<string, unknown>, source: string): Server
     if (r.burst !== undefined) cfg.rules.burst = Number(r.burst);
     if (r.interval_ms !== undefined) cfg.rules.intervalMs = Number(r.interval_ms);
   }
+  if (raw.metrics !== undefined) {
+    const m = raw.metrics as Record<string, unknown>;
+    if (m.max_series !== undefined) cfg.metrics.maxSeries = Number(m.max_series);
+    if (m.series_ttl_ms !== undefined) cfg.metrics.seriesTtlMs = Number(m.series_ttl_ms);
+    if (m.bpf_stats !== undefined) cfg.metrics.bpfStats = m.bpf_stats as boolean;
+  }
+  if (raw.otel !== undefined) {
+    const o = raw.otel as Record<string, unknown>;
+    if (o.enabled !== undefined) cfg.otel.enabled = o.enabled as boolean;
+    if (o.endpoint !== undefined) cfg.otel.endpoint = o.endpoint as string;
+    if (o.protocol !== undefined) cfg.otel.protocol = o.protocol as OtlpProtocol;
+    if (o.metrics !== undefined) cfg.otel.metrics = o.metrics as boolean;
+    if (o.alerts !== undefined) cfg.otel.alerts = o.alerts as boolean;
+    if (o.events !== undefined) cfg.otel.events = o.events as string[];
+    if (o.interval_ms !== undefined) cfg.otel.intervalMs = Number(o.interval_ms);
+  }
   return checkConfig(cfg, source);
 }
 
@@ -222,6 +284,20 @@ export function checkConfig(cfg: ServerConfig, source: string): ServerConfig {
   if (cfg.hotload.maxObjectBytes < 1024) throw configError(source, `key "hotload.max_object_bytes" must be at least 1024, got ${cfg.hotload.maxObjectBytes}`);
   if (cfg.rules.webhook !== undefined && !/^https?:\/\/\S+$/.test(cfg.rules.webhook)) throw configError(source, `key "rules.webhook" must be an http(s) URL, got "${cfg.rules.webhook}"`);
   if (cfg.rules.burst < 1) throw configError(source, `key "rules.burst" must be at least 1, got ${cfg.rules.burst}`);
+  if (cfg.metrics.maxSeries < 1) throw configError(source, `key "metrics.max_series" must be at least 1, got ${cfg.metrics.maxSeries}`);
+  if (cfg.metrics.seriesTtlMs < 1000) throw configError(source, `key "metrics.series_ttl_ms" must be at least 1000, got ${cfg.metrics.seriesTtlMs}`);
+  if (cfg.otel.protocol !== undefined && cfg.otel.protocol !== 'http/protobuf' && cfg.otel.protocol !== 'grpc') {
+    throw configError(source, `key "otel.protocol" must be "http/protobuf" or "grpc", got "${String(cfg.otel.protocol)}"`);
+  }
+  if (cfg.otel.endpoint !== undefined && !/^https?:\/\/\S+$/.test(cfg.otel.endpoint)) throw configError(source, `key "otel.endpoint" must be an http(s) URL, got "${cfg.otel.endpoint}"`);
+  if (cfg.otel.intervalMs !== undefined && cfg.otel.intervalMs < 100) throw configError(source, `key "otel.interval_ms" must be at least 100, got ${cfg.otel.intervalMs}`);
+  cfg.otel.events.forEach((name, i) => {
+    try {
+      findTracker(name);
+    } catch (e) {
+      throw configError(source, `otel.events.${i}: ${(e as Error).message}`);
+    }
+  });
   cfg.trackers.forEach((t, i) => {
     try {
       resolveOptions(findTracker(t.name), t.options, process.pid);

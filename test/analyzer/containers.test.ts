@@ -67,7 +67,7 @@ describe('security alerts from a real container', { skip: needsDocker }, () => {
     const alertsOf = (rule: string): number => agent.analyzer!.stats().alertsByRule[rule] ?? 0;
     assert.ok(text.includes(`eunomia_alerts_total{rule="sensitive_file_read",priority="warning"} ${alertsOf('sensitive_file_read')}\n`), text);
     assert.ok(text.includes(`eunomia_alerts_total{rule="shell_in_container",priority="warning"} ${alertsOf('shell_in_container')}\n`));
-    assert.match(text, /^eunomia_process_resident_memory_bytes \d+$/m);
+    assert.match(text, /^process_resident_memory_bytes \d+$/m);
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
     server.close();
   });

@@ -4,6 +4,7 @@ import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
 import type { TrackerDescriptor } from '../types.js';
+import { bindsnoopMetrics } from './metrics.js';
 
 /** Bind options as libbpf-tools' bindsnoop prints them: one letter per bit, '.' when unset. */
 const OPT_LETTERS = 'FTNRr'; // IP_FREEBIND, IP_TRANSPARENT, IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, SO_REUSEPORT
@@ -17,6 +18,7 @@ export function bindOpts(bits: number): string {
 export const bindsnoopTracker: TrackerDescriptor = {
   name: 'bindsnoop',
   summary: 'bind() of IPv4/IPv6 sockets: process, protocol, address, port, socket options, device, result',
+  metrics: bindsnoopMetrics,
   object: 'bindsnoop.bpf.o',
   event: { struct: 'bindsnoop_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -2,10 +2,12 @@
 import { commonColumns as c } from '../common.js';
 import { capabilityName } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../types.js';
+import { capableMetrics } from './metrics.js';
 
 export const capableTracker: TrackerDescriptor = {
   name: 'capable',
   summary: 'capability checks: pid, uid, capability, allowed or denied, user namespace',
+  metrics: capableMetrics,
   object: 'capable.bpf.o',
   event: { struct: 'capable_event', map: 'events' },
   options: [

@@ -3,6 +3,7 @@ import { release } from 'node:os';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
 import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import { filesMetrics } from './metrics.js';
 
 /** The file type from the S_IFMT bits of i_mode. */
 export function fileType(mode: number): string {
@@ -61,6 +62,7 @@ function rows(entries: MapEntry[], options: OptionValues): Record<string, unknow
 export const filesTracker: TrackerDescriptor = {
   name: 'files',
   summary: 'reads and writes per process and file (count, bytes, type, path), top N every interval, like filetop',
+  metrics: filesMetrics,
   object: 'files.bpf.o',
   interval: { map: 'files', seconds: 3, top: 20, rows },
   options: [

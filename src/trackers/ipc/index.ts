@@ -5,6 +5,7 @@ import { errnoName } from '../names/errno.js';
 import type { TrackerDescriptor } from '../types.js';
 import { octalMode } from '../names/open-flags.js';
 import { ctlCommand, ipcFlags, kindOf, KIND_BITS, type IpcKind } from './names.js';
+import { ipcMetrics } from './metrics.js';
 
 /** "msg,mq" → the kind_mask bits. */
 function kindMask(v: unknown): number {
@@ -23,6 +24,7 @@ const hexKey = (v: unknown, ev: { data: Record<string, unknown> }): string =>
 export const ipcTracker: TrackerDescriptor = {
   name: 'ipc',
   summary: 'System V (msg, shm, sem) and POSIX message queue calls: key, id, flags, mode, queue name, result',
+  metrics: ipcMetrics,
   object: 'ipc.bpf.o',
   event: { struct: 'ipc_event', map: 'events' },
   options: [

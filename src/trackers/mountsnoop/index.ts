@@ -3,10 +3,12 @@ import { errnoName } from '../names/errno.js';
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 import { attrFlags, callFlags } from './flags.js';
+import { mountsnoopMetrics } from './metrics.js';
 
 export const mountsnoopTracker: TrackerDescriptor = {
   name: 'mountsnoop',
   summary: 'mount, umount and the new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree, fspick): source, target, type, flags, options, result, mount namespace',
+  metrics: mountsnoopMetrics,
   object: 'mountsnoop.bpf.o',
   event: { struct: 'mount_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -1,12 +1,14 @@
 /** oomkill: OOM kills, with the victim, the task that triggered the kill, and the memory cgroup. */
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
+import { oomkillMetrics } from './metrics.js';
 
 const mb = (v: unknown): string => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');
 
 export const oomkillTracker: TrackerDescriptor = {
   name: 'oomkill',
   summary: 'OOM kills: victim and triggering task, memory sizes, oom_score_adj and memory cgroup',
+  metrics: oomkillMetrics,
   object: 'oomkill.bpf.o',
   event: { struct: 'oomkill_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -3,6 +3,7 @@ import { errnoName } from '../names/errno.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
 import { createsFile, octalMode, openFlags, opensForWriting, resolveFlags } from '../names/open-flags.js';
+import { opensnoopMetrics } from './metrics.js';
 
 /** char path_prefix[64] in the object, with its NUL. */
 const PREFIX_MAX = 63;
@@ -10,6 +11,7 @@ const PREFIX_MAX = 63;
 export const opensnoopTracker: TrackerDescriptor = {
   name: 'opensnoop',
   summary: 'file opens (open, openat, openat2): path, flags, mode, fd or errno',
+  metrics: opensnoopMetrics,
   object: 'opensnoop.bpf.o',
   event: { struct: 'open_event', map: 'events' },
   options: [

@@ -2,6 +2,7 @@
 import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
 import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../types.js';
+import { processMetrics } from './metrics.js';
 
 const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };
 const FAMILIES: Record<number, string> = { 1: 'unix', 2: 'inet', 10: 'inet6', 16: 'netlink' };
@@ -22,6 +23,7 @@ const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).t
 export const processTracker: TrackerDescriptor = {
   name: 'process',
   summary: 'process exec and exit: pid, ppid, uid, path, args, exit code, lifetime, cgroup and namespaces',
+  metrics: processMetrics,
   object: 'process.bpf.o',
   event: { struct: 'process_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

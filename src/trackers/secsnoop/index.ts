@@ -4,6 +4,7 @@ import { cloneFlags, namespaceTypes } from '../names/clone.js';
 import { addressFamilyName, socketTypeName } from '../names/socket-names.js';
 import type { TrackerDescriptor } from '../types.js';
 import { kexecFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, userfaultfdFlags } from './names.js';
+import { secsnoopMetrics } from './metrics.js';
 
 /**
  * Names the raw arguments per call (bpf/secsnoop/secsnoop.bpf.c fills arg_raw and str_raw)
@@ -117,6 +118,7 @@ export function detail(d: Record<string, unknown>): string {
 export const secsnoopTracker: TrackerDescriptor = {
   name: 'secsnoop',
   summary: 'security-relevant syscall attempts: BPF program and module loads, ptrace, raw/packet sockets, unix connects, setns/unshare, memfd, stdio to a socket, setuid chmod, userfaultfd, kexec',
+  metrics: secsnoopMetrics,
   object: 'secsnoop.bpf.o',
   event: { struct: 'sec_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -3,10 +3,12 @@ import { errnoName } from '../names/errno.js';
 import { signalName } from '../names/signals.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../types.js';
+import { sigsnoopMetrics } from './metrics.js';
 
 export const sigsnoopTracker: TrackerDescriptor = {
   name: 'sigsnoop',
   summary: 'signals sent (kill, tkill, tgkill, sigqueue, pidfd and kernel-generated): sender, target, signal, result',
+  metrics: sigsnoopMetrics,
   object: 'sigsnoop.bpf.o',
   event: { struct: 'signal_event', map: 'events' },
   options: [

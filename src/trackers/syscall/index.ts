@@ -1,7 +1,9 @@
 /** syscall: which syscalls each process uses and how often (raw_tp/sys_enter, counted in the kernel). */
+import { cgroupIdOfPid } from '../../containers/cgroup.js';
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
 import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import { syscallMetrics } from './metrics.js';
 
 /**
  * Interval rows; none with --first-only (the counts are still kept, as a cache in the kernel).
@@ -19,6 +21,7 @@ function rows(entries: MapEntry[], options: OptionValues): Record<string, unknow
 export const syscallTracker: TrackerDescriptor = {
   name: 'syscall',
   summary: 'syscalls each process uses: an event on first use, counts per process and syscall every interval',
+  metrics: syscallMetrics,
   object: 'syscall.bpf.o',
   event: { struct: 'syscall_event', map: 'events' },
   interval: { map: 'counts', mapFor: (o) => (o.pid ? 'pid_counts' : 'counts'), seconds: 3, top: 20, sortBy: 'count', rows },
@@ -50,5 +53,11 @@ export const syscallTracker: TrackerDescriptor = {
   format: (data) => {
     data.syscall = syscallName(Number(data.syscall_raw));
     data.type ??= 'first_use';
+    // Count rows are kept per pid in the kernel; their cgroup (for the container) is read
+    // here, for the reported rows only, while the process lives.
+    if (data.type === 'count' && typeof data.pid === 'number') {
+      const cg = cgroupIdOfPid(data.pid);
+      if (cg !== undefined) data.cgroup_id = cg;
+    }
   },
 };

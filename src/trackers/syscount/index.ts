@@ -2,6 +2,8 @@
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
 import type { IntervalSpec, MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import { syscountMetrics } from './metrics.js';
+import { cgroupIdOfPid } from '../../containers/cgroup.js';
 
 /** A duration in ns as the table shows it: "312ns", "12.3us", "4.56ms", "2.01s". */
 export function durationText(ns: unknown): string {
@@ -49,6 +51,7 @@ const interval: IntervalSpec = {
 export const syscountTracker: TrackerDescriptor = {
   name: 'syscount',
   summary: 'syscall counts per interval, by syscall or by process, with latency (-L) and failures only (-x)',
+  metrics: syscountMetrics,
   object: 'syscount.bpf.o',
   interval,
   // Only what the options need runs on every syscall: sys_exit is attached for -x and -L only.
@@ -59,6 +62,12 @@ export const syscountTracker: TrackerDescriptor = {
     { name: 'failed', flag: 'failed', short: 'x', type: 'bool', default: false, description: 'only count calls that failed (returned an error)', global: 'failed_only' },
     { name: 'syscall', flag: 'syscall', type: 'string', arg: 'NAME', description: 'only this syscall (name or number, in-kernel filter)', global: 'target_nr', toGlobal: (v) => parseSyscallOption('syscount', v, 512) },
   ],
+  // By process: the cgroup (for the container) of the reported rows, read while the process lives.
+  format(d) {
+    if (typeof d.pid !== 'number') return;
+    const cg = cgroupIdOfPid(d.pid);
+    if (cg !== undefined) d.cgroup_id = cg;
+  },
   columns: [
     { key: 'syscall', header: 'SYSCALL', width: 16, format: (v) => (v === undefined ? '*' : String(v)) },
     { key: 'count', header: 'COUNT', width: 10 },

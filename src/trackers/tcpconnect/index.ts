@@ -3,6 +3,7 @@ import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
+import { tcpconnectMetrics } from './metrics.js';
 
 /** "0" when the connection was made, the errno name that ended the handshake, else "aborted". */
 export function connectResult(established: unknown, error: unknown): string {
@@ -17,6 +18,7 @@ const ACCEPT_PROGRAMS = ['handle_accept4_exit', 'handle_accept_exit'];
 export const tcpconnectTracker: TrackerDescriptor = {
   name: 'tcpconnect',
   summary: 'TCP connects and accepts (IPv4, IPv6): process, addresses, ports, result',
+  metrics: tcpconnectMetrics,
   object: 'tcpconnect.bpf.o',
   event: { struct: 'tcpconnect_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -2,12 +2,14 @@
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
+import { tcpconnlatMetrics } from './metrics.js';
 
 const us = (v: unknown): string => (typeof v === 'number' ? (v / 1e3).toFixed(1) : '');
 
 export const tcpconnlatTracker: TrackerDescriptor = {
   name: 'tcpconnlat',
   summary: 'TCP connect latency (SYN sent to established) per connection, with process, addresses and ports',
+  metrics: tcpconnlatMetrics,
   object: 'tcpconnlat.bpf.o',
   event: { struct: 'tcpconnlat_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

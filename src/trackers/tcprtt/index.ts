@@ -3,6 +3,7 @@ import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { histogramText, log2Buckets, type Bucket } from '../histogram.js';
 import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
 import { addressText, addressWords } from './address.js';
+import { tcprttMetrics } from './metrics.js';
 
 interface Key {
   raddr_raw: number[];
@@ -49,6 +50,7 @@ const addr = (name: string, flag: string, description: string, global: string) =
 export const tcprttTracker: TrackerDescriptor = {
   name: 'tcprtt',
   summary: 'TCP round-trip time (smoothed RTT) histograms per interval, by remote address or local port',
+  metrics: tcprttMetrics,
   object: 'tcprtt.bpf.o',
   interval: { map: 'hists', seconds: 3, top: 10, sortBy: 'count', rows },
   validate: (o) => {
