@@ -1,8 +1,8 @@
 /**
  * A test OTLP receiver on loopback: HTTP (POST /v1/metrics, /v1/logs with protobuf bodies) and
  * gRPC (the collector's MetricsService and LogsService). Requests are decoded with the official
- * opentelemetry-proto definitions (test/otel/proto, from open-telemetry/opentelemetry-proto
- * v1.11.0, Apache-2.0), through @grpc/proto-loader (protobufjs).
+ * opentelemetry-proto definitions (from an npm package: see PROTO_DIR), through
+ * @grpc/proto-loader (protobufjs).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { repoRoot } from '../helpers.js';
 
-const PROTO_DIR = join(repoRoot, 'test/otel/proto');
+// The OTLP .proto files as an npm package ships them (devDependency "otlp-protos", an alias of
+// @opentelemetry/otlp-grpc-exporter-base 0.34, the last SDK package that carried them). Older
+// than the SDK's wire format, which only adds fields: fields it lacks (LogRecord.event_name)
+// are skipped when decoding, as protobuf does.
+const PROTO_DIR = join(repoRoot, 'node_modules/otlp-protos/build/protos');
 const METRICS_SERVICE = 'opentelemetry.proto.collector.metrics.v1.MetricsService';
 const LOGS_SERVICE = 'opentelemetry.proto.collector.logs.v1.LogsService';
 
