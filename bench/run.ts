@@ -7,8 +7,10 @@
  *  4. container enrichment: cost per event, and first exec → named event (bench/containers.ts);
  *  5. `eunomia server`: start and push to first streamed event, idle cost (bench/server.ts);
  *  6. the security rules: throughput with all rules versus none, attack → alert (bench/rules.ts);
- *  7. slow-down per tracker (bench/overhead.ts).
- * `npm run bench -- overhead`, `-- containers`, `-- server` or `-- rules` runs only that part.
+ *  7. the Prometheus exporter: /metrics scrape time and size with 1,000 containers' series,
+ *     cost per event (bench/metrics.ts);
+ *  8. slow-down per tracker (bench/overhead.ts).
+ * `npm run bench -- overhead`, `-- containers`, `-- server`, `-- rules` or `-- metrics` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { buildBpf, isRoot, repoRoot } from '../test/helpers.js';
 import { containerBench } from './containers.js';
 import { measureOverheads, overheadTable } from './overhead.js';
+import { metricsBench } from './metrics.js';
 import { rulesBench } from './rules.js';
 import { serverBench } from './server.js';
 
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);
+  if (only === 'metrics') return metricsBench(native);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
@@ -138,6 +142,8 @@ async function main(): Promise<void> {
     await serverBench();
     console.log('');
     await rulesBench(native);
+    console.log('');
+    await metricsBench(native);
   }
   console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
   console.log(overheadTable(await measureOverheads(native, workBin)));

@@ -4,6 +4,7 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { parseFormat, type Format } from '../exporters/index.js';
 import { allOptions } from '../trackers/options.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from '../trackers/types.js';
+import { DEFAULT_METRICS_LISTEN } from '../server/config.js';
 
 export interface RunArgs {
   tracker: TrackerDescriptor;
@@ -15,6 +16,8 @@ export interface RunArgs {
   help: boolean;
   /** Attribute events to containers (default); --no-containers turns it off. */
   containers: boolean;
+  /** Serve the tracker's metric families for Prometheus on this host:port (--prometheus). */
+  metricsListen?: string;
 }
 
 type Spec = NonNullable<ParseArgsConfig['options']>;
@@ -25,6 +28,8 @@ const runFlags: Spec = {
   time: { type: 'string', short: 'T' },
   help: { type: 'boolean', short: 'h' },
   'no-containers': { type: 'boolean' },
+  prometheus: { type: 'boolean' },
+  'metrics-listen': { type: 'string' },
 };
 
 function usage(msg: string): EunomiaError {
@@ -66,6 +71,8 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
     containers: v['no-containers'] !== true,
   };
   if (v.output !== undefined) out.output = v.output as string;
+  if (v['metrics-listen'] !== undefined && v.prometheus !== true) throw usage('--metrics-listen needs --prometheus');
+  if (v.prometheus === true) out.metricsListen = (v['metrics-listen'] as string | undefined) ?? DEFAULT_METRICS_LISTEN;
   if (v.time !== undefined) {
     const t = parseUint('time', v.time as string);
     if (t === 0) throw usage('-T expects a number of seconds greater than 0');
@@ -90,6 +97,8 @@ export function runHelp(tracker: TrackerDescriptor): string {
     '  -o, --output FILE   write events to FILE instead of stdout',
     '  -T, --time SECONDS  stop after SECONDS',
     '  --no-containers     do not attribute events to containers (no runtime API, no enrichment)',
+    `  --prometheus        serve its metrics for Prometheus on ${DEFAULT_METRICS_LISTEN}/metrics (docs/metrics.md)`,
+    '  --metrics-listen HOST:PORT  with --prometheus: serve them there instead',
     '  -h, --help          this help',
     '',
     'Tracker options:',

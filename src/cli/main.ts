@@ -1,6 +1,6 @@
 /** Entry point: `eunomia <command>`. Errors print one line saying what is wrong and what to do. */
-import { readFileSync } from 'node:fs';
 import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
+import { eunomiaVersion } from '../core/version.js';
 import { trackers, findTracker } from '../trackers/registry.js';
 import { allOptions } from '../trackers/options.js';
 import { parseRunArgs, runHelp } from './args.js';
@@ -33,10 +33,6 @@ Examples:
   eunomia trackers
 `;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function listTrackers(): string {
   const w = Math.max(...trackers.map((t) => t.name.length));
@@ -61,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     case 'version':
     case '--version':
     case '-V':
-      process.stdout.write(version() + '\n');
+      process.stdout.write(eunomiaVersion() + '\n');
       return 0;
     case 'trackers':
       process.stdout.write(listTrackers() + '\n');
@@ -71,9 +67,9 @@ export async function run(argv: string[]): Promise<number> {
     case 'rules':
       return rulesCommand(rest, process.stdout);
     case 'server':
-      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version() });
+      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion() });
     case 'safe':
-      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: version(), safe: true });
+      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: true });
     case 'client':
       if (rest.length === 0) {
         process.stderr.write(CLIENT_HELP);

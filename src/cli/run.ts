@@ -13,6 +13,11 @@ import { createSink, openOutput } from '../exporters/index.js';
 import type { Column } from '../pipeline/types.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { RunArgs } from './args.js';
+import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import { eunomiaVersion } from '../core/version.js';
+import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, startMetricsServer, TrackerTotals } from '../metrics/index.js';
+import { parseListen } from '../server/config.js';
 
 export interface RunIo {
   stderr: NodeJS.WritableStream;
@@ -65,10 +70,26 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const columns = columnsOf(args, containers !== undefined);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
   const handlers = containers ? [enrichHandler(containers.resolver)] : [];
-  const pipeline = new Pipeline({ handlers, sinks: [sink] });
+  const prom = args.metricsListen ? prometheusFor(args) : undefined;
+  const pipeline = new Pipeline({ handlers, sinks: [sink, ...(prom ? [prom.exporter] : [])] });
   const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
   const sig = signals();
+  let server: Server | undefined;
+  let bpfStatsOff: (() => void) | undefined;
   try {
+    if (prom) {
+      bpfStatsOff = enableBpfStats(native, log);
+      registerAgentMetrics(prom.registry, {
+        instances: () => manager.instancesNow().map((i) => ({ name: i.name, stats: i.stats(), programs: i.programStats() })),
+        totals: new TrackerTotals(),
+        pipeline: () => pipeline.stats(),
+        bpfStats: bpfStatsOff !== undefined,
+        build: { version: eunomiaVersion(), node: process.version, libbpf: native.libbpfVersion() },
+      });
+      const { host, port } = parseListen(args.metricsListen!, '--metrics-listen');
+      server = await startMetricsServer(prom.registry, host, port);
+      log(`Prometheus metrics on http://${args.metricsListen}/metrics`);
+    }
     const inst = manager.start(args.tracker, args.options);
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
@@ -91,5 +112,13 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     sig.dispose();
     manager.stopAllNow();
     containers?.closeNow();
+    server?.close();
+    bpfStatsOff?.();
   }
+}
+
+/** The tracker's metric families in a registry of their own, as a pipeline sink. */
+function prometheusFor(args: RunArgs): { registry: Registry; exporter: MetricsExporter } {
+  const registry = createRegistry();
+  return { registry, exporter: new MetricsExporter(registry, [args.tracker]) };
 }

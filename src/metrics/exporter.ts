@@ -6,7 +6,8 @@
 import { Gauge, Counter, type Registry } from 'prom-client';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { TrackerDescriptor } from '../trackers/types.js';
-import { Family } from './family.js';
+import { Family, type EventContext } from './family.js';
+import type { TrackerMetrics } from './types.js';
 
 export interface ExporterOptions {
   /** Series per family (default 10,000). */
@@ -15,15 +16,22 @@ export interface ExporterOptions {
   seriesTtlMs?: number;
 }
 
+interface Counted {
+  metrics: TrackerMetrics;
+  families: Family[];
+}
+
 export class MetricsExporter implements Sink {
   readonly name = 'metrics';
-  private readonly byTracker = new Map<string, Family[]>();
+  private readonly byTracker = new Map<string, Counted>();
   private readonly families: Family[] = [];
   private lastTracker: string | undefined;
-  private last: Family[] | undefined;
+  private last: Counted | undefined;
+  /** The event being counted, read by every family (so the event's fields are read once). */
+  private readonly ev: EventContext = { data: {}, cid: '', comm: '' };
   private written = 0;
   /** Coarse clock for series TTLs: one Date.now() per second, not per event. */
-  private now = Date.now();
+  private readonly clock = { now: Date.now() };
   private readonly tick: NodeJS.Timeout;
 
   constructor(
@@ -31,7 +39,7 @@ export class MetricsExporter implements Sink {
     trackers: readonly TrackerDescriptor[],
     private readonly opts: ExporterOptions = {},
   ) {
-    this.tick = setInterval(() => (this.now = Date.now()), 1000).unref();
+    this.tick = setInterval(() => (this.clock.now = Date.now()), 1000).unref();
     for (const t of trackers) this.addTracker(t);
     const families = this.families;
     new Gauge({
@@ -58,18 +66,18 @@ export class MetricsExporter implements Sink {
 
   /** Registers a tracker's families (a family two trackers share is registered once). */
   addTracker(t: TrackerDescriptor): void {
-    if (!t.metrics?.length || this.byTracker.has(t.name)) return;
+    if (!t.metrics || this.byTracker.has(t.name)) return;
     const list: Family[] = [];
-    for (const spec of t.metrics) {
+    for (const spec of t.metrics.families) {
       let f = this.families.find((x) => x.name === spec.name);
       if (!f) {
-        f = new Family(spec, { maxSeries: this.opts.maxSeries ?? 10_000, ttlMs: this.opts.seriesTtlMs ?? 3_600_000, now: () => this.now });
+        f = new Family(spec, { maxSeries: this.opts.maxSeries ?? 10_000, ttlMs: this.opts.seriesTtlMs ?? 3_600_000, clock: this.clock }, this.ev);
         this.families.push(f);
         this.registry.registerMetric(f as never);
       }
       list.push(f);
     }
-    this.byTracker.set(t.name, list);
+    this.byTracker.set(t.name, { metrics: t.metrics, families: list });
     this.lastTracker = undefined;
   }
 
@@ -80,9 +88,15 @@ export class MetricsExporter implements Sink {
       this.lastTracker = ev.tracker;
       this.last = this.byTracker.get(ev.tracker);
     }
-    const fams = this.last;
-    if (fams === undefined) return;
-    for (let i = 0; i < fams.length; i++) fams[i]!.update(ev.data);
+    const t = this.last;
+    if (t === undefined) return;
+    const d = ev.data;
+    const c = d.container as { id?: unknown } | undefined;
+    const e = this.ev;
+    e.data = d;
+    e.cid = c !== undefined && c !== null && typeof c.id === 'string' ? c.id : '';
+    e.comm = typeof d.comm === 'string' ? d.comm : '';
+    t.metrics.update(d, t.families);
   }
 
   /** Every event is counted in memory: none is ever dropped here. */

@@ -8,8 +8,12 @@ import { Family } from './family.js';
 export async function exposition(registry: Registry): Promise<string> {
   const parts: string[] = [];
   for (const m of registry.getMetricsAsArray() as unknown[]) {
-    const text = m instanceof Family ? m.text() : await registry.getSingleMetricAsString((m as { name: string }).name);
-    if (text) parts.push(text.endsWith('\n') ? text : `${text}\n`);
+    if (m instanceof Family) {
+      m.appendText(parts);
+      continue;
+    }
+    const text = await registry.getSingleMetricAsString((m as { name: string }).name);
+    if (text) parts.push(text, text.endsWith('\n') ? '' : '\n');
   }
   return parts.join('');
 }

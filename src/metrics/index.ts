@@ -4,4 +4,5 @@ export { registerAgentMetrics, TrackerTotals, type AgentMetricsSource, type Inst
 export { MetricsExporter, type ExporterOptions } from './exporter.js';
 export { exposition } from './exposition.js';
 export { startMetricsServer } from './server.js';
-export type { MetricSpec, MetricAdd } from './types.js';
+export type { MetricSpec, MetricTarget, TrackerMetrics } from './types.js';
+export { enableBpfStats } from './bpf-stats.js';

@@ -1,12 +1,6 @@
 /** What a tracker declares to have its events counted as Prometheus metric families (docs/metrics.md). */
 
-/**
- * Called by a family's `update` once per series the event adds to: the amount (a counter's
- * increment, or the value a histogram observes, in base units) and the family's own label
- * values, in the order of `labels`. Positional, so that the hot path allocates no array.
- */
-export type MetricAdd = (value: number, l1?: string, l2?: string, l3?: string, l4?: string) => void;
-
+/** One metric family. */
 export interface MetricSpec {
   /** eunomia_<subject>_<unit>_<suffix>; counters end in _total. */
   name: string;
@@ -18,12 +12,33 @@ export interface MetricSpec {
   comm?: boolean;
   /** Histograms: upper bounds, ascending, in base units (+Inf is implied). */
   buckets?: readonly number[];
-  /** One event: call `add` for what it counts (any number of times, or not at all). Hot path. */
-  update(data: Record<string, unknown>, add: MetricAdd): void;
+}
+
+/**
+ * A label value: text, or a number (a port, an errno) that becomes its decimal text. Numbers
+ * are looked up faster than fresh strings, and are only turned into text for a new series.
+ */
+export type Label = string | number;
+
+/** What a tracker's `update` counts into: one of its families, for the event at hand. */
+export interface MetricTarget {
   /**
-   * Histograms of rows that are histograms already (tcprtt's log2 slots), instead of `update`:
-   * call `put` with `count` observations that are all ≤ `upper`, and return their sum.
-   * Such a family has no labels of its own.
+   * Adds `value` (a counter's increment; for a histogram, one observation in base units) to
+   * the series of the event with these own label values, in the order of `labels`.
+   * Positional, so that the hot path allocates no array.
    */
-  updateCounts?(data: Record<string, unknown>, put: (upper: number, count: number) => void): number;
+  add(value: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void;
+  /** Histograms of rows that are histograms already (tcprtt's log2 slots): `count` observations all ≤ `upper`. */
+  addCounts(upper: number, count: number): void;
+  /** …and the sum of those observations. */
+  addSum(sum: number): void;
+}
+
+export interface TrackerMetrics {
+  families: readonly MetricSpec[];
+  /**
+   * One event: count it into `f` (f[i] is families[i]). Hot path: one call per event for all
+   * of the tracker's families.
+   */
+  update(data: Record<string, unknown>, f: readonly MetricTarget[]): void;
 }

@@ -19,16 +19,9 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from './semconv.js';
+import { eunomiaVersion } from '../core/version.js';
 
-/** Eunomia's version, from its package.json (dist/src/otel/ → the package root). */
-export function eunomiaVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+export { eunomiaVersion };
 
 /** systemd's machine id: stable across reboots, the spec's host.id on Linux. */
 function machineId(): string | undefined {

@@ -21,10 +21,11 @@ import { EventStreams } from './streams.js';
 import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
 import { Analyzer } from '../analyzer/analyzer.js';
 import { loadRules } from '../rules/index.js';
-import { closeSync, readFileSync } from 'node:fs';
-import { createRegistry, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
+import { eunomiaVersion } from '../core/version.js';
+import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
-import { startOtel, type OtelExport } from '../otel/index.js';
+import type { OtelExport } from '../otel/index.js';
+import { resolveSettings } from '../otel/settings.js';
 
 export interface InstanceView {
   id: number;
@@ -53,23 +54,14 @@ function analyzerFor(config: ServerConfig, deps: AgentDeps): Analyzer {
   return new Analyzer({ rules, sinks, selfPid: process.pid, throttle: { burst: config.rules.burst, intervalMs: config.rules.intervalMs } });
 }
 
-const version = (): string => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-/** The kernel counts BPF run time while the returned fd is open; undefined if it refused. */
-function enableBpfStats(deps: AgentDeps): number | undefined {
-  const fd = deps.native.enableBpfStats();
-  if (fd >= 0) return fd;
-  deps.log(`BPF run-time stats unavailable (errno ${-fd}): no eunomia_bpf_program_* metrics`);
-  return undefined;
-}
-
 export class Agent {
   readonly startedAt = Date.now();
   private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
   private closing?: Promise<void>;
   /** What stopped instances counted: the agent's counters never go down. */
   private readonly totals = new TrackerTotals();
-  private bpfStatsFd?: number;
+  /** Turns the kernel's BPF run-time stats off again. */
+  private bpfStatsOff?: () => void;
   /** OTLP export, when on (config [otel], OTEL_EXPORTER_OTLP_*). */
   otel?: OtelExport;
 
@@ -108,16 +100,20 @@ export class Agent {
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
     if (analyzer) registerAlertMetrics(metrics, analyzer);
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics);
-    if (config.metrics.bpfStats) agent.bpfStatsFd = enableBpfStats(deps);
+    if (config.metrics.bpfStats) agent.bpfStatsOff = enableBpfStats(deps.native, deps.log);
     registerAgentMetrics(metrics, {
       instances: () => manager.instancesNow().map((i) => ({ name: i.name, stats: i.stats(), programs: i.programStats() })),
       totals: agent.totals,
       pipeline: () => pipeline.stats(),
-      bpfStats: agent.bpfStatsFd !== undefined,
-      build: { version: version(), node: process.version, libbpf: deps.native.libbpfVersion() },
+      bpfStats: agent.bpfStatsOff !== undefined,
+      build: { version: eunomiaVersion(), node: process.version, libbpf: deps.native.libbpfVersion() },
     });
     try {
-      agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log: deps.log });
+      // The OpenTelemetry SDK weighs ~24 MiB of memory: it is loaded only when export is on.
+      if (resolveSettings(config.otel)) {
+        const { startOtel } = await import('../otel/index.js');
+        agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log: deps.log });
+      }
       for (const t of config.trackers) agent.startTracker(t.name, t.options);
     } catch (e) {
       await agent.close();
@@ -215,8 +211,6 @@ export class Agent {
   }
 
   private closeBpfStats(): void {
-    if (this.bpfStatsFd === undefined) return;
-    closeSync(this.bpfStatsFd);
-    this.bpfStatsFd = undefined;
+    this.bpfStatsOff?.();
   }
 }

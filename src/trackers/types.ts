@@ -2,7 +2,7 @@
 import type { PerfEventSpec } from '../core/bpf-object.js';
 import type { Decoder } from '../core/btf/index.js';
 import type { Column } from '../pipeline/types.js';
-import type { MetricSpec } from '../metrics/types.js';
+import type { TrackerMetrics } from '../metrics/types.js';
 
 export type OptionType = 'uint' | 'bool' | 'string';
 
@@ -110,5 +110,5 @@ export interface TrackerDescriptor {
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
   plain?: (data: Record<string, unknown>) => string;
   /** Prometheus metric families its events update (docs/metrics.md). */
-  metrics?: readonly MetricSpec[];
+  metrics?: TrackerMetrics;
 }

@@ -50,6 +50,9 @@ describe('eunomia CLI', () => {
     assert.match(flag.stderr, /Unknown option '--bogus'/);
     const pid = cliSync(['run', 'process', '-p', 'abc']);
     assert.match(pid.stderr, /--pid expects a non-negative integer, got "abc"/);
+    const ml = cliSync(['run', 'process', '--metrics-listen', '127.0.0.1:9']);
+    assert.equal(ml.status, 2);
+    assert.match(ml.stderr, /--metrics-listen needs --prometheus/);
     const tr = cliSync(['run', 'nosuch']);
     assert.equal(tr.status, 1);
     assert.match(tr.stderr, /unknown tracker "nosuch" — available: process/);
@@ -139,6 +142,29 @@ describe('eunomia CLI', () => {
     for (const alias of ['plain_text', 'plain_txt', 'json_format']) {
       const r = cliSync(['run', 'process', '--fmt', alias, '-T', '1']);
       assert.equal(r.status, 0, `${alias}: ${r.stderr}`);
+    }
+  });
+
+  test('run --prometheus serves the tracker\'s families and the agent\'s own on --metrics-listen', { skip: needsRoot }, async () => {
+    const port = 20000 + (process.pid % 20000);
+    const cli = startCli(['run', 'process', '--prometheus', '--metrics-listen', `127.0.0.1:${port}`, '-T', '20', '-o', '/dev/null']);
+    try {
+      await waitFor(() => /Prometheus metrics on/.test(cli.stderr()) && /started/.test(cli.stderr()), 'the tracker and the metrics server', 10000);
+      for (let i = 0; i < 3; i++) spawnSync('/bin/true');
+      let text = '';
+      const seen = async (): Promise<boolean> => {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^eunomia_process_exits_total\{comm="true",status="ok"\} [3-9]$/m.test(text);
+      };
+      for (let i = 0; i < 50 && !(await seen()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(text, /^eunomia_process_execs_total\{comm="true"\} [3-9]$/m, 'host processes: no container labels');
+      assert.match(text, /^eunomia_process_exits_total\{comm="true",status="ok"\} [3-9]$/m);
+      assert.match(text, /^eunomia_events_total\{tracker="process"\} \d+$/m);
+      assert.match(text, /^eunomia_bpf_program_runs_total\{tracker="process",program="handle_exec"\} [1-9]\d*$/m);
+      assert.doesNotMatch(text, /eunomia_file_/, 'only the tracker it runs');
+    } finally {
+      cli.child.kill('SIGINT');
+      await cli.exited;
     }
   });
 });

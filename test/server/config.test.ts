@@ -69,7 +69,7 @@ allow_program_types = ["tracepoint", "kprobe"]
 
   test('unknown keys, wrong types and bad values are named, never ignored', () => {
     const bad: [string, string, RegExp][] = [
-      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, metrics_listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules\)/],
+      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, metrics_listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules, metrics, otel\)/],
       ['nested.toml', '[tls]\nkey = "a"\ncert = "b"\npass = "c"', /unknown key "tls.pass" \(known here: key, cert\)/],
       ['trackerkey.toml', '[[trackers]]\nname = "process"\nopts = {}', /unknown key "trackers.0.opts" \(known here: name, options\)/],
       ['type.toml', 'listen = 8527', /key "listen" must be a string, got an integer/],
@@ -83,12 +83,21 @@ allow_program_types = ["tracepoint", "kprobe"]
       ['syntax.toml', 'listen = ', /not valid TOML/],
       ['syntax.json', '{"listen": ', /not valid JSON/],
       ['tls.toml', '[tls]\nkey = "a"', /"tls" needs both "key" and "cert"/],
+      ['series.toml', '[metrics]\nmax_series = 0', /key "metrics.max_series" must be at least 1, got 0/],
+      ['ttl.toml', '[metrics]\nseries_ttl_ms = 10', /key "metrics.series_ttl_ms" must be at least 1000, got 10/],
+      ['metricskey.toml', '[metrics]\nbpfstats = true', /unknown key "metrics.bpfstats" \(known here: max_series, series_ttl_ms, bpf_stats\)/],
+      ['protocol.toml', '[otel]\nprotocol = "http/json"', /key "otel.protocol" must be "http\/protobuf" or "grpc", got "http\/json"/],
+      ['endpoint.toml', '[otel]\nendpoint = "collector:4318"', /key "otel.endpoint" must be an http\(s\) URL, got "collector:4318"/],
+      ['events.toml', '[otel]\nevents = ["process", "nosuch"]', /otel.events.1: unknown tracker "nosuch"/],
     ];
     for (const [name, text, re] of bad) {
       const p = file(name, text);
       assert.throws(() => loadConfig(p), (e: unknown) => configError(re)(e) && (e as Error).message.startsWith(`config ${p}: `), name);
     }
     assert.throws(() => loadConfig(join(dir, 'missing.toml')), configError(/missing.toml: cannot be read/));
+    const ok = loadConfig(file('good.toml', '[metrics]\nmax_series = 50\nbpf_stats = false\n[otel]\nendpoint = "http://127.0.0.1:4318"\nprotocol = "grpc"\nevents = ["process"]\ninterval_ms = 500'));
+    assert.deepEqual(ok.metrics, { maxSeries: 50, seriesTtlMs: 3_600_000, bpfStats: false });
+    assert.deepEqual(ok.otel, { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc', metrics: true, alerts: true, events: ['process'], intervalMs: 500 });
   });
 
   test('flags override the file; a non-loopback listen is told apart', () => {

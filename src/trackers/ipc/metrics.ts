@@ -1,14 +1,12 @@
 /** ipc: System V and POSIX IPC calls per container, task name and call. */
-import type { MetricSpec } from '../../metrics/types.js';
+import type { TrackerMetrics } from '../../metrics/types.js';
 
-export const ipcMetrics: readonly MetricSpec[] = [
-  {
-    name: 'eunomia_ipc_calls_total',
-    help: 'System V and POSIX message queue, shared memory and semaphore calls, by container, task name and call.',
-    type: 'counter',
-    labels: ['call'],
-    update(d, add) {
-      add(1, String(d.call));
-    },
+export const ipcMetrics: TrackerMetrics = {
+  families: [
+    { name: 'eunomia_ipc_calls_total', help: 'System V and POSIX message queue, shared memory and semaphore calls, by container, task name and call.', type: 'counter', labels: ['call'] },
+  ],
+  update(d, f) {
+    const calls = f[0]!;
+    calls.add(1, d.call as string);
   },
-];
+};

@@ -1,16 +1,13 @@
 /** oomkill: OOM kills per container and victim task name. */
-import type { MetricSpec } from '../../metrics/types.js';
+import type { TrackerMetrics } from '../../metrics/types.js';
 
-export const oomkillMetrics: readonly MetricSpec[] = [
-  {
-    name: 'eunomia_oom_kills_total',
-    help: 'Processes killed by the OOM killer, by container and the victim\'s task name.',
-    type: 'counter',
-    labels: ['comm'],
+export const oomkillMetrics: TrackerMetrics = {
+  families: [
     // comm is the victim's, not the task that triggered the kill.
-    comm: false,
-    update(d, add) {
-      add(1, String(d.victim_comm));
-    },
+    { name: 'eunomia_oom_kills_total', help: 'Processes killed by the OOM killer, by container and the victim\'s task name.', type: 'counter', labels: ['comm'], comm: false },
+  ],
+  update(d, f) {
+    const kills = f[0]!;
+    kills.add(1, d.victim_comm as string);
   },
-];
+};

@@ -53,7 +53,9 @@ export const processTracker: TrackerDescriptor = {
   ],
   format(d) {
     if (d.type !== 'exec') {
-      for (const k of EXEC_ONLY) delete d[k];
+      // undefined, not delete: a deleted property turns the object into a slow hash table,
+      // and every later stage (enrichment, rules, metrics) reads it.
+      for (const k of EXEC_ONLY) d[k] = undefined;
       return;
     }
     // The name the program was invoked by. Usually comm, but busybox re-executes its applets

@@ -1,16 +1,19 @@
 /** tcpconnect: TCP connects and accepts per container, task name, direction, family, server port and result. */
-import type { MetricSpec } from '../../metrics/types.js';
+import type { TrackerMetrics } from '../../metrics/types.js';
 
-export const tcpconnectMetrics: readonly MetricSpec[] = [
-  {
-    name: 'eunomia_tcp_connections_total',
-    help: 'TCP connections, by container, task name, direction (connect, accept), family, server port (host byte order) and result (0 or the errno name).',
-    type: 'counter',
-    labels: ['direction', 'family', 'port', 'result'],
-    update(d, add) {
-      // dport is the server's port both ways: a connect's destination, an accept's local port
-      // (the accepting side's source is the client).
-      add(1, String(d.direction), String(d.family), String(d.dport), String(d.result));
+export const tcpconnectMetrics: TrackerMetrics = {
+  families: [
+    {
+      name: 'eunomia_tcp_connections_total',
+      help: 'TCP connections, by container, task name, direction (connect, accept), family, server port (host byte order) and result (0 or the errno name).',
+      type: 'counter',
+      labels: ['direction', 'family', 'port', 'result'],
     },
+  ],
+  update(d, f) {
+    const conns = f[0]!;
+    // dport is the server's port both ways: a connect's destination, an accept's local port
+    // (the accepting side's source is the client).
+    conns.add(1, d.direction as string, d.family as string, d.dport as number, d.result as string);
   },
-];
+};

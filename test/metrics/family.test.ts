@@ -1,0 +1,134 @@
+/** Tracker metric families on their own: text format, labels, the series limit and TTL, prom-client's form. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { Family, OVERFLOW, type EventContext } from '../../src/metrics/family.js';
+import { exposition } from '../../src/metrics/index.js';
+import { MetricsExporter } from '../../src/metrics/exporter.js';
+import type { MetricSpec } from '../../src/metrics/types.js';
+import { processTracker } from '../../src/trackers/process/index.js';
+import { trackers } from '../../src/trackers/registry.js';
+import { promtool, needsPrometheus } from './prometheus.js';
+
+const web = { id: 'abc123abc123', full_id: 'abc123abc123'.padEnd(64, '0'), name: 'web', image: 'nginx:1' };
+const opens: MetricSpec = { name: 'eunomia_test_opens_total', help: 'test', type: 'counter', labels: ['result'] };
+const ctx: EventContext = { data: {}, cid: '', comm: '' };
+
+/** As the exporter counts an event: its container id and comm read once, then the family's `add`. */
+function put(f: Family, d: Record<string, unknown>, value: number, ...labels: string[]): void {
+  ctx.data = d;
+  ctx.cid = (d.container as { id?: string } | undefined)?.id ?? '';
+  ctx.comm = typeof d.comm === 'string' ? d.comm : '';
+  f.add(value, ...labels);
+}
+
+function family(spec: MetricSpec, opts: { maxSeries?: number; ttlMs?: number; clock?: { now: number } } = {}): Family {
+  return new Family(spec, { maxSeries: opts.maxSeries ?? 100, ttlMs: opts.ttlMs ?? 60_000, clock: opts.clock ?? { now: 0 } }, ctx);
+}
+
+test('counters: one series per container, comm and own labels; host processes without container labels; values escaped', () => {
+  const f = family(opens);
+  put(f, { comm: 'cat', result: 'ok', container: web, k8s: { pod: 'web-1', namespace: 'prod' } }, 1, 'ok');
+  put(f, { comm: 'cat', result: 'ok', container: web, k8s: { pod: 'web-1', namespace: 'prod' } }, 1, 'ok');
+  put(f, { comm: 'cat', result: 'ENOENT', container: web }, 1, 'ENOENT');
+  put(f, { comm: 'a"b\\c', result: 'ok', container: { id: 'host', full_id: 'host', name: 'host' } }, 1, 'ok');
+  assert.equal(f.text(), [
+    '# HELP eunomia_test_opens_total test',
+    '# TYPE eunomia_test_opens_total counter',
+    `eunomia_test_opens_total{container="web",container_id="${web.id}",image="nginx:1",pod="web-1",namespace="prod",comm="cat",result="ok"} 2`,
+    `eunomia_test_opens_total{container="web",container_id="${web.id}",image="nginx:1",comm="cat",result="ENOENT"} 1`,
+    'eunomia_test_opens_total{comm="a\\"b\\\\c",result="ok"} 1',
+    '',
+  ].join('\n'));
+});
+
+test('histograms: cumulative buckets with +Inf, sum and count; an observation on a bound counts in that bucket', () => {
+  const f = family({ name: 'eunomia_test_seconds', help: 'h', type: 'histogram', labels: [], comm: false, buckets: [0.1, 1] });
+  for (const v of [0.05, 0.1, 0.5, 3]) put(f, { container: web, comm: 'x' }, v);
+  const lines = f.text().split('\n').filter((l) => !l.startsWith('#') && l);
+  const pre = `container="web",container_id="${web.id}",image="nginx:1"`;
+  assert.deepEqual(lines, [
+    `eunomia_test_seconds_bucket{${pre},le="0.1"} 2`,
+    `eunomia_test_seconds_bucket{${pre},le="1"} 3`,
+    `eunomia_test_seconds_bucket{${pre},le="+Inf"} 4`,
+    `eunomia_test_seconds_sum{${pre}} 3.65`,
+    `eunomia_test_seconds_count{${pre}} 4`,
+  ]);
+  const json = f.get();
+  assert.equal(json.type, 'histogram');
+  assert.deepEqual(json.values.map((v) => [v.metricName, v.labels.le, v.value]), [
+    ['eunomia_test_seconds_bucket', 0.1, 2],
+    ['eunomia_test_seconds_bucket', 1, 3],
+    ['eunomia_test_seconds_bucket', '+Inf', 4],
+    ['eunomia_test_seconds_sum', undefined, 3.65],
+    ['eunomia_test_seconds_count', undefined, 4],
+  ]);
+});
+
+test('the series limit: new label sets fold into one overflow series, counted; known series keep counting', () => {
+  const f = family(opens, { maxSeries: 2 });
+  for (let i = 0; i < 5; i++) put(f, { comm: `c${i}`, result: 'ok' }, 1, 'ok');
+  put(f, { comm: 'c0', result: 'ok' }, 1, 'ok');
+  assert.equal(f.size, 2);
+  assert.equal(f.folded, 3);
+  const text = f.text();
+  assert.match(text, /\{comm="c0",result="ok"\} 2$/m);
+  assert.match(text, new RegExp(`\\{container="${OVERFLOW}",container_id="${OVERFLOW}",image="${OVERFLOW}",pod="${OVERFLOW}",namespace="${OVERFLOW}",comm="${OVERFLOW}",result="${OVERFLOW}"\\} 3$`, 'm'));
+});
+
+test('series not updated within the TTL are dropped at the next scrape', () => {
+  const clock = { now: 0 };
+  const f = family(opens, { ttlMs: 1000, clock });
+  put(f, { comm: 'old', result: 'ok' }, 1, 'ok');
+  clock.now = 900;
+  put(f, { comm: 'new', result: 'ok' }, 1, 'ok');
+  clock.now = 1500;
+  const text = f.text();
+  assert.doesNotMatch(text, /comm="old"/);
+  assert.match(text, /comm="new"/);
+  assert.equal(f.size, 1);
+  // Gone from the index too: the same labels again make a new series, counted from zero.
+  put(f, { comm: 'old', result: 'ok' }, 1, 'ok');
+  assert.match(f.text(), /comm="old",result="ok"\} 1$/m);
+  assert.equal(f.size, 2);
+});
+
+test('the exporter: each tracker\'s families in the registry, counts and folds visible, text that promtool accepts', { skip: needsPrometheus }, async () => {
+  const registry = new Registry();
+  const ex = new MetricsExporter(registry, trackers, { maxSeries: 1 });
+  try {
+    ex.write({ tracker: 'process', instance: 1, time: 0, data: { type: 'exec', comm: 'sh', container: web } });
+    ex.write({ tracker: 'process', instance: 1, time: 0, data: { type: 'exec', comm: 'ls', container: web } });
+    ex.write({ tracker: 'nosuch', instance: 1, time: 0, data: { comm: 'x' } });
+    const text = await exposition(registry);
+    for (const spec of processTracker.metrics!.families) assert.ok(registry.getSingleMetric(spec.name), spec.name);
+    assert.match(text, /^eunomia_process_execs_total\{container="web",.*comm="sh"\} 1$/m);
+    assert.match(text, /^eunomia_metrics_series_folded_total\{family="eunomia_process_execs_total"\} 1$/m);
+    assert.match(text, /^eunomia_metrics_series\{family="eunomia_process_execs_total"\} 1$/m);
+    assert.deepEqual(ex.stats(), { written: 3, dropped: 0 });
+    const check = promtool(['check', 'metrics'], text);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.equal(check.stdout + check.stderr, '', 'no lint warning on our families');
+  } finally {
+    await ex.close();
+  }
+});
+
+test('every tracker declares families, with names by Prometheus rules and documented in docs/metrics.md', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { repoRoot } = await import('../helpers.js');
+  const doc = readFileSync(join(repoRoot, 'docs/metrics.md'), 'utf8');
+  for (const t of trackers) {
+    assert.ok(t.metrics?.families.length, `${t.name} declares metric families`);
+    for (const m of t.metrics!.families) {
+      assert.match(m.name, /^eunomia_[a-z0-9_]+$/);
+      if (m.type === 'counter') assert.match(m.name, /_total$/, `${m.name}: a counter ends in _total`);
+      else assert.doesNotMatch(m.name, /_total$|_count$|_sum$|_bucket$/, m.name);
+      assert.ok(m.labels.length <= 4, `${m.name}: at most four own labels`);
+      assert.ok(!m.labels.some((l) => /pid|path|addr/.test(l)), `${m.name}: no unbounded label`);
+      if (m.type === 'histogram') assert.ok(m.buckets && m.buckets.length > 1 && m.buckets.every((b, i) => i === 0 || b > m.buckets![i - 1]!), `${m.name}: ascending buckets`);
+      assert.ok(doc.includes(`\`${m.name}\``), `${m.name} is in docs/metrics.md`);
+    }
+  }
+});
