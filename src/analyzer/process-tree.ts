@@ -50,16 +50,16 @@ export class ProcessTree {
     const pid = data.pid;
     if (typeof pid !== 'number') return;
     if (data.type === 'exec') {
-      this.nodes.delete(pid);
       // One shape for every node (exited included) and the decoder's own strings and args
-      // array, not copies: this runs for every exec on the host.
+      // array, not copies: this runs for every exec on the host. A reused pid keeps its old
+      // place in the eviction order (a set, not a delete and a set: half the hashing).
       const args = data.args;
       this.nodes.set(pid, {
         pid,
         ppid: typeof data.ppid === 'number' ? data.ppid : 0,
         comm: typeof data.comm === 'string' ? data.comm : '',
         exe: typeof data.exe === 'string' ? data.exe : undefined,
-        args: Array.isArray(args) && args.every((a) => typeof a === 'string') ? (args as string[]) : undefined,
+        args: Array.isArray(args) ? (args as string[]) : undefined,
         exited: false,
       });
       this.evict();
