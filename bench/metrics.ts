@@ -12,7 +12,6 @@ import { enrichHandler, startContainers } from '../src/containers/index.js';
 import { createRegistry, exposition, MetricsExporter, startMetricsServer } from '../src/metrics/index.js';
 import type { Sink, TrackerEvent } from '../src/pipeline/types.js';
 import { trackers } from '../src/trackers/registry.js';
-import type { Handler } from '../src/pipeline/types.js';
 import { Analyzer } from '../src/analyzer/analyzer.js';
 import { loadRules } from '../src/rules/index.js';
 import { scanCgroupIds, throughput, workload } from './rules.js';
@@ -92,23 +91,24 @@ async function exporterCost(native: NativeBinding): Promise<void> {
     // Two pipelines: enrichment alone (the cheapest, where the exporter weighs most), and
     // what `eunomia server` runs by default (enrichment, then the analyzer with the rules).
     const rules = loadRules([]);
-    const pipelines: [string, () => Handler[]][] = [
-      ['enrichment only', () => [enrichHandler(c.resolver)]],
-      ['enrichment + analyzer with the built-in rules (eunomia server\'s default)', () => [enrichHandler(c.resolver), new Analyzer({ rules })]],
+    const pipelines: [string, () => Sink[]][] = [
+      ['enrichment only', () => []],
+      ['enrichment + analyzer with the built-in rules (eunomia server\'s default)', () => [new Analyzer({ rules }).sink()]],
     ];
+    // Without it, a sink that does nothing takes its place: `eunomia server` always has
+    // several sinks (streams, outputs), so fanning out is not the exporter's cost.
+    const idle: Sink = { name: 'idle', write: () => {}, stats: () => ({ written: 0, dropped: 0 }), close: async () => {} };
     // Pairs of runs, alternating which goes first; the median of the pairs' ratios (the VM's
     // speed drifts by ±10 % between runs, much more than the difference measured).
-    const results = pipelines.map(([label, handlers]) => {
-      // Without it, a sink that does nothing takes its place: `eunomia server` always has
-      // several sinks (streams, outputs), so fanning out is not the exporter's cost.
-      const idle: Sink = { name: 'idle', write: () => {}, stats: () => ({ written: 0, dropped: 0 }), close: async () => {} };
-      for (const extra of [[idle], [ex]]) throughput(handlers(), w, n / 5, extra);
+    const results = pipelines.map(([label, base]) => {
+      const run = (sink: Sink, events = n): number => throughput([enrichHandler(c.resolver)], w, events, [...base(), sink]);
+      for (const sink of [idle, ex]) run(sink, n / 5);
       const ratios: number[] = [];
       const without: number[] = [];
       for (let r = 0; r < 9; r++) {
-        const pair = r % 2 ? [throughput(handlers(), w, n, [ex]), throughput(handlers(), w, n, [idle])] : [throughput(handlers(), w, n, [idle]), throughput(handlers(), w, n, [ex])].reverse();
-        without.push(1e9 / pair[1]!);
-        ratios.push(pair[1]! / pair[0]!);
+        const [withIt, withoutIt] = r % 2 ? [run(ex), run(idle)] : [run(idle), run(ex)].reverse();
+        without.push(1e9 / withoutIt!);
+        ratios.push(withoutIt! / withIt!);
       }
       return { label, without: median(without), slower: median(ratios) };
     });

@@ -1,8 +1,8 @@
 /**
- * One tracker metric family: its series in a Map keyed by label values, each with its label
- * text rendered once, so that an update is a key lookup and an add and a scrape is string
- * joins. Bounded: past `maxSeries`, label sets fold into one overflow series (counted), and
- * series not updated for `ttlMs` are dropped when scraped.
+ * One tracker metric family: its series found through nested Maps (container id, comm, own
+ * labels), each with its sample line's text rendered once, so that an update is a few lookups
+ * and an add, and a scrape joins strings. Bounded: past `maxSeries`, label sets fold into one
+ * overflow series (counted), and series not updated for `ttlMs` are dropped when scraped.
  *
  * It is a prom-client metric too (`get()`, for the registry's JSON and the OTLP bridge); the
  * /metrics server asks it for its text directly (exposition.ts), which is much faster.

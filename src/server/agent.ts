@@ -90,10 +90,10 @@ export class Agent {
     const streams = new EventStreams();
     const metrics = createRegistry();
     const exporter = new MetricsExporter(metrics, trackers, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs });
-    const sinks: Sink[] = [streams, exporter];
+    // The analyzer is a sink: it changes no event. Containers enrich first, so rules see container and pod.
+    const sinks: Sink[] = [streams, exporter, ...(analyzer ? [analyzer.sink()] : [])];
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
-    // Containers first: rules see container and pod.
-    const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(analyzer ? [analyzer] : [])];
+    const handlers = containers ? [enrichHandler(containers.resolver)] : [];
     const pipeline = new Pipeline({ handlers, sinks });
     const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
