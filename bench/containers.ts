@@ -3,11 +3,9 @@
  * the pipeline with its name. Needs root and a Docker engine with the test image
  * (scripts/test-env.sh).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { Btf, compileDecoder, encodeValue } from '../src/core/btf/index.js';
 import { systemClock } from '../src/core/clock.js';
 import { objectDir } from '../src/core/paths.js';
@@ -16,14 +14,13 @@ import { jsonLine } from '../src/exporters/index.js';
 import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
 import { TrackerManager } from '../src/core/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
-import { enrichHandler, startContainers, type Containers } from '../src/containers/index.js';
+import { enrichHandler, type Containers } from '../src/containers/index.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import type { Handler, TrackerEvent } from '../src/pipeline/types.js';
 import { processTracker } from '../src/trackers/process/index.js';
+import { dockerReady, IMAGE, run, withContainers } from './docker-host.js';
 
-const run = promisify(execFile);
-const IMAGE = 'eunomia-test/busybox:3';
 
 /**
  * opensnoop records in memory, encoded from the shipped object's BTF, with cgroup ids of this
@@ -132,25 +129,9 @@ async function firstExecLatency(native: NativeBinding, c: Containers, runs: numb
 }
 
 export async function containerBench(native: NativeBinding): Promise<void> {
-  try {
-    await run('docker', ['image', 'inspect', IMAGE]);
-  } catch {
-    console.log(`containers: skipped — no Docker engine with ${IMAGE} (run scripts/test-env.sh as root)`);
-    return;
-  }
-  const c = await startContainers(native, { log: (l) => console.log(`  (${l})`) });
-  const sleepers: string[] = [];
-  try {
-    for (let i = 0; i < 8; i++) {
-      const name = `eunomia-bench-idle-${process.pid}-${i}`;
-      await run('docker', ['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
-      sleepers.push(name);
-    }
-    await new Promise((r) => setTimeout(r, 300));
+  if (!(await dockerReady('containers'))) return;
+  await withContainers(native, 'idle', 8, async (c) => {
     await enrichmentCost(c);
     await firstExecLatency(native, c, 30);
-  } finally {
-    if (sleepers.length) await run('docker', ['rm', '-f', ...sleepers]).catch(() => {});
-    await c.close();
-  }
+  });
 }

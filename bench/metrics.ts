@@ -3,21 +3,18 @@
  * series (synthetic events), and what the exporter costs per event on the path of
  * `eunomia server` (record decoded from its BTF struct → container enrichment → sinks).
  */
-import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { NativeBinding } from '../src/core/native.js';
-import { enrichHandler, startContainers } from '../src/containers/index.js';
+import { enrichHandler, type Containers } from '../src/containers/index.js';
 import { createRegistry, exposition, MetricsExporter, startMetricsServer } from '../src/metrics/index.js';
 import type { Sink, TrackerEvent } from '../src/pipeline/types.js';
 import { trackers } from '../src/trackers/registry.js';
 import { Analyzer } from '../src/analyzer/analyzer.js';
 import { loadRules } from '../src/rules/index.js';
 import { scanCgroupIds, throughput, workload } from './rules.js';
+import { dockerReady, run, withContainers } from './docker-host.js';
 
-const run = promisify(execFile);
-const IMAGE = 'eunomia-test/busybox:3';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -73,75 +70,57 @@ async function scrape(containers: number): Promise<void> {
   console.log(`  rendering: median ${median(times).toFixed(1)} ms, first ${times[0]!.toFixed(1)} ms; HTTP scrape by curl (to the last byte): median ${median(http).toFixed(1)} ms, max ${Math.max(...http).toFixed(1)} ms (target < 100 ms)`);
 }
 
-async function exporterCost(native: NativeBinding): Promise<void> {
-  const c = await startContainers(native, { log: (l) => console.log(`  (${l})`) });
-  const sleepers: string[] = [];
-  try {
-    for (let i = 0; i < 4; i++) {
-      const name = `eunomia-bench-metrics-${process.pid}-${i}`;
-      await run('docker', ['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
-      sleepers.push(name);
+async function exporterCost(c: Containers): Promise<void> {
+  const containerCgroups = [...c.resolver.containerCgroups().keys()];
+  const hostCgroups = scanCgroupIds().filter((cg) => !containerCgroups.includes(cg)).slice(0, 8);
+  const w = workload(containerCgroups, hostCgroups, 65536);
+  const ex = new MetricsExporter(createRegistry(), trackers);
+  const n = 500_000;
+  // Two pipelines: enrichment alone (the cheapest, where the exporter weighs most), and
+  // what `eunomia server` runs by default (enrichment, then the analyzer with the rules).
+  const rules = loadRules([]);
+  const pipelines: [string, () => Sink[]][] = [
+    ['enrichment only', () => []],
+    ['enrichment + analyzer with the built-in rules (eunomia server\'s default)', () => [new Analyzer({ rules }).sink()]],
+  ];
+  // Without it, a sink that does nothing takes its place: `eunomia server` always has
+  // several sinks (streams, outputs), so fanning out is not the exporter's cost.
+  const idle: Sink = { name: 'idle', write: () => {}, stats: () => ({ written: 0, dropped: 0 }), close: async () => {} };
+  // Pairs of runs, alternating which goes first; the median of the pairs' ratios (the VM's
+  // speed drifts by ±10 % between runs, much more than the difference measured).
+  const results = pipelines.map(([label, base]) => {
+    const run = (sink: Sink, events = n): number => throughput([enrichHandler(c.resolver)], w, events, [...base(), sink]);
+    for (const sink of [idle, ex]) run(sink, n / 5);
+    const ratios: number[] = [];
+    const without: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const [withIt, withoutIt] = r % 2 ? [run(ex), run(idle)] : [run(idle), run(ex)].reverse();
+      without.push(1e9 / withoutIt!);
+      ratios.push(withoutIt! / withIt!);
     }
-    await new Promise((r) => setTimeout(r, 300));
-    const containerCgroups = [...c.resolver.containerCgroups().keys()];
-    const hostCgroups = scanCgroupIds().filter((cg) => !containerCgroups.includes(cg)).slice(0, 8);
-    const w = workload(containerCgroups, hostCgroups, 65536);
-    const ex = new MetricsExporter(createRegistry(), trackers);
-    const n = 500_000;
-    // Two pipelines: enrichment alone (the cheapest, where the exporter weighs most), and
-    // what `eunomia server` runs by default (enrichment, then the analyzer with the rules).
-    const rules = loadRules([]);
-    const pipelines: [string, () => Sink[]][] = [
-      ['enrichment only', () => []],
-      ['enrichment + analyzer with the built-in rules (eunomia server\'s default)', () => [new Analyzer({ rules }).sink()]],
-    ];
-    // Without it, a sink that does nothing takes its place: `eunomia server` always has
-    // several sinks (streams, outputs), so fanning out is not the exporter's cost.
-    const idle: Sink = { name: 'idle', write: () => {}, stats: () => ({ written: 0, dropped: 0 }), close: async () => {} };
-    // Pairs of runs, alternating which goes first; the median of the pairs' ratios (the VM's
-    // speed drifts by ±10 % between runs, much more than the difference measured).
-    const results = pipelines.map(([label, base]) => {
-      const run = (sink: Sink, events = n): number => throughput([enrichHandler(c.resolver)], w, events, [...base(), sink]);
-      for (const sink of [idle, ex]) run(sink, n / 5);
-      const ratios: number[] = [];
-      const without: number[] = [];
-      for (let r = 0; r < 9; r++) {
-        const [withIt, withoutIt] = r % 2 ? [run(ex), run(idle)] : [run(idle), run(ex)].reverse();
-        without.push(1e9 / withoutIt!);
-        ratios.push(withoutIt! / withIt!);
-      }
-      return { label, without: median(without), slower: median(ratios) };
-    });
-    // The sink alone, on the events decoded and enriched beforehand: less noisy than the
-    // difference of two throughputs, which varies by ±10 % from run to run on this VM.
-    const events: TrackerEvent[] = [];
-    const keep: Sink = { name: 'keep', write: (ev) => void events.push(ev), stats: () => ({ written: events.length, dropped: 0 }), close: async () => {} };
-    throughput([enrichHandler(c.resolver)], w, w.which.length, [keep]);
-    let sinkNs = Infinity;
-    for (let r = 0; r < 7; r++) {
-      const t0 = performance.now();
-      for (let k = 0; k < 8; k++) for (let i = 0; i < events.length; i++) ex.write(events[i]!);
-      sinkNs = Math.min(sinkNs, ((performance.now() - t0) * 1e6) / (8 * events.length));
-    }
-    await ex.close();
-    console.log(`exporter: ${n / 1000}k process, opensnoop and tcpconnect records decoded → handlers → sinks, with and without the exporter; the exporter sink alone on those events, decoded beforehand (cache-cold: an upper bound): ${sinkNs.toFixed(0)} ns/event`);
-    for (const r of results) {
-      console.log(`  ${r.label}: ${r.without.toFixed(0)} ns/event without it (median); with it, ${((1 - 1 / r.slower) * 100).toFixed(1)} % less throughput (median of 9 alternating pairs; target < 10 %), ${(r.without * (r.slower - 1)).toFixed(0)} ns per event`);
-    }
-  } finally {
-    if (sleepers.length) await run('docker', ['rm', '-f', ...sleepers]).catch(() => {});
-    await c.close();
+    return { label, without: median(without), slower: median(ratios) };
+  });
+  // The sink alone, on the events decoded and enriched beforehand: less noisy than the
+  // difference of two throughputs, which varies by ±10 % from run to run on this VM.
+  const events: TrackerEvent[] = [];
+  const keep: Sink = { name: 'keep', write: (ev) => void events.push(ev), stats: () => ({ written: events.length, dropped: 0 }), close: async () => {} };
+  throughput([enrichHandler(c.resolver)], w, w.which.length, [keep]);
+  let sinkNs = Infinity;
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < 8; k++) for (let i = 0; i < events.length; i++) ex.write(events[i]!);
+    sinkNs = Math.min(sinkNs, ((performance.now() - t0) * 1e6) / (8 * events.length));
+  }
+  await ex.close();
+  console.log(`exporter: ${n / 1000}k process, opensnoop and tcpconnect records decoded → handlers → sinks, with and without the exporter; the exporter sink alone on those events, decoded beforehand (cache-cold: an upper bound): ${sinkNs.toFixed(0)} ns/event`);
+  for (const r of results) {
+    console.log(`  ${r.label}: ${r.without.toFixed(0)} ns/event without it (median); with it, ${((1 - 1 / r.slower) * 100).toFixed(1)} % less throughput (median of 9 alternating pairs; target < 10 %), ${(r.without * (r.slower - 1)).toFixed(0)} ns per event`);
   }
 }
 
 export async function metricsBench(native: NativeBinding): Promise<void> {
   // The cost per event first: the scrape part feeds made-up events, which would leave the
   // exporter's code tuned to shapes the decoders never produce.
-  try {
-    await run('docker', ['image', 'inspect', IMAGE]);
-    await exporterCost(native);
-  } catch (e) {
-    console.log(`exporter cost: skipped — no Docker engine with ${IMAGE} (run scripts/test-env.sh as root): ${(e as Error).message.split('\n')[0]}`);
-  }
+  if (await dockerReady('exporter cost')) await withContainers(native, 'metrics', 4, (c) => exporterCost(c));
   await scrape(1000);
 }

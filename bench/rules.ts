@@ -4,17 +4,15 @@
  * time from the attacking syscall (the event's kernel timestamp) to the alert. Needs root and
  * a Docker engine with the test image (scripts/test-env.sh).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { Analyzer } from '../src/analyzer/analyzer.js';
 import { Btf, compileDecoder, encodeValue } from '../src/core/btf/index.js';
 import type { NativeBinding } from '../src/core/native.js';
 import { objectDir } from '../src/core/paths.js';
 import { cgroup2Root, scanCgroups } from '../src/containers/cgroup.js';
-import { enrichHandler, startContainers, type Containers } from '../src/containers/index.js';
+import { enrichHandler, type Containers } from '../src/containers/index.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { Handler, Sink } from '../src/pipeline/types.js';
@@ -27,9 +25,8 @@ import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
 import { processTracker } from '../src/trackers/process/index.js';
 import { tcpconnectTracker } from '../src/trackers/tcpconnect/index.js';
 import type { TrackerDescriptor } from '../src/trackers/types.js';
+import { dockerReady, IMAGE, run, withContainers } from './docker-host.js';
 
-const run = promisify(execFile);
-const IMAGE = 'eunomia-test/busybox:3';
 
 const O_WRONLY = 1;
 const O_RDWR = 2;
@@ -246,26 +243,8 @@ async function alertLatency(native: NativeBinding, runs: number): Promise<void> 
 }
 
 export async function rulesBench(native: NativeBinding): Promise<void> {
-  try {
-    await run('docker', ['image', 'inspect', IMAGE]);
-  } catch {
-    console.log(`rules: skipped — no Docker engine with ${IMAGE} (run scripts/test-env.sh as root)`);
-    return;
-  }
-  const c = await startContainers(native, { log: (l) => console.log(`  (${l})`) });
-  const sleepers: string[] = [];
-  try {
-    // Containers the resolver knows by name, as an app host has.
-    for (let i = 0; i < 4; i++) {
-      const name = `eunomia-bench-app-${process.pid}-${i}`;
-      await run('docker', ['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
-      sleepers.push(name);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    await rulesCost(c);
-  } finally {
-    if (sleepers.length) await run('docker', ['rm', '-f', ...sleepers]).catch(() => {});
-    await c.close();
-  }
+  if (!(await dockerReady('rules'))) return;
+  // Containers the resolver knows by name, as an app host has.
+  await withContainers(native, 'app', 4, (c) => rulesCost(c));
   await alertLatency(native, 30);
 }
