@@ -15,8 +15,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { RunArgs } from './args.js';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { eunomiaVersion } from '../core/version.js';
-import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, startMetricsServer, TrackerTotals } from '../metrics/index.js';
+import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, startMetricsServer } from '../metrics/index.js';
 import { parseListen } from '../server/config.js';
 
 export interface RunIo {
@@ -79,13 +78,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   try {
     if (prom) {
       bpfStatsOff = enableBpfStats(native, log);
-      registerAgentMetrics(prom.registry, {
-        instances: () => manager.instancesNow().map((i) => ({ name: i.name, stats: i.stats(), programs: i.programStats() })),
-        totals: new TrackerTotals(),
-        pipeline: () => pipeline.stats(),
-        bpfStats: bpfStatsOff !== undefined,
-        build: { version: eunomiaVersion(), node: process.version, libbpf: native.libbpfVersion() },
-      });
+      registerAgentMetrics(prom.registry, { manager, pipeline, native, bpfStats: bpfStatsOff !== undefined });
       const { host, port } = parseListen(args.metricsListen!, '--metrics-listen');
       server = await startMetricsServer(prom.registry, host, port);
       log(`Prometheus metrics on http://${args.metricsListen}/metrics`);

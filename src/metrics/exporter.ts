@@ -3,7 +3,8 @@
  * tracker declares (TrackerDescriptor.metrics), after container enrichment, so series carry
  * container and pod. The families live in the agent's registry; a scrape reads them.
  */
-import { Gauge, Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { collected } from './collected.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { TrackerDescriptor } from '../trackers/types.js';
 import { Family, type EventContext } from './family.js';
@@ -42,25 +43,11 @@ export class MetricsExporter implements Sink {
     this.tick = setInterval(() => (this.clock.now = Date.now()), 1000).unref();
     for (const t of trackers) this.addTracker(t);
     const families = this.families;
-    new Gauge({
-      name: 'eunomia_metrics_series',
-      help: 'Series held per tracker metric family.',
-      labelNames: ['family'] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const f of families) this.set({ family: f.name }, f.size);
-      },
+    collected(registry, 'gauge', 'eunomia_metrics_series', 'Series held per tracker metric family.', ['family'], (put) => {
+      for (const f of families) put({ family: f.name }, f.size);
     });
-    new Counter({
-      name: 'eunomia_metrics_series_folded_total',
-      help: 'Updates folded into a family\'s overflow series because the family had metrics.max_series series.',
-      labelNames: ['family'] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const f of families) this.inc({ family: f.name }, f.folded);
-      },
+    collected(registry, 'counter', 'eunomia_metrics_series_folded_total', "Updates folded into a family's overflow series because the family had metrics.max_series series.", ['family'], (put) => {
+      for (const f of families) put({ family: f.name }, f.folded);
     });
   }
 

@@ -21,7 +21,6 @@ import { EventStreams } from './streams.js';
 import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
 import { Analyzer } from '../analyzer/analyzer.js';
 import { loadRules } from '../rules/index.js';
-import { eunomiaVersion } from '../core/version.js';
 import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
 import type { OtelExport } from '../otel/index.js';
@@ -101,13 +100,7 @@ export class Agent {
     if (analyzer) registerAlertMetrics(metrics, analyzer);
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics);
     if (config.metrics.bpfStats) agent.bpfStatsOff = enableBpfStats(deps.native, deps.log);
-    registerAgentMetrics(metrics, {
-      instances: () => manager.instancesNow().map((i) => ({ name: i.name, stats: i.stats(), programs: i.programStats() })),
-      totals: agent.totals,
-      pipeline: () => pipeline.stats(),
-      bpfStats: agent.bpfStatsOff !== undefined,
-      build: { version: eunomiaVersion(), node: process.version, libbpf: deps.native.libbpfVersion() },
-    });
+    registerAgentMetrics(metrics, { manager, pipeline, native: deps.native, totals: agent.totals, bpfStats: agent.bpfStatsOff !== undefined });
     try {
       // The OpenTelemetry SDK weighs ~24 MiB of memory: it is loaded only when export is on.
       if (resolveSettings(config.otel)) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { Family, OVERFLOW, type EventContext } from '../../src/metrics/family.js';
-import { exposition } from '../../src/metrics/index.js';
+import { exposition, TrackerTotals } from '../../src/metrics/index.js';
 import { MetricsExporter } from '../../src/metrics/exporter.js';
 import type { MetricSpec } from '../../src/metrics/types.js';
 import { processTracker } from '../../src/trackers/process/index.js';
@@ -131,4 +131,16 @@ test('every tracker declares families, with names by Prometheus rules and docume
       assert.ok(doc.includes(`\`${m.name}\``), `${m.name} is in docs/metrics.md`);
     }
   }
+});
+
+test('agent totals: a stopped instance\'s counts stay in the sums, so counters never go down', () => {
+  const totals = new TrackerTotals();
+  const stats = (events: number) => ({ events, decodeErrors: 1, lostKernel: 2, lostQueue: 0 });
+  totals.retire({ name: 'process', stats: stats(10), programs: [{ program: 'handle_exec', runCount: 5, runTimeNs: 500 }] });
+  const live = [{ name: 'process', stats: stats(3), programs: [{ program: 'handle_exec', runCount: 2, runTimeNs: 100 }] }];
+  const sums = totals.withLive(live);
+  assert.deepEqual(sums.trackers.get('process'), { events: 13, decodeErrors: 2, lostKernel: 4, lostQueue: 0 });
+  assert.deepEqual(sums.programs.get('process')?.get('handle_exec'), { runs: 7, ns: 600 });
+  // Reading does not change what was kept.
+  assert.deepEqual(totals.withLive([]).trackers.get('process'), stats(10));
 });

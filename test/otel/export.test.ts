@@ -95,15 +95,15 @@ describe('OTLP export from the agent', { skip: needsDocker }, () => {
     assert.equal(sum.data.isMonotonic, true);
     assert.equal(sum.data.aggregationTemporality, 'AGGREGATION_TEMPORALITY_CUMULATIVE');
     assert.ok(sum.points.some((p) => p.attributes.rule === 'sensitive_file_read' && p.attributes.priority === 'warning'));
-    // Every family of the registry goes out (eunomia_events_total among them once it is registered).
+    // Every family of the registry goes out.
     const names = new Set(r.metrics().map((m) => m.name));
     for (const m of agent.metrics.getMetricsAsArray()) {
       const t = (m as unknown as { type: string }).type;
       assert.ok(names.has(m.name) || t === 'summary', `${m.name} exported`);
     }
-    if (agent.metrics.getSingleMetric('eunomia_events_total')) {
-      assert.ok(metric(r, 'eunomia_events_total').some((m) => m.points.some((p) => p.attributes.tracker === 'process')), 'eunomia_events_total{tracker=process}');
-    }
+    assert.ok(metric(r, 'eunomia_events_total').some((m) => m.points.some((p) => p.attributes.tracker === 'process' && Number(p.point.asDouble) > 0)), 'eunomia_events_total{tracker=process}');
+    // A tracker family, with the container as semantic-convention attributes.
+    assert.ok(metric(r, 'eunomia_process_execs_total').some((m) => m.points.some((p) => p.attributes['container.name'] === name && p.attributes.comm === 'cat')), 'eunomia_process_execs_total{container.name, comm=cat}');
     // A gauge and a histogram of the default process metrics.
     const gauge = metric(r, 'process_resident_memory_bytes').at(-1)!;
     assert.equal(gauge.kind, 'gauge');
