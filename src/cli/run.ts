@@ -77,7 +77,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   let bpfStatsOff: (() => void) | undefined;
   try {
     if (prom) {
-      bpfStatsOff = enableBpfStats(native, log);
+      if (args.bpfStats) bpfStatsOff = enableBpfStats(native, log);
       registerAgentMetrics(prom.registry, { manager, pipeline, native, bpfStats: bpfStatsOff !== undefined });
       const { host, port } = parseListen(args.metricsListen!, '--metrics-listen');
       server = await startMetricsServer(prom.registry, host, port);

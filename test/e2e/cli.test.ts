@@ -53,6 +53,7 @@ describe('eunomia CLI', () => {
     const ml = cliSync(['run', 'process', '--metrics-listen', '127.0.0.1:9']);
     assert.equal(ml.status, 2);
     assert.match(ml.stderr, /--metrics-listen needs --prometheus/);
+    assert.match(cliSync(['run', 'process', '--bpf-stats']).stderr, /--bpf-stats needs --prometheus/);
     const tr = cliSync(['run', 'nosuch']);
     assert.equal(tr.status, 1);
     assert.match(tr.stderr, /unknown tracker "nosuch" — available: process/);
@@ -147,7 +148,7 @@ describe('eunomia CLI', () => {
 
   test('run --prometheus serves the tracker\'s families and the agent\'s own on --metrics-listen', { skip: needsRoot }, async () => {
     const port = 20000 + (process.pid % 20000);
-    const cli = startCli(['run', 'process', '--prometheus', '--metrics-listen', `127.0.0.1:${port}`, '-T', '20', '-o', '/dev/null']);
+    const cli = startCli(['run', 'process', '--prometheus', '--metrics-listen', `127.0.0.1:${port}`, '--bpf-stats', '-T', '20', '-o', '/dev/null']);
     try {
       await waitFor(() => /Prometheus metrics on/.test(cli.stderr()) && /started/.test(cli.stderr()), 'the tracker and the metrics server', 10000);
       for (let i = 0; i < 3; i++) spawnSync('/bin/true');

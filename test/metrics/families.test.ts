@@ -28,6 +28,7 @@ describe('tracker metric families in a real Prometheus', { skip }, () => {
   before(async () => {
     const config = defaultConfig();
     config.rules.trackers = false;
+    config.metrics.bpfStats = true;
     const every = { interval: 1 };
     config.trackers = [
       { name: 'process', options: {} },
