@@ -1,11 +1,11 @@
 /**
- * The security analyzer as a pipeline stage: every event goes on unchanged; those a rule
- * matches also become alerts (with the process's parent chain, container and pod), throttled
+ * The security analyzer, a pipeline sink (`sink()`): it changes no event; those a rule
+ * matches become alerts (with the process's parent chain, container and pod), throttled
  * per rule and container, sent to the alert sinks and kept for the API.
  */
 import type { Alert, AlertProcess, AlertSink } from '../alerts/index.js';
 import { Throttle, type ThrottleOptions } from '../alerts/index.js';
-import type { Emit, Handler, Sink, TrackerEvent } from '../pipeline/types.js';
+import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { Match, RuleSet } from '../rules/index.js';
 import { ProcessTree } from './process-tree.js';
 
@@ -39,8 +39,7 @@ export interface AnalyzerStats {
 
 type Listener = (a: Alert) => void;
 
-export class Analyzer implements Handler {
-  readonly name = 'analyzer';
+export class Analyzer {
   private readonly throttle: Throttle;
   readonly tree: ProcessTree;
   private readonly sinks: AlertSink[];
@@ -59,11 +58,6 @@ export class Analyzer implements Handler {
     this.sinks = opts.sinks ?? [];
   }
 
-  handle(ev: TrackerEvent, next: Emit): void {
-    this.check(ev);
-    next(ev);
-  }
-
   /** Checks one event against the rules (the process tracker's also feed the process tree). */
   check(ev: TrackerEvent): void {
     if (ev.tracker === 'process') this.tree.observe(ev.data);
@@ -71,10 +65,7 @@ export class Analyzer implements Handler {
     for (let i = 0; i < matches.length; i++) this.raise(ev, matches[i]!);
   }
 
-  /**
-   * The analyzer as a pipeline sink, which is how the agent runs it: it changes no event, and
-   * a sink costs less per event than a stage of the handler chain (no forwarding).
-   */
+  /** The analyzer as a pipeline sink: a sink costs less per event than a handler stage (no forwarding). */
   sink(): Sink {
     let checked = 0;
     return {

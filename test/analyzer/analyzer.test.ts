@@ -34,14 +34,15 @@ test('a match becomes an alert with the process, its parents, the container and 
   rules.loadText(RULES, 'test.yaml');
   const sink = memorySink();
   const a = new Analyzer({ rules, sinks: [sink], tree: new ProcessTree({ proc: () => undefined }), selfPid: 999 });
-  const passed: TrackerEvent[] = [];
-  const next = (ev: TrackerEvent): void => void passed.push(ev);
-  a.handle(exec(100, 1, 'containerd-shim'), next);
-  a.handle(exec(200, 100, 'runc'), next);
+  // As the agent runs it: a pipeline sink, after which the event is unchanged.
+  const s = a.sink();
+  s.write(exec(100, 1, 'containerd-shim'));
+  s.write(exec(200, 100, 'runc'));
   const ev = exec(300, 200, 'sh', { exe: '/bin/busybox', k8s: { namespace: 'shop', pod: 'web-0' } });
-  a.handle(ev, next);
-  assert.equal(passed.length, 3);
-  assert.equal(passed[2], ev, 'the event itself goes on');
+  const before = JSON.stringify(ev);
+  s.write(ev);
+  assert.deepEqual(s.stats(), { written: 3, dropped: 0 });
+  assert.equal(JSON.stringify(ev), before, 'the event itself is not changed');
   assert.equal(sink.got.length, 1);
   assert.deepEqual(sink.got[0], {
     time: '2023-11-14T22:13:20.000Z',
@@ -66,12 +67,12 @@ test('an alert storm is throttled per rule and container; Eunomia\'s own process
   const a = new Analyzer({ rules, sinks: [sink], throttle: { burst: 3, intervalMs: 60_000 }, tree: new ProcessTree({ proc: () => undefined }), selfPid: 999 });
   const live: Alert[] = [];
   const off = a.subscribe((al) => live.push(al));
-  for (let i = 0; i < 1000; i++) a.handle(exec(1000 + i, 1, 'sh'), () => {});
+  for (let i = 0; i < 1000; i++) a.check(exec(1000 + i, 1, 'sh'));
   assert.equal(sink.got.length, 3);
   assert.equal(live.length, 3);
   off();
-  a.handle(exec(5000, 999, 'sh'), () => {}); // a child of Eunomia
-  a.handle(exec(5001, 5000, 'sh'), () => {}); // and its grandchild
+  a.check(exec(5000, 999, 'sh')); // a child of Eunomia
+  a.check(exec(5001, 5000, 'sh')); // and its grandchild
   const s = a.stats();
   assert.equal(s.matched, 1000);
   assert.equal(s.alerts, 3);
