@@ -1,19 +1,20 @@
 /**
  * One tracker metric family: its series found through nested Maps (container id, comm, own
- * labels), each with its sample line's text rendered once, so that an update is a few lookups
- * and an add, and a scrape joins strings. Bounded: past `maxSeries`, label sets fold into one
+ * labels), each with its sample line's text rendered once. Events count into it through
+ * targets (target.ts), which keep their place in those Maps; a scrape joins strings. Bounded: past `maxSeries`, label sets fold into one
  * overflow series (counted), and series not updated for `ttlMs` are dropped when scraped.
  *
  * It is a prom-client metric too (`get()`, for the registry's JSON and the OTLP bridge); the
  * /metrics server asks it for its text directly (exposition.ts), which is much faster.
  */
-import type { Label, MetricSpec, MetricTarget } from './types.js';
+import type { Label, MetricSpec } from './types.js';
+import { Target } from './target.js';
 
 /** Container labels, then comm, then the family's own. */
 export const CONTAINER_LABELS = ['container', 'container_id', 'image', 'pod', 'namespace'] as const;
 export const OVERFLOW = '__overflow__';
 
-interface Series {
+export interface Series {
   /**
    * Its sample line up to the value, rendered once: `name{a="x",b="y"} `. Histograms:
    * `name_bucket{a="x",le="` (the bound follows), and `name_sum{…} `, `name_count{…} `.
@@ -30,13 +31,18 @@ interface Series {
   seen: number;
   /** Its keys in `index`, one per level. */
   keys?: Label[];
+  /** The overflow series (label sets past the limit). */
+  overflow?: true;
 }
 
-type Level = Map<Label, Level | Series>;
+export type Level = Map<Label, Level | Series>;
 
-/** The event the exporter is counting, shared by all families. */
-export interface EventContext {
-  data: Record<string, unknown>;
+/** What the events of one tracker, container and comm share: the labels they get, the first two index levels. */
+export interface Context {
+  /** The enrichment's `container` and `k8s` fields (shared per container). */
+  container: unknown;
+  k8s: unknown;
+  /** Container id ('' for none) and comm: the first two index levels. */
   cid: string;
   comm: string;
 }
@@ -44,8 +50,16 @@ export interface EventContext {
 export interface FamilyOptions {
   maxSeries: number;
   ttlMs: number;
-  /** Coarse clock (ms): the exporter ticks it, so an update does not read the time. */
+  /**
+   * Coarse clock in whole seconds, ticked by the exporter so that an update does not read the
+   * time. A small integer, which V8 keeps in the series' field as is (a fractional or large
+   * number there would be a separate heap object, one more memory access per update).
+   */
   clock: { now: number };
+  /** Called before the series are read (a scrape): the exporter adds what its targets hold back. */
+  flush?: () => void;
+  /** Called when the family rebuilt its index: what its targets keep (nodes, series) is stale. */
+  reindexed?: () => void;
 }
 
 function escapeValue(v: string): string {
@@ -79,10 +93,11 @@ export function numText(v: number): string {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
-export class Family implements MetricTarget {
+export class Family {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'histogram';
+  readonly histogram: boolean;
   readonly labelNames: readonly string[];
   /** prom-client: how to merge across cluster workers (unused here, required by the interface). */
   readonly aggregator = 'sum';
@@ -94,7 +109,7 @@ export class Family implements MetricTarget {
   private readonly depth: number;
   /** Own labels (0–4). */
   private readonly own: number;
-  private readonly clock: { now: number };
+  readonly clock: { now: number };
   /** `0.1"} ` … `+Inf"} `: what follows a bucket line's head. */
   private readonly leTexts: string[];
   private readonly bounds: readonly number[];
@@ -105,12 +120,11 @@ export class Family implements MetricTarget {
   constructor(
     readonly spec: MetricSpec,
     private readonly opts: FamilyOptions,
-    /** The event being counted, its container id ('' for none) and comm: set by the exporter, read once per event for all families. */
-    private readonly ev: EventContext,
   ) {
     this.name = spec.name;
     this.help = spec.help;
     this.type = spec.type;
+    this.histogram = spec.type === 'histogram';
     this.comm = spec.comm ?? true;
     this.labelNames = [...CONTAINER_LABELS, ...(this.comm ? ['comm'] : []), ...spec.labels];
     this.bounds = spec.buckets ?? [];
@@ -120,25 +134,13 @@ export class Family implements MetricTarget {
     this.clock = opts.clock;
   }
 
-  add(value: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void {
-    if (!(value === value)) return; // NaN: nothing to count
-    const s = this.seriesFor(l1, l2, l3, l4);
-    s.value += value;
-    const counts = s.counts;
-    if (counts !== undefined) counts[this.bucketOf(value)]!++;
-  }
-
-  addCounts(upper: number, count: number): void {
-    const counts = this.seriesFor().counts;
-    if (counts !== undefined) counts[this.bucketOf(upper)]! += count;
-  }
-
-  addSum(sum: number): void {
-    if (sum === sum) this.seriesFor().value += sum;
+  /** How the events of one tracker, container and comm count into this family. */
+  target(ctx: Context): Target {
+    return new Target(this, ctx);
   }
 
   /** The first bucket whose bound is ≥ v (the last one is +Inf). */
-  private bucketOf(v: number): number {
+  bucketOf(v: number): number {
     const b = this.bounds;
     let i = 0;
     while (i < b.length && v > b[i]!) i++;
@@ -155,17 +157,18 @@ export class Family implements MetricTarget {
     return (i === 1 ? l1 : i === 2 ? l2 : i === 3 ? l3 : l4) ?? '';
   }
 
+  /** The node below the context's container (and comm) levels, if the index has it (never made here). */
+  base(ctx: Context): Level | Series | undefined {
+    const node = this.index.get(ctx.cid);
+    return node !== undefined && this.comm ? (node as Level).get(ctx.comm) : node;
+  }
+
   /**
-   * The series of the current event with these own label values (made, or the overflow one).
-   * Found through nested Maps, one level per label, so that no key string is built per event:
-   * the values are mostly strings whose hash V8 has already computed (the container's id, a
-   * comm read once for all families, constant label values).
+   * The series with these own label values below `base` (the context's node, if it has one):
+   * found one Map level per label, made if missing, or the overflow series past the limit.
    */
-  private seriesFor(l1?: Label, l2?: Label, l3?: Label, l4?: Label): Series {
-    // Straight-line, one level at a time: this is most of the exporter's cost per event.
-    const ev = this.ev;
-    let node = this.index.get(ev.cid) as Level | Series | undefined;
-    if (node !== undefined && this.comm) node = (node as Level).get(ev.comm);
+  seriesUnder(base: Level | Series | undefined, ctx: Context, l1?: Label, l2?: Label, l3?: Label, l4?: Label): Series {
+    let node = base;
     const own = this.own;
     if (node !== undefined && own > 0) {
       node = (node as Level).get(l1 ?? '');
@@ -177,23 +180,21 @@ export class Family implements MetricTarget {
         }
       }
     }
-    if (node === undefined) return this.create(ev.cid, this.comm ? ev.comm : '', l1, l2, l3, l4);
-    const s = node as Series;
-    s.seen = this.clock.now;
-    return s;
+    return node === undefined ? this.create(ctx, l1, l2, l3, l4) : (node as Series);
   }
 
   /** A label set not seen yet: a new series, or the overflow one past the limit. */
-  private create(cid: string, comm: string, l1?: Label, l2?: Label, l3?: Label, l4?: Label): Series {
+  private create(ctx: Context, l1?: Label, l2?: Label, l3?: Label, l4?: Label): Series {
     if (this.series.size >= this.opts.maxSeries) {
       this.folded++;
-      const o = (this.overflow ??= this.newSeries(Object.fromEntries(this.labelNames.map((n) => [n, OVERFLOW]))));
+      const o = (this.overflow ??= { ...this.newSeries(Object.fromEntries(this.labelNames.map((n) => [n, OVERFLOW]))), overflow: true });
       o.seen = this.clock.now;
       return o;
     }
+    const comm = this.comm ? ctx.comm : '';
     const keys: Label[] = [];
-    for (let i = 0; i < this.depth; i++) keys.push(this.keyAt(i, cid, comm, l1, l2, l3, l4));
-    const s = this.newSeries(this.labelsOf(this.ev.data, comm, [l1, l2, l3, l4]));
+    for (let i = 0; i < this.depth; i++) keys.push(this.keyAt(i, ctx.cid, comm, l1, l2, l3, l4));
+    const s = this.newSeries(this.labelsOf(ctx, [l1, l2, l3, l4]));
     s.keys = keys;
     this.series.set(keys.join('\x1f'), s);
     this.indexSeries(s);
@@ -211,9 +212,9 @@ export class Family implements MetricTarget {
     node.set(keys[keys.length - 1]!, s);
   }
 
-  private labelsOf(d: Record<string, unknown>, comm: string, own: (Label | undefined)[]): Record<string, string> {
-    const c = (d.container && typeof d.container === 'object' ? d.container : {}) as Record<string, unknown>;
-    const k = (d.k8s && typeof d.k8s === 'object' ? d.k8s : {}) as Record<string, unknown>;
+  private labelsOf(ctx: Context, own: (Label | undefined)[]): Record<string, string> {
+    const c = (ctx.container && typeof ctx.container === 'object' ? ctx.container : {}) as Record<string, unknown>;
+    const k = (ctx.k8s && typeof ctx.k8s === 'object' ? ctx.k8s : {}) as Record<string, unknown>;
     // Host processes have no container labels (enrichment names them "host"): `container!=""` selects containers.
     const host = c.id === 'host';
     const labels: Record<string, string> = {
@@ -224,7 +225,7 @@ export class Family implements MetricTarget {
       pod: str(k.pod),
       namespace: str(k.namespace),
     };
-    if (this.comm) labels.comm = comm;
+    if (this.comm) labels.comm = ctx.comm;
     this.spec.labels.forEach((n, i) => (labels[n] = String(own[i] ?? '')));
     return labels;
   }
@@ -246,12 +247,17 @@ export class Family implements MetricTarget {
 
   /** Drops series not updated within the TTL (and rebuilds the index if any went). */
   private expire(): void {
-    const old = this.clock.now - this.opts.ttlMs;
+    const old = this.clock.now - this.opts.ttlMs / 1000;
     const before = this.series.size;
     for (const [k, s] of this.series) if (s.seen < old) this.series.delete(k);
     if (this.series.size === before) return;
+    this.reindex();
+  }
+
+  private reindex(): void {
     this.index = new Map();
     for (const s of this.series.values()) this.indexSeries(s);
+    this.opts.reindexed?.();
   }
 
   get size(): number {
@@ -259,6 +265,7 @@ export class Family implements MetricTarget {
   }
 
   private all(): Series[] {
+    this.opts.flush?.();
     this.expire();
     const out = [...this.series.values()];
     if (this.overflow) out.push(this.overflow);
@@ -316,7 +323,7 @@ export class Family implements MetricTarget {
   /** prom-client calls it on registry.resetMetrics(). */
   reset(): void {
     this.series.clear();
-    this.index = new Map();
+    this.reindex();
     this.overflow = undefined;
     this.folded = 0;
   }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { Family, OVERFLOW, type EventContext } from '../../src/metrics/family.js';
+import { Family, OVERFLOW } from '../../src/metrics/family.js';
 import { exposition, TrackerTotals } from '../../src/metrics/index.js';
 import { MetricsExporter } from '../../src/metrics/exporter.js';
 import type { MetricSpec } from '../../src/metrics/types.js';
@@ -12,18 +12,15 @@ import { promtool, needsPrometheus } from './prometheus.js';
 
 const web = { id: 'abc123abc123', full_id: 'abc123abc123'.padEnd(64, '0'), name: 'web', image: 'nginx:1' };
 const opens: MetricSpec = { name: 'eunomia_test_opens_total', help: 'test', type: 'counter', labels: ['result'] };
-const ctx: EventContext = { data: {}, cid: '', comm: '' };
 
-/** As the exporter counts an event: its container id and comm read once, then the family's `add`. */
+/** As the exporter counts an event: a target for its context (a fresh one: nothing kept from before), then `add`. */
 function put(f: Family, d: Record<string, unknown>, value: number, ...labels: string[]): void {
-  ctx.data = d;
-  ctx.cid = (d.container as { id?: string } | undefined)?.id ?? '';
-  ctx.comm = typeof d.comm === 'string' ? d.comm : '';
-  f.add(value, ...labels);
+  const cid = (d.container as { id?: string } | undefined)?.id ?? '';
+  f.target({ container: d.container, k8s: d.k8s, cid, comm: typeof d.comm === 'string' ? d.comm : '' }).add(value, ...labels);
 }
 
 function family(spec: MetricSpec, opts: { maxSeries?: number; ttlMs?: number; clock?: { now: number } } = {}): Family {
-  return new Family(spec, { maxSeries: opts.maxSeries ?? 100, ttlMs: opts.ttlMs ?? 60_000, clock: opts.clock ?? { now: 0 } }, ctx);
+  return new Family(spec, { maxSeries: opts.maxSeries ?? 100, ttlMs: opts.ttlMs ?? 60_000, clock: opts.clock ?? { now: 0 } });
 }
 
 test('counters: one series per container, comm and own labels; host processes without container labels; values escaped', () => {
@@ -78,11 +75,11 @@ test('the series limit: new label sets fold into one overflow series, counted; k
 
 test('series not updated within the TTL are dropped at the next scrape', () => {
   const clock = { now: 0 };
-  const f = family(opens, { ttlMs: 1000, clock });
+  const f = family(opens, { ttlMs: 10_000, clock });
   put(f, { comm: 'old', result: 'ok' }, 1, 'ok');
-  clock.now = 900;
+  clock.now = 9; // seconds
   put(f, { comm: 'new', result: 'ok' }, 1, 'ok');
-  clock.now = 1500;
+  clock.now = 15;
   const text = f.text();
   assert.doesNotMatch(text, /comm="old"/);
   assert.match(text, /comm="new"/);
