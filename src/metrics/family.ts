@@ -8,7 +8,10 @@
  * /metrics server asks it for its text directly (exposition.ts), which is much faster.
  */
 import type { Label, MetricSpec } from './types.js';
+import { Arena } from './arena.js';
+import { numText } from './num-text.js';
 import { Target } from './target.js';
+import { TextWriter } from './text-writer.js';
 
 /** Container labels, then comm, then the family's own. */
 export const CONTAINER_LABELS = ['container', 'container_id', 'image', 'pod', 'namespace'] as const;
@@ -16,12 +19,14 @@ export const OVERFLOW = '__overflow__';
 
 export interface Series {
   /**
-   * Its sample line up to the value, rendered once: `name{a="x",b="y"} `. Histograms:
-   * `name_bucket{a="x",le="` (the bound follows), and `name_sum{…} `, `name_count{…} `.
+   * Its line text up to the value, in the family's arena from `at`: `name{a="x",b="y"} `
+   * (`len` bytes). Histograms: `name_bucket{a="x",le="` (the bound follows), then
+   * `name_sum{…} ` (`sumLen`) and `name_count{…} ` (`countLen`) right after it.
    */
-  head: string;
-  sumHead?: string;
-  countHead?: string;
+  at: number;
+  len: number;
+  sumLen: number;
+  countLen: number;
   labels: Record<string, string>;
   /** Counter: the total. Histogram: the sum of observations. */
   value: number;
@@ -66,15 +71,6 @@ function escapeValue(v: string): string {
   return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
 }
 
-/**
- * The same text as one flat string. Built by concatenation it is a tree of pieces, which V8
- * walks again each time it is copied: a scrape copies every head, and was 4× slower so.
- */
-function flat(s: string): string {
-  s.charCodeAt(0); // reading a character flattens the string in place
-  return s;
-}
-
 function labelText(labels: Record<string, string>): string {
   let out = '';
   for (const k in labels) {
@@ -83,12 +79,6 @@ function labelText(labels: Record<string, string>): string {
     out += `${out ? ',' : ''}${k}="${escapeValue(v)}"`;
   }
   return out;
-}
-
-/** Prometheus text for a number: integers plainly, +Inf/-Inf/NaN by name. */
-export function numText(v: number): string {
-  if (Number.isFinite(v)) return String(v);
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
@@ -110,8 +100,11 @@ export class Family {
   /** Own labels (0–4). */
   private readonly own: number;
   readonly clock: { now: number };
-  /** `0.1"} ` … `+Inf"} `: what follows a bucket line's head. */
-  private readonly leTexts: string[];
+  /** The series' line texts. */
+  private arena = new Arena();
+  /** `0.1"} ` … `+Inf"} `, what follows a bucket line's head: bucket i's at `leAt[i]`, `leAt[i + 1] - leAt[i]` bytes. */
+  private readonly les: Buffer;
+  private readonly leAt: number[] = [0];
   private readonly bounds: readonly number[];
   private readonly comm: boolean;
   private overflow?: Series;
@@ -130,7 +123,9 @@ export class Family {
     this.bounds = spec.buckets ?? [];
     this.own = spec.labels.length;
     this.depth = 1 + (this.comm ? 1 : 0) + this.own;
-    this.leTexts = [...this.bounds.map(numText), '+Inf'].map((le) => `${le}"} `);
+    const les = [...this.bounds.map(numText), '+Inf'].map((le) => Buffer.from(`${le}"} `));
+    for (const le of les) this.leAt.push(this.leAt[this.leAt.length - 1]! + le.length);
+    this.les = Buffer.concat(les);
     this.clock = opts.clock;
   }
 
@@ -233,11 +228,14 @@ export class Family {
   private newSeries(labels: Record<string, string>): Series {
     const lt = labelText(labels);
     const braces = lt ? `{${lt}} ` : ' ';
-    if (this.type !== 'histogram') return { head: flat(`${this.name}${braces}`), labels, value: 0, seen: this.clock.now };
+    const a = this.arena;
+    const at = a.used;
+    if (this.type !== 'histogram') return { at, len: a.put(`${this.name}${braces}`), sumLen: 0, countLen: 0, labels, value: 0, seen: this.clock.now };
     return {
-      head: flat(`${this.name}_bucket{${lt ? `${lt},` : ''}le="`),
-      sumHead: flat(`${this.name}_sum${braces}`),
-      countHead: flat(`${this.name}_count${braces}`),
+      at,
+      len: a.put(`${this.name}_bucket{${lt ? `${lt},` : ''}le="`),
+      sumLen: a.put(`${this.name}_sum${braces}`),
+      countLen: a.put(`${this.name}_count${braces}`),
       labels,
       value: 0,
       seen: this.clock.now,
@@ -249,9 +247,24 @@ export class Family {
   private expire(): void {
     const old = this.clock.now - this.opts.ttlMs / 1000;
     const before = this.series.size;
-    for (const [k, s] of this.series) if (s.seen < old) this.series.delete(k);
+    for (const [k, s] of this.series) {
+      if (s.seen >= old) continue;
+      this.series.delete(k);
+      this.arena.dead += s.len + s.sumLen + s.countLen;
+    }
     if (this.series.size === before) return;
+    if (this.arena.dead > this.arena.used / 2) this.compact();
     this.reindex();
+  }
+
+  /** A new arena with the live series' texts only. */
+  private compact(): void {
+    const old = this.arena;
+    const next = new Arena(Math.max(4096, old.used - old.dead));
+    const live = [...this.series.values()];
+    if (this.overflow) live.push(this.overflow);
+    for (const s of live) s.at = next.copy(old, s.at, s.len + s.sumLen + s.countLen);
+    this.arena = next;
   }
 
   private reindex(): void {
@@ -272,34 +285,40 @@ export class Family {
     return out;
   }
 
-  /**
-   * Appends the family in the Prometheus text format (HELP, TYPE, samples) to `out` as pieces
-   * for one final join: a scrape of tens of thousands of series then copies each byte once.
-   */
-  appendText(out: string[]): void {
+  /** Writes the family in the Prometheus text format (HELP, TYPE, samples); nothing when it has no series. */
+  render(w: TextWriter): void {
     const all = this.all();
     if (all.length === 0) return;
-    out.push(`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}\n`);
-    const les = this.leTexts;
+    w.text(`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}\n`);
+    const text = this.arena.buf;
+    const les = this.les;
+    const leAt = this.leAt;
     for (const s of all) {
-      if (!s.counts) {
-        out.push(s.head, numText(s.value), '\n');
+      const counts = s.counts;
+      if (counts === undefined) {
+        w.bytes(text, s.at, s.len);
+        w.value(s.value);
         continue;
       }
       let cum = 0;
-      for (let i = 0; i < s.counts.length; i++) {
-        cum += s.counts[i]!;
-        out.push(s.head, les[i]!, String(cum), '\n');
+      for (let i = 0; i < counts.length; i++) {
+        cum += counts[i]!;
+        w.bytes(text, s.at, s.len);
+        w.bytes(les, leAt[i]!, leAt[i + 1]! - leAt[i]!);
+        w.value(cum);
       }
-      out.push(s.sumHead!, numText(s.value), '\n', s.countHead!, String(cum), '\n');
+      w.bytes(text, s.at + s.len, s.sumLen);
+      w.value(s.value);
+      w.bytes(text, s.at + s.len + s.sumLen, s.countLen);
+      w.value(cum);
     }
   }
 
   /** The family as text ('' when it has no series). */
   text(): string {
-    const out: string[] = [];
-    this.appendText(out);
-    return out.join('');
+    const w = new TextWriter();
+    this.render(w);
+    return w.result().toString('utf8');
   }
 
   /** prom-client's form (the registry's JSON, the OTLP bridge). */
@@ -323,8 +342,9 @@ export class Family {
   /** prom-client calls it on registry.resetMetrics(). */
   reset(): void {
     this.series.clear();
-    this.reindex();
     this.overflow = undefined;
+    this.arena = new Arena();
+    this.reindex();
     this.folded = 0;
   }
 }

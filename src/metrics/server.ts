@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { exposition } from './exposition.js';
+import { expositionBody } from './exposition.js';
 
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
@@ -10,8 +10,8 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: Eunomia serves GET /metrics here\n');
       return;
     }
-    exposition(registry).then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    expositionBody(registry).then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType, 'content-length': body.length }).end(body),
       (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
     );
   });

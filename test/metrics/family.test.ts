@@ -141,3 +141,39 @@ test('agent totals: a stopped instance\'s counts stay in the sums, so counters n
   // Reading does not change what was kept.
   assert.deepEqual(totals.withLive([]).trackers.get('process'), stats(10));
 });
+
+test('line texts after many series are dropped (the family compacts their bytes): the rest render as before, new ones too', () => {
+  const clock = { now: 0 };
+  const f = family({ name: 'eunomia_test_seconds', help: 'h', type: 'histogram', labels: ['result'], buckets: [0.5] }, { ttlMs: 10_000, clock, maxSeries: 1000 });
+  for (let i = 0; i < 100; i++) put(f, { comm: `gone-${i}`, container: web }, 0.25, 'ok');
+  clock.now = 9;
+  // Non-ASCII text: its bytes, not its characters, are what the family keeps.
+  for (const comm of ['stays', 'größe']) put(f, { comm, container: web }, 2, 'ok');
+  clock.now = 15; // the 100 first ones are past the TTL
+  put(f, { comm: 'new', container: web }, 0.25, 'EPERM');
+  const lines = f.text().split('\n').filter((l) => l && !l.startsWith('#'));
+  const pre = `container="web",container_id="${web.id}",image="nginx:1"`;
+  assert.deepEqual(lines, [
+    `eunomia_test_seconds_bucket{${pre},comm="stays",result="ok",le="0.5"} 0`,
+    `eunomia_test_seconds_bucket{${pre},comm="stays",result="ok",le="+Inf"} 1`,
+    `eunomia_test_seconds_sum{${pre},comm="stays",result="ok"} 2`,
+    `eunomia_test_seconds_count{${pre},comm="stays",result="ok"} 1`,
+    `eunomia_test_seconds_bucket{${pre},comm="größe",result="ok",le="0.5"} 0`,
+    `eunomia_test_seconds_bucket{${pre},comm="größe",result="ok",le="+Inf"} 1`,
+    `eunomia_test_seconds_sum{${pre},comm="größe",result="ok"} 2`,
+    `eunomia_test_seconds_count{${pre},comm="größe",result="ok"} 1`,
+    `eunomia_test_seconds_bucket{${pre},comm="new",result="EPERM",le="0.5"} 1`,
+    `eunomia_test_seconds_bucket{${pre},comm="new",result="EPERM",le="+Inf"} 1`,
+    `eunomia_test_seconds_sum{${pre},comm="new",result="EPERM"} 0.25`,
+    `eunomia_test_seconds_count{${pre},comm="new",result="EPERM"} 1`,
+  ]);
+  assert.equal(f.size, 3);
+});
+
+test('sample values: integers as digits, fractions, large and non-finite values as Prometheus reads them', () => {
+  const f = family(opens);
+  const values: [string, number, string][] = [['zero', 0, '0'], ['int', 1234567890123, '1234567890123'], ['frac', 0.125, '0.125'], ['big', 2 ** 60, String(2 ** 60)], ['inf', Infinity, '+Inf']];
+  for (const [comm, v] of values) put(f, { comm }, v, 'ok');
+  const text = f.text();
+  for (const [comm, , out] of values) assert.match(text, new RegExp(`^eunomia_test_opens_total\\{comm="${comm}",result="ok"\\} ${out.replace('+', '\\+')}$`, 'm'));
+});
