@@ -1,8 +1,9 @@
 /**
  * One tracker metric family: its series found through nested Maps (container id, comm, own
- * labels), each with its sample line's text rendered once. Events count into it through
- * targets (target.ts), which keep their place in those Maps; a scrape joins strings. Bounded: past `maxSeries`, label sets fold into one
- * overflow series (counted), and series not updated for `ttlMs` are dropped when scraped.
+ * labels), each with its sample line's text made once and kept in an arena. Events count into
+ * it through targets (target.ts), which keep their place in those Maps; a scrape copies the
+ * texts' bytes (render). Bounded: past `maxSeries`, label sets fold into one overflow series
+ * (counted), and series not updated for `ttlMs` are dropped when scraped.
  *
  * It is a prom-client metric too (`get()`, for the registry's JSON and the OTLP bridge); the
  * /metrics server asks it for its text directly (exposition.ts), which is much faster.
