@@ -9,7 +9,7 @@
  * caches, each object touched per event is a likely cache miss: that is what this saves.
  * `flush` adds what is held back to the series (the exporter calls it before a scrape).
  *
- * Valid until the family rebuilds its index (FamilyOptions.index.epoch): the exporter then
+ * Valid until the family rebuilds its index (FamilyOptions.reindexed): the exporter then
  * flushes and drops its targets.
  */
 import type { Context, Family, Level, Series } from './family.js';
