@@ -43,7 +43,8 @@ describe('tracker metric families in a real Prometheus', { skip }, () => {
       { name: 'secsnoop', options: {} },
       { name: 'ipc', options: {} },
       { name: 'syscall', options: { ...every, top: 0 } },
-      { name: 'syscount', options: every },
+      // Every row: on a loaded machine `write` can miss an interval's top 10, and its count with it.
+      { name: 'syscount', options: { ...every, top: 0 } },
     ];
     agent = await Agent.start(config, { native: loadNative(), log: () => {} });
     const port = await freePort();
@@ -121,7 +122,7 @@ describe('tracker metric families in a real Prometheus', { skip }, () => {
     assert.ok(value(await series(sel('eunomia_file_opens_total', 'comm="dd",result="ok"'))) >= 1);
     // Each `echo x > /tmp/y` dup2's twice (redirect, restore).
     assert.ok(value(await series(sel('eunomia_syscalls_total', 'comm="sh",syscall="dup2"'), (s) => value(s) >= 10)) >= 10);
-    assert.ok(value(await series('eunomia_syscount_calls_total{syscall="write"}')) >= 300);
+    assert.ok(value(await series('eunomia_syscount_calls_total{syscall="write"}', (s) => value(s) >= 300)) >= 300);
   });
 
   test('tcp: connect and accept on port 7070 (host byte order), latency and RTT histograms, the bind', async () => {
