@@ -9,7 +9,6 @@
  * /metrics server asks it for its text directly (exposition.ts), which is much faster.
  */
 import type { Label, MetricSpec } from './types.js';
-import { Arena } from './arena.js';
 import { numText } from './num-text.js';
 import { Target } from './target.js';
 import { TextWriter } from './text-writer.js';
@@ -88,12 +87,11 @@ export class Family {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'histogram';
-  readonly histogram: boolean;
   readonly labelNames: readonly string[];
   /** prom-client: how to merge across cluster workers (unused here, required by the interface). */
   readonly aggregator = 'sum';
-  /** Every series by its label values joined (for scrapes and expiry). */
-  private readonly series = new Map<string, Series>();
+  /** Every series (for scrapes and expiry). */
+  private readonly series = new Set<Series>();
   /** The same series in nested Maps, for the hot path (seriesFor). */
   private index: Level = new Map();
   /** Levels of `index`: container, comm (if labelled), own labels. */
@@ -101,8 +99,10 @@ export class Family {
   /** Own labels (0–4). */
   private readonly own: number;
   readonly clock: { now: number };
-  /** The series' line texts. */
-  private arena = new Arena();
+  /** The series' line texts, one after another, so that a scrape reads them in order. */
+  private arena = new TextWriter(4096);
+  /** Bytes in `arena` of series dropped since it was made: past half, it is compacted. */
+  private dead = 0;
   /** `0.1"} ` … `+Inf"} `, what follows a bucket line's head: bucket i's at `leAt[i]`, `leAt[i + 1] - leAt[i]` bytes. */
   private readonly les: Buffer;
   private readonly leAt: number[] = [0];
@@ -118,7 +118,6 @@ export class Family {
     this.name = spec.name;
     this.help = spec.help;
     this.type = spec.type;
-    this.histogram = spec.type === 'histogram';
     this.comm = spec.comm ?? true;
     this.labelNames = [...CONTAINER_LABELS, ...(this.comm ? ['comm'] : []), ...spec.labels];
     this.bounds = spec.buckets ?? [];
@@ -192,7 +191,7 @@ export class Family {
     for (let i = 0; i < this.depth; i++) keys.push(this.keyAt(i, ctx.cid, comm, l1, l2, l3, l4));
     const s = this.newSeries(this.labelsOf(ctx, [l1, l2, l3, l4]));
     s.keys = keys;
-    this.series.set(keys.join('\x1f'), s);
+    this.series.add(s);
     this.indexSeries(s);
     return s;
   }
@@ -230,13 +229,13 @@ export class Family {
     const lt = labelText(labels);
     const braces = lt ? `{${lt}} ` : ' ';
     const a = this.arena;
-    const at = a.used;
-    if (this.type !== 'histogram') return { at, len: a.put(`${this.name}${braces}`), sumLen: 0, countLen: 0, labels, value: 0, seen: this.clock.now };
+    const at = a.length;
+    if (this.type !== 'histogram') return { at, len: a.text(`${this.name}${braces}`), sumLen: 0, countLen: 0, labels, value: 0, seen: this.clock.now };
     return {
       at,
-      len: a.put(`${this.name}_bucket{${lt ? `${lt},` : ''}le="`),
-      sumLen: a.put(`${this.name}_sum${braces}`),
-      countLen: a.put(`${this.name}_count${braces}`),
+      len: a.text(`${this.name}_bucket{${lt ? `${lt},` : ''}le="`),
+      sumLen: a.text(`${this.name}_sum${braces}`),
+      countLen: a.text(`${this.name}_count${braces}`),
       labels,
       value: 0,
       seen: this.clock.now,
@@ -248,29 +247,34 @@ export class Family {
   private expire(): void {
     const old = this.clock.now - this.opts.ttlMs / 1000;
     const before = this.series.size;
-    for (const [k, s] of this.series) {
+    for (const s of this.series) {
       if (s.seen >= old) continue;
-      this.series.delete(k);
-      this.arena.dead += s.len + s.sumLen + s.countLen;
+      this.series.delete(s);
+      this.dead += s.len + s.sumLen + s.countLen;
     }
     if (this.series.size === before) return;
-    if (this.arena.dead > this.arena.used / 2) this.compact();
+    if (this.dead > this.arena.length / 2) this.compact();
     this.reindex();
   }
 
   /** A new arena with the live series' texts only. */
   private compact(): void {
-    const old = this.arena;
-    const next = new Arena(Math.max(4096, old.used - old.dead));
-    const live = [...this.series.values()];
+    const old = this.arena.result();
+    const next = new TextWriter(Math.max(4096, old.length - this.dead));
+    const live = [...this.series];
     if (this.overflow) live.push(this.overflow);
-    for (const s of live) s.at = next.copy(old, s.at, s.len + s.sumLen + s.countLen);
+    for (const s of live) {
+      const at = next.length;
+      next.bytes(old, s.at, s.len + s.sumLen + s.countLen);
+      s.at = at;
+    }
     this.arena = next;
+    this.dead = 0;
   }
 
   private reindex(): void {
     this.index = new Map();
-    for (const s of this.series.values()) this.indexSeries(s);
+    for (const s of this.series) this.indexSeries(s);
     this.opts.reindexed?.();
   }
 
@@ -281,7 +285,7 @@ export class Family {
   private all(): Series[] {
     this.opts.flush?.();
     this.expire();
-    const out = [...this.series.values()];
+    const out = [...this.series];
     if (this.overflow) out.push(this.overflow);
     return out;
   }
@@ -291,7 +295,7 @@ export class Family {
     const all = this.all();
     if (all.length === 0) return;
     w.text(`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}\n`);
-    const text = this.arena.buf;
+    const text = this.arena.result();
     const les = this.les;
     const leAt = this.leAt;
     for (const s of all) {
@@ -344,7 +348,8 @@ export class Family {
   reset(): void {
     this.series.clear();
     this.overflow = undefined;
-    this.arena = new Arena();
+    this.arena = new TextWriter(4096);
+    this.dead = 0;
     this.reindex();
     this.folded = 0;
   }

@@ -33,7 +33,7 @@ export class Target implements MetricTarget {
     private readonly ctx: Context,
   ) {
     this.clock = family.clock;
-    this.histogram = family.histogram;
+    this.histogram = family.type === 'histogram';
   }
 
   add(value: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void {

@@ -1,6 +1,7 @@
 /**
  * The Prometheus text format built as bytes in one Buffer: each series' line text copied from
- * its family's arena (where it lies with its neighbours), numbers written as digits. A scrape
+ * its family's arena (another TextWriter, where it lies with its neighbours), numbers written
+ * as digits. A scrape
  * of tens of thousands of series then makes no string per line and joins none: building it
  * from strings scattered over the heap took 3–5× longer (bench: `npm run bench -- metrics`).
  */
@@ -30,9 +31,12 @@ export class TextWriter {
     this.n = n;
   }
 
-  text(s: string): void {
+  /** Writes `s` as UTF-8; returns its length in bytes. */
+  text(s: string): number {
     this.room(s.length * 3);
-    this.n += this.buf.write(s, this.n, 'utf8');
+    const len = this.buf.write(s, this.n, 'utf8');
+    this.n += len;
+    return len;
   }
 
   /** A sample value, then the end of its line. */
@@ -54,6 +58,11 @@ export class TextWriter {
     }
     this.room(1);
     this.buf[this.n++] = 10;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.n;
   }
 
   /** What was written (a view of the writer's buffer). */
