@@ -12,7 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # prometheus (promtool too): the dashboards' and alert rules' PromQL tests run a private one.
-pkgs=(docker.io containerd busybox-static prometheus)
+# podman: the runtime-setup tests run a Podman container too (its API socket gives names).
+pkgs=(docker.io containerd busybox-static prometheus podman curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -71,6 +72,27 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   : > "$root/var/log/messages"
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"
+fi
+
+# Podman: the test image, and its Docker-compatible API on the socket Eunomia looks for.
+if ! podman image exists "localhost/$image" 2>/dev/null; then
+  say "loading $image into podman"
+  docker save "$image" | podman load >/dev/null
+fi
+if ! curl -sf --unix-socket /run/podman/podman.sock http://d/_ping >/dev/null 2>&1; then
+  say "starting the podman API service"
+  mkdir -p /var/log/eunomia-test /run/podman
+  setsid podman system service --time=0 unix:///run/podman/podman.sock >/var/log/eunomia-test/podman.log 2>&1 < /dev/null &
+  wait_for podman curl -sf --unix-socket /run/podman/podman.sock http://d/_ping
+fi
+
+# runc with its bind mount of /proc/self/exe refused, so that it copies itself to a memfd
+# instead (test/runtime/runc-no-bind.c): the runtime-setup tests see both of runc's paths on
+# one machine, whichever this host's runc would take by itself.
+nobind=/usr/local/libexec/eunomia-test/runc-no-bind
+if [ ! -x "$nobind" ] || [ test/runtime/runc-no-bind.c -nt "$nobind" ]; then
+  mkdir -p "$(dirname "$nobind")"
+  cc -O2 -Wall -Werror -DRUNC="\"$(command -v runc)\"" -o "$nobind" test/runtime/runc-no-bind.c
 fi
 
 # The same image in containerd's Kubernetes namespace, for containers made the way CRI makes them.

@@ -8,6 +8,7 @@
 
 #include "eunomia.h"
 #include "container.bpf.h"
+#include "exe_ns.bpf.h"
 
 /* Filters, set from user space before load so the verifier prunes what is unused. */
 const volatile __u32 eunomia_target_pid = 0;      /* only this process (tgid), 0 = all */
@@ -144,6 +145,7 @@ static __always_inline void eunomia_fill_common(struct eunomia_common *c, struct
 	c->cgroup_id = bpf_get_current_cgroup_id();
 	c->pid_ns = eunomia_pid_ns(task);
 	c->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	c->foreign_exe = eunomia_foreign_exe(task, c->mnt_ns);
 	c->user_ns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
 }

@@ -18,4 +18,7 @@ struct eunomia_common {
 	__u32 user_ns;
 	__u64 cgroup_id;
 	char comm[EUNOMIA_COMM_LEN];
+	/* 1: the task runs a binary that is not from its own mount namespace (a container
+	 * runtime's, while it sets a container up; or a memfd) */
+	__u8 foreign_exe;
 };

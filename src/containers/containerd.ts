@@ -83,23 +83,30 @@ function detail(e: unknown): string {
   return d.replace(/\s*Resolution note:\s*\.?$/, ''); // grpc-js's empty trailer
 }
 
-/** Privileged ≈ CAP_SYS_ADMIN and every device allowed: what `--privileged` (ctr, Docker, CRI) sets. */
-function privilegedFromSpec(spec: PbAny | null | undefined): boolean {
-  if (!spec?.value?.length) return false;
+/** What the container's OCI spec says that matters to the rules. */
+function specFacts(spec: PbAny | null | undefined): { privileged: boolean; hostMounts: string[] } {
+  const none = { privileged: false, hostMounts: [] };
+  if (!spec?.value?.length) return none;
   try {
     const oci = JSON.parse(Buffer.from(spec.value).toString('utf8')) as {
       process?: { capabilities?: { bounding?: string[]; effective?: string[] } };
       linux?: { resources?: { devices?: { allow?: boolean; type?: string; major?: number; minor?: number }[] } };
+      mounts?: { type?: string; source?: string; options?: string[] }[];
     };
+    // Bind mounts: type "bind", or (older specs) type "none" with a bind option.
+    const hostMounts = (oci.mounts ?? [])
+      .filter((m) => typeof m.source === 'string' && (m.type === 'bind' || m.options?.includes('bind') || m.options?.includes('rbind')))
+      .map((m) => m.source!);
+    // Privileged ≈ CAP_SYS_ADMIN and every device allowed: what `--privileged` (ctr, Docker, CRI) sets.
     const caps = oci.process?.capabilities;
-    if (!(caps?.bounding ?? caps?.effective ?? []).includes('CAP_SYS_ADMIN')) return false;
+    if (!(caps?.bounding ?? caps?.effective ?? []).includes('CAP_SYS_ADMIN')) return { privileged: false, hostMounts };
     // Device rules apply in order: the last rule covering all devices decides.
     const all = (oci.linux?.resources?.devices ?? []).filter(
       (d) => (!d.type || d.type === 'a') && d.major === undefined && d.minor === undefined,
     );
-    return all.at(-1)?.allow === true;
+    return { privileged: all.at(-1)?.allow === true, hostMounts };
   } catch {
-    return false; // not a JSON OCI spec (another runtime's spec type): assume not privileged
+    return none; // not a JSON OCI spec (another runtime's spec type)
   }
 }
 
@@ -182,8 +189,11 @@ export class ContainerdClient implements RuntimeClient {
       runtime: 'containerd',
       labels,
       state,
-      privileged: privilegedFromSpec(c.spec),
+      privileged: false,
     };
+    const facts = specFacts(c.spec);
+    out.privileged = facts.privileged;
+    if (facts.hostMounts.length) out.hostMounts = facts.hostMounts;
     if (task && task.pid && (state === 'running' || state === 'paused' || state === 'pausing')) out.pid = task.pid;
     const k8s = k8sFromLabels(labels);
     if (k8s) out.k8s = k8s;

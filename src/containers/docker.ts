@@ -33,6 +33,7 @@ interface InspectJson {
   Config?: { Image?: unknown; Labels?: unknown } | null;
   State?: { Status?: unknown; Pid?: unknown } | null;
   HostConfig?: { Privileged?: unknown } | null;
+  Mounts?: { Type?: unknown; Source?: unknown }[] | null;
 }
 
 interface EventJson {
@@ -104,6 +105,8 @@ export class DockerClient implements RuntimeClient {
     };
     const pid = c.State?.Pid;
     if (typeof pid === 'number' && pid > 0) info.pid = pid;
+    const binds = Array.isArray(c.Mounts) ? c.Mounts.filter((m) => m?.Type === 'bind' && typeof m.Source === 'string').map((m) => m.Source as string) : [];
+    if (binds.length) info.hostMounts = binds;
     const k8s = k8sFromLabels(labels);
     if (k8s) info.k8s = k8s;
     return info;

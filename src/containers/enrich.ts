@@ -1,10 +1,17 @@
 /**
  * The pipeline stage that adds `container` (and `k8s`) to every event with a cgroup id.
  *
+ * What a container runtime does in a container's cgroup while it sets the container up or
+ * enters it for an exec (runc/crun init before it executes the entrypoint or the command:
+ * its mounts, its re-execution of itself from a copy) is the runtime's, not the container's:
+ * such events get the host's `container` with `setup` naming the container (see settingUp).
+ *
  * An event from a container whose name is not known yet (it was created a moment ago and the
  * runtime's answer is on its way) waits for it, up to `waitMs`; events behind it wait too,
  * so order is kept. Everything else passes straight through: two map lookups per event.
  */
+import { systemClock } from '../core/clock.js';
+import { hostMntNs } from '../core/kernel.js';
 import { withJsonText } from '../exporters/index.js';
 import type { Emit, Handler, TrackerEvent } from '../pipeline/types.js';
 import type { ContainerResolver } from './resolver.js';
@@ -20,6 +27,13 @@ export interface ContainerField {
   runtime?: string;
   /** Present (true) only for a privileged container (Docker's --privileged). */
   privileged?: true;
+  /** On a runtime's event (id "host"): the container it was setting up or entering. */
+  setup?: ContainerField;
+  /**
+   * Host paths bind-mounted into the container. Not enumerable: rules read it, outputs do not
+   * repeat a list of paths on every event (Kubernetes pods have several).
+   */
+  readonly host_mounts?: string[];
 }
 
 export interface K8sField {
@@ -48,6 +62,8 @@ export interface EnrichStats {
   withoutName: number;
   /** Events waiting now. */
   pending: number;
+  /** Events of a container runtime setting a container up, given the host with `setup`. */
+  runtimeSetup: number;
 }
 
 export interface EnrichHandler extends Handler {
@@ -63,6 +79,25 @@ interface Cached {
   named: boolean;
   /** Can go on now: named, or no runtime to wait for (valid for the generation it was built in). */
   ready: boolean;
+  /** The field for the runtime's events in this container's cgroup, made on first use. */
+  setup?: ContainerField;
+}
+
+/**
+ * Whether an event from a container's cgroup comes from the runtime setting it up rather than
+ * from its workload. Until the runtime's init executes the entrypoint (or the exec'd command)
+ * it is either still in the host's mount namespace or runs the runtime's own binary from
+ * outside the container's (`foreign_exe`: the host's file, a bind-mounted copy, a memfd).
+ * Either is also what a workload could do later (run a memfd, nsenter the host): the kernel's
+ * record of when the task entered its container tells them apart. Without that record
+ * (no kernel watcher, or a task it lost), the event is the runtime's.
+ */
+function settingUp(data: Record<string, unknown>, time: number, resolver: ContainerResolver, hostMnt: number): boolean {
+  if (data.foreign_exe !== 1 && data.mnt_ns !== hostMnt) return false; // the workload: most events stop here
+  const pid = data.pid;
+  if (typeof pid !== 'number') return false;
+  const at = resolver.enteredAt(typeof data.tid === 'number' ? data.tid : pid, pid);
+  return !at || systemClock().wallMs(at) > time;
 }
 
 export function containerField(id: string, info: ContainerInfo | undefined): ContainerField {
@@ -70,6 +105,7 @@ export function containerField(id: string, info: ContainerInfo | undefined): Con
   if (info?.image) f.image = info.image;
   if (info?.runtime) f.runtime = info.runtime;
   if (info?.privileged) f.privileged = true;
+  if (info?.hostMounts?.length) Object.defineProperty(f, 'host_mounts', { value: Object.freeze([...info.hostMounts]), enumerable: false });
   return f;
 }
 
@@ -93,13 +129,15 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
   const queue: { ev: TrackerEvent; cg: number | undefined }[] = [];
   let downstream: Emit | undefined;
   let draining = false;
-  const st = { inContainers: 0, waited: 0, withoutName: 0 };
+  const st = { inContainers: 0, waited: 0, withoutName: 0, runtimeSetup: 0 };
+  const hostMnt = hostMntNs();
 
   const build = (id: string | null): Cached => {
     if (id === null) return { container: HOST_CONTAINER, inContainer: false, named: true, ready: true };
     const info = resolver.get(id);
     // Shared by all of this container's events: frozen, with their JSON text made once.
-    const named = !!info?.name;
+    // Named, with the full record: rules at a container's first exec read its privileges and mounts.
+    const named = !!info?.name && !info.partial;
     const c: Cached = { container: withJsonText(containerField(id, info)), inContainer: true, named, ready: named || !resolver.connected };
     const k8s = k8sField(info);
     if (k8s) c.k8s = withJsonText(k8s);
@@ -135,7 +173,15 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
     return c;
   };
 
+  /** A runtime's event in a container's cgroup: the host, naming the container it sets up. */
+  const applySetup = (data: Record<string, unknown>, c: Cached): void => {
+    st.runtimeSetup++;
+    c.setup ??= withJsonText({ ...HOST_CONTAINER, setup: c.container });
+    data.container = c.setup;
+  };
+
   const apply = (ev: TrackerEvent, c: Cached): void => {
+    if (c.inContainer && settingUp(ev.data, ev.time, resolver, hostMnt)) return applySetup(ev.data, c);
     if (c.inContainer) {
       st.inContainers++;
       if (!c.named) st.withoutName++;
@@ -205,12 +251,16 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
         if (resolver.generation === generation) c = cg === lastCg ? last : byCgroup.get(cg);
         if (c === undefined) c = lookup(cg);
         if (c.ready) {
-          data.container = c.container;
-          if (c.k8s !== undefined) data.k8s = c.k8s;
           if (c.inContainer) {
+            if (settingUp(data, ev.time, resolver, hostMnt)) {
+              applySetup(data, c);
+              return next(ev);
+            }
             st.inContainers++;
             if (!c.named) st.withoutName++;
           }
+          data.container = c.container;
+          if (c.k8s !== undefined) data.k8s = c.k8s;
           return next(ev);
         }
       }

@@ -16,6 +16,8 @@ import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeName } from './
 /** Synchronous cgroup id → container id, from the kernel (see watcher.ts). */
 export interface CgroupLookup {
   containerOf(cgroupId: number): string | undefined;
+  /** When a task entered its container: monotonic ns, 0 not yet, undefined unknown (watcher.ts). */
+  enteredAt?(tid: number, pid: number): number | undefined;
 }
 
 export interface ResolverOptions {
@@ -118,6 +120,11 @@ export class ContainerResolver extends EventEmitter {
     return [...this.up].map((c) => c.runtime);
   }
 
+  /** When a task entered its container, from the kernel (see CgroupLookup.enteredAt); undefined without it. */
+  enteredAt(tid: number, pid: number): number | undefined {
+    return this.opts.watcher?.enteredAt?.(tid, pid);
+  }
+
   // ---- cgroups → container ids (synchronous: the pipeline's hot path) ----
 
   /** Full id of the container a cgroup belongs to, or null for the host. */
@@ -199,12 +206,18 @@ export class ContainerResolver extends EventEmitter {
     return !!this.containers.get(id)?.info.name;
   }
 
+  /** Named, and the full record is in (not only a runtime event's fields). */
+  private complete(id: string): boolean {
+    const info = this.containers.get(id)?.info;
+    return !!info?.name && !info.partial;
+  }
+
   /**
-   * Resolves when the container's name is known, or after `timeoutMs` (then with what is
+   * Resolves when the container's name and full record (privileges, mounts) are known, or after `timeoutMs` (then with what is
    * known, perhaps nothing). Asks the runtimes if no fetch is under way.
    */
   waitFor(id: string, timeoutMs: number): Promise<ContainerInfo | undefined> {
-    if (this.hasName(id) || this.up.size === 0) return Promise.resolve(this.get(id));
+    if (this.complete(id) || this.up.size === 0) return Promise.resolve(this.get(id));
     this.ensureKnown(id);
     return new Promise((resolve) => {
       const done = (): void => {
@@ -230,7 +243,7 @@ export class ContainerResolver extends EventEmitter {
 
   /** Starts an inspect of an unknown container on each runtime that answers. */
   private ensureKnown(id: string): void {
-    if (this.hasName(id) || this.fetching.has(id) || this.up.size === 0) return;
+    if (this.complete(id) || this.fetching.has(id) || this.up.size === 0) return;
     const p = (async () => {
       for (const c of this.up) {
         try {
@@ -256,7 +269,7 @@ export class ContainerResolver extends EventEmitter {
     this.containers.delete(info.id); // re-insert: Map order is then least recently changed first
     this.containers.set(info.id, { info: merged, removedAt: action === 'destroy' ? Date.now() : undefined });
     this.evict();
-    if (merged.name) {
+    if (merged.name && !merged.partial) {
       const list = this.waiters.get(info.id);
       if (list) {
         this.waiters.delete(info.id);
@@ -343,7 +356,7 @@ export class ContainerResolver extends EventEmitter {
 
   private onEvent(c: RuntimeClient, ev: RuntimeEvent): void {
     const known = this.containers.get(ev.id)?.info;
-    const base: ContainerInfo = known ?? { id: ev.id, name: '', image: '', runtime: c.runtime, labels: {}, state: 'unknown', privileged: false };
+    const base: ContainerInfo = known ?? { id: ev.id, name: '', image: '', runtime: c.runtime, labels: {}, state: 'unknown', privileged: false, partial: true };
     const info: ContainerInfo = { ...base, ...definedOnly(ev.info ?? {}), id: ev.id, labels: { ...base.labels, ...(ev.info?.labels ?? {}) } };
     if (ev.action === 'start') info.state = 'running';
     if (ev.action === 'die') {

@@ -25,6 +25,10 @@ export interface ContainerInfo {
   privileged: boolean;
   /** Host pid of the container's first process, while it runs. */
   pid?: number;
+  /** Host paths bind-mounted into the container (the mounts' sources), from its configuration. */
+  hostMounts?: string[];
+  /** Only what a runtime event said (name, image, labels): the full record is being fetched. */
+  partial?: true;
   k8s?: K8sInfo;
 }
 

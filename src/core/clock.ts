@@ -8,10 +8,14 @@ export interface Clock {
   nowMs(): number;
 }
 
+// One offset per process: times converted by different parts (an event's, a kernel map's)
+// must compare exactly.
+const offsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+const clock: Clock = {
+  wallMs: (ns) => offsetMs + Number(ns) / 1e6,
+  nowMs: () => Date.now(),
+};
+
 export function systemClock(): Clock {
-  const offsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
-  return {
-    wallMs: (ns) => offsetMs + Number(ns) / 1e6,
-    nowMs: () => Date.now(),
-  };
+  return clock;
 }

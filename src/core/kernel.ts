@@ -1,5 +1,5 @@
 /** Checks that this host can run eBPF trackers, with a clear message for each missing piece. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { EunomiaError, ErrorCodes } from './errors.js';
 import type { NativeBinding } from './native.js';
 
@@ -13,6 +13,33 @@ const CAP_BPF = 39;
 function effectiveCaps(): bigint {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? BigInt('0x' + m[1]) : 0n;
+}
+
+let hostMnt: number | undefined;
+
+/**
+ * Inode of the host's mount namespace, as events carry namespaces (`mnt_ns`): pid 1's, which
+ * is the host's own even when Eunomia runs in a container with the host's pid namespace; ours
+ * when pid 1's cannot be read (then Eunomia runs in the host's namespaces or sees no others).
+ */
+export function hostMntNs(): number {
+  if (hostMnt === undefined) {
+    for (const p of ['/proc/1/ns/mnt', '/proc/self/ns/mnt']) {
+      try {
+        hostMnt = statSync(p).ino;
+        break;
+      } catch {
+        // next
+      }
+    }
+    hostMnt ??= 0;
+  }
+  return hostMnt;
+}
+
+/** Sets the host's mount namespace in an object built with bpf/include/exe_ns.bpf.h (see there). */
+export function hostMntGlobal(globals: readonly { name: string }[]): Record<string, number> {
+  return globals.some((g) => g.name === 'eunomia_host_mnt_ns') ? { eunomia_host_mnt_ns: hostMntNs() } : {};
 }
 
 export function hasBpfPrivileges(): boolean {

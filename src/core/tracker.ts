@@ -6,7 +6,7 @@ import { IntervalReader } from './interval.js';
 import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from './bpf-object.js';
 import type { Clock } from './clock.js';
 import { EunomiaError, ErrorCodes } from './errors.js';
-import { hasTracepoint } from './kernel.js';
+import { hasTracepoint, hostMntGlobal } from './kernel.js';
 import type { NativeBinding } from './native.js';
 import { objectDir } from './paths.js';
 import type { Emit } from '../pipeline/types.js';
@@ -120,7 +120,7 @@ export class TrackerInstance {
       const { values, globals } = resolved ?? globalOptions(d, obj, input);
       const specs = d.streams ?? (d.event ? [d.event] : []);
       const streams = specs.map((s) => openStream(obj, s));
-      obj.setGlobals(globals);
+      obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...globals });
       if (d.programs) {
         const wanted = new Set(d.programs(values));
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));

@@ -144,7 +144,7 @@ describe('enrichment', () => {
     assert.deepEqual(out.map((e) => e.data.n), [1, 2, 3, 4, 5]);
     assert.equal((out[2]!.data.container as { name: string }).name, 'fresh');
     assert.equal(out[4]!.data.container, undefined);
-    assert.deepEqual(h.stats(), { inContainers: 2, waited: 1, withoutName: 0, pending: 0 });
+    assert.deepEqual(h.stats(), { inContainers: 2, waited: 1, withoutName: 0, runtimeSetup: 0, pending: 0 });
     resolver.close();
   });
 
