@@ -3,6 +3,7 @@
  * sees every syscall's return; it returns at once unless the syscall is a read or write,
  * then finds the file from the fd in the task's fd table. */
 #include "eunomia.bpf.h"
+#include "aggregate.bpf.h"
 #include "files.h"
 
 #define EEXIST 17
@@ -157,10 +158,8 @@ static __noinline int insert(struct files_key *k, struct file *file, __u32 mode,
 			v->rbytes += ret;
 		}
 	} else if (err) {
-		/* map full: this operation is not counted, but the drop is */
-		__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &zero);
-		if (lost)
-			*lost += 1;
+		/* map full, or no memory for the entry: this operation is not counted, but the miss is */
+		eunomia_map_insert_failed();
 	}
 	return 0;
 }

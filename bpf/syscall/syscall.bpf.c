@@ -3,6 +3,7 @@
  * the syscall number as an argument (no pt_regs read), and one program is cheaper than
  * hundreds of syscalls:sys_enter_* tracepoints. */
 #include "eunomia.bpf.h"
+#include "aggregate.bpf.h"
 #include "syscall.h"
 
 EUNOMIA_EVENT(syscall_event);
@@ -41,14 +42,6 @@ struct {
 	__type(key, struct syscall_key);
 	__type(value, __u64);
 } seen SEC(".maps");
-
-static __always_inline void count_lost(void)
-{
-	__u32 zero = 0;
-	__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &zero);
-	if (lost)
-		*lost += 1;
-}
 
 /* True only the first time this process uses this syscall. */
 static __always_inline bool first_use(struct syscall_key *k, struct task_struct *task)
@@ -90,7 +83,7 @@ static __noinline int miss(struct syscall_key *k)
 		if (v)
 			v->count++;
 	} else if (err) {
-		count_lost(); /* map full: this call is not counted */
+		eunomia_map_insert_failed(); /* map full or no memory: this call is not counted */
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
  * result (--failed) or the latency (--latency) is needed: user space loads only the programs
  * the options need (descriptor.programs). */
 #include "eunomia.bpf.h"
+#include "aggregate.bpf.h"
 #include "syscount.h"
 
 const volatile bool by_process = false;
@@ -36,14 +37,6 @@ struct {
 	__type(value, struct syscount_start);
 } start SEC(".maps");
 
-static __always_inline void count_lost(void)
-{
-	__u32 zero = 0;
-	__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &zero);
-	if (lost)
-		*lost += 1;
-}
-
 static __always_inline void count(__u32 tgid, __u64 nr, __u64 ns)
 {
 	if (by_process) {
@@ -57,7 +50,7 @@ static __always_inline void count(__u32 tgid, __u64 nr, __u64 ns)
 			v = bpf_map_lookup_elem(&processes, &k);
 			if (!v) {
 				if (err)
-					count_lost();
+					eunomia_map_insert_failed();
 				return;
 			}
 		}
@@ -107,7 +100,7 @@ int stamp_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	struct syscount_start s = { .ts_ns = bpf_ktime_get_ns(), .nr = nr };
 	if (bpf_map_update_elem(&start, &id, &s, BPF_ANY))
-		count_lost();
+		eunomia_map_insert_failed(); /* count_exit finds no start: the call is not counted */
 	return 0;
 }
 

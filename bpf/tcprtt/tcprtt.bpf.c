@@ -4,6 +4,7 @@
  * context, so the current task says nothing about the socket's owner: the cgroup filter
  * uses the socket's cgroup, and there is no pid filter (user space refuses --pid). */
 #include "eunomia.bpf.h"
+#include "aggregate.bpf.h"
 #include "tcprtt.h"
 
 #define AF_INET 2
@@ -101,12 +102,8 @@ int tcp_probe(struct trace_event_raw_tcp_probe *ctx)
 		long err = bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&hists, &key);
 		if (!h) {
-			if (err) {
-				__u32 z = 0;
-				__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &z);
-				if (lost)
-					*lost += 1;
-			}
+			if (err)
+				eunomia_map_insert_failed();
 			return 0;
 		}
 	}

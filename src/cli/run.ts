@@ -22,12 +22,17 @@ export interface RunIo {
   stderr: NodeJS.WritableStream;
 }
 
+/** Operations an in-kernel aggregation map could not count: not lost events, so said apart ("" when none). */
+export function notCounted(s: TrackerStats): string {
+  return s.mapInsertFailures ? `, ${s.mapInsertFailures} not counted (in-kernel map full or out of memory)` : '';
+}
+
 export function summaryLine(name: string, s: TrackerStats, out: { written: number; dropped: number }): string {
   const lost = s.lostKernel + s.lostQueue + out.dropped;
   return (
     `${name}: ${s.events} events seen, ${lost} lost ` +
     `(kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}, output ${out.dropped}), ` +
-    `${s.decodeErrors} undecodable, ${out.written} written`
+    `${s.decodeErrors} undecodable${notCounted(s)}, ${out.written} written`
   );
 }
 

@@ -11,6 +11,7 @@ import { buildApi } from '../server/http.js';
 import { trackers } from '../trackers/registry.js';
 import { loadRules } from '../rules/index.js';
 import { startMetricsServer } from '../metrics/index.js';
+import { notCounted } from './run.js';
 
 export const SERVER_HELP = `Usage: eunomia server [options]
 
@@ -179,7 +180,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     const stats = await agent.manager.stopAll();
     await agent.close();
     for (const [id, { name, stats: s }] of stats) {
-      log(`${name} #${id}: ${s.events} events seen, ${s.lostKernel + s.lostQueue} lost (kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}), ${s.decodeErrors} undecodable`);
+      log(`${name} #${id}: ${s.events} events seen, ${s.lostKernel + s.lostQueue} lost (kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}), ${s.decodeErrors} undecodable${notCounted(s)}`);
     }
     const st = agent.streams.totals();
     log(`streams: ${st.written} events sent to clients, ${st.dropped} dropped for slow clients`);

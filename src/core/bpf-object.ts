@@ -14,6 +14,8 @@ export const MAP_TYPE_PERF_EVENT_ARRAY = 4;
 export const MAP_TYPE_RINGBUF = 27;
 /** Per-CPU counter of records the ring buffer refused (see bpf/include/eunomia.bpf.h). */
 export const LOST_MAP = 'eunomia_lost';
+/** Per-CPU counter of operations an aggregation map could not take (bpf/include/aggregate.bpf.h). */
+export const MAP_INSERT_FAILURES_MAP = 'eunomia_map_insert_failures';
 /** Set by an idle reader; programs then force a wake-up (bpf/include/eunomia.bpf.h). */
 const READER_IDLE_FLAG = 'eunomia_reader_idle';
 /** The container filter's program in bpf/include/eunomia.bpf.h; off unless a filter is set. */
@@ -388,8 +390,18 @@ export class BpfObject {
 
   /** Records the ring buffer refused, summed over CPUs; undefined if the object does not count them. */
   kernelLost(): number | undefined {
-    if (!this.loaded || this.closed || !this.findMap(LOST_MAP)) return undefined;
-    const v = this.map(LOST_MAP).lookupPerCpu(Buffer.alloc(4));
+    return this.perCpuCount(LOST_MAP);
+  }
+
+  /** Operations its aggregation maps could not count (no entry: full, or no memory), summed over CPUs; undefined if not counted. */
+  mapInsertFailures(): number | undefined {
+    return this.perCpuCount(MAP_INSERT_FAILURES_MAP);
+  }
+
+  /** Slot 0 of a per-CPU array of u64 counters, summed over CPUs. */
+  private perCpuCount(name: string): number | undefined {
+    if (!this.loaded || this.closed || !this.findMap(name)) return undefined;
+    const v = this.map(name).lookupPerCpu(Buffer.alloc(4));
     if (!v) return 0;
     let sum = 0;
     for (const b of v) sum += Number(b.readBigUInt64LE(0));

@@ -38,6 +38,11 @@ export interface TrackerStats {
   lostKernel: number;
   /** Records dropped between the reader thread and JavaScript (JavaScript fell behind). */
   lostQueue: number;
+  /**
+   * Not events: operations an in-kernel aggregation map could not count, having no room
+   * for a new entry (full, or no memory at hand): a report's counts fall that much short.
+   */
+  mapInsertFailures: number;
 }
 
 /** Kernel run counters of one of the instance's eBPF programs (time needs BPF stats on). */
@@ -238,7 +243,8 @@ export class TrackerInstance {
       lostKernel += r?.lostKernel ?? 0;
       lostQueue += r?.lostQueue ?? 0;
     }
-    return this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue });
+    const mapInsertFailures = this.obj.mapInsertFailures() ?? 0;
+    return this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue, mapInsertFailures });
   }
 
   /** @internal TrackerManager.replace: this instance continues `previous` under the same id. */
@@ -250,7 +256,13 @@ export class TrackerInstance {
   private withInherited(s: TrackerStats): TrackerStats {
     const p = this.inherited;
     if (!p) return s;
-    return { events: s.events + p.events, decodeErrors: s.decodeErrors + p.decodeErrors, lostKernel: s.lostKernel + p.lostKernel, lostQueue: s.lostQueue + p.lostQueue };
+    return {
+      events: s.events + p.events,
+      decodeErrors: s.decodeErrors + p.decodeErrors,
+      lostKernel: s.lostKernel + p.lostKernel,
+      lostQueue: s.lostQueue + p.lostQueue,
+      mapInsertFailures: s.mapInsertFailures + p.mapInsertFailures,
+    };
   }
 
   /**
@@ -272,9 +284,10 @@ export class TrackerInstance {
       // The last, partial interval is reported too: stopping loses nothing.
       if (this.interval) this.report(this.interval);
       lostKernel += this.obj.kernelLost() ?? 0;
+      const mapInsertFailures = this.obj.mapInsertFailures() ?? 0;
       this.finalPrograms = this.programStats();
       await this.obj.close();
-      this.finalStats = this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue });
+      this.finalStats = this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue, mapInsertFailures });
       return this.finalStats;
     })();
     return this.stopping;

@@ -27,11 +27,12 @@ type ProgramTotals = Map<string, Map<string, RunTotals>>;
 
 /** Adds an instance's counts into per-tracker (and per-program) totals. */
 function addInstance(stats: Map<string, TrackerStats>, programs: ProgramTotals, i: InstanceCounts): void {
-  const s = stats.get(i.name) ?? { events: 0, decodeErrors: 0, lostKernel: 0, lostQueue: 0 };
+  const s = stats.get(i.name) ?? { events: 0, decodeErrors: 0, lostKernel: 0, lostQueue: 0, mapInsertFailures: 0 };
   s.events += i.stats.events;
   s.decodeErrors += i.stats.decodeErrors;
   s.lostKernel += i.stats.lostKernel;
   s.lostQueue += i.stats.lostQueue;
+  s.mapInsertFailures += i.stats.mapInsertFailures;
   stats.set(i.name, s);
   let progs = programs.get(i.name);
   if (!progs) programs.set(i.name, (progs = new Map()));
@@ -95,6 +96,8 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricsSource
       put({ tracker, stage: 'queue' }, s.lostQueue);
     }
   });
+  // Not dropped events (the family above): the counts of in-kernel aggregation that fell short.
+  counter('eunomia_map_insert_failures_total', "Operations a tracker's in-kernel aggregation map could not count, having no room for a new entry (the map was full, or the kernel had no memory at hand), by tracker.", ['tracker'], perTracker((s) => s.mapInsertFailures));
   counter('eunomia_pipeline_dropped_total', 'Events a pipeline stage dropped (a handler error, a sink error, a full output), by stage.', ['stage'], (put) => {
     const p = src.pipeline.stats();
     for (const h of p.handlers) put({ stage: h.name }, h.errors);

@@ -1,10 +1,11 @@
 /** The files tracker on the real kernel: exact reads and writes per process and file, from a known workload. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { summaryLine } from '../../src/cli/run.js';
 import { isEunomiaError } from '../../src/core/errors.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { fastReads, filesTracker } from '../../src/trackers/files/index.js';
@@ -62,6 +63,27 @@ int main(int argc, char **argv) {
 }
 `;
 
+// manyread DIR N: waits for a line on stdin, then reads one byte of each of DIR/f0 … DIR/f<N-1>:
+// N (process, file) pairs, each a new entry of the files map.
+const MANYREAD_C = `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  char line[8], b[1], path[4096];
+  if (read(0, line, sizeof line) <= 0) return 1;
+  int n = atoi(argv[2]);
+  for (int i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/f%d", argv[1], i);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || read(fd, b, 1) != 1) return 2;
+    close(fd);
+  }
+  return 0;
+}
+`;
+
 /** userspace st_dev (glibc encoding) as "major:minor" */
 function devOf(dev: number): string {
   const major = Math.floor(dev / 256) & 0xfff;
@@ -78,6 +100,7 @@ describe('files tracker', { skip: needsRoot || needsCc }, () => {
     dir = realpathSync(mkdtempSync(join(tmpdir(), 'eunomia-files-')));
     bin = join(dir, 'filesload');
     execFileSync('cc', ['-O1', '-x', 'c', '-', '-o', bin], { input: WORKLOAD_C });
+    execFileSync('cc', ['-O1', '-x', 'c', '-', '-o', join(dir, 'manyread')], { input: MANYREAD_C });
   });
 
   after(async () => {
@@ -182,6 +205,37 @@ describe('files tracker', { skip: needsRoot || needsCc }, () => {
       pipe.map((e) => [e.data.reads, e.data.writes, e.data.type]),
       [[3, 3, 'pipe']],
     );
+  });
+
+  test('reads the map has no entry for are counted as map insert failures, not as events lost in the ring buffer', async () => {
+    // More new (process, file) pairs in one interval than the map holds (max_entries 10240):
+    // the inserts past it fail (-E2BIG), as can any insert when the kernel has no memory at
+    // hand for the entry (-ENOMEM, seen on an idle fresh machine). These used to be added to
+    // eunomia_lost and reported as "lost (kernel ring buffer N)", though no record was lost.
+    const many = join(dir, 'many');
+    const n = 10240 + 1000;
+    mkdirSync(many);
+    for (let i = 0; i < n; i++) writeFileSync(join(many, `f${i}`), 'x');
+    const child = spawn(join(dir, 'manyread'), [many, String(n)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { events, stats } = await traceWhile(
+      filesTracker,
+      { pid: child.pid!, interval: 3600, top: 0 },
+      async () => {
+        child.stdin.end('go\n');
+        assert.equal(await exited, 0, 'workload succeeded');
+      },
+      () => true,
+      { watch },
+    ).finally(() => child.stdin.destroy());
+    assert.deepEqual({ lostKernel: stats.lostKernel, lostQueue: stats.lostQueue, decodeErrors: stats.decodeErrors }, { lostKernel: 0, lostQueue: 0, decodeErrors: 0 });
+    assert.ok(events.length <= 10240, `${events.length} rows: no more than the map holds`);
+    const counted = events.filter((e) => String(e.data.path).startsWith(`${many}/`));
+    for (const e of counted) assert.deepEqual([e.data.reads, e.data.rbytes], [1, 1]);
+    // every one of the n reads is either in a row or among the failures
+    assert.ok(stats.mapInsertFailures >= n - 10240, `${stats.mapInsertFailures} insert failures`);
+    assert.ok(counted.length + stats.mapInsertFailures >= n, `${counted.length} rows + ${stats.mapInsertFailures} failures < ${n} reads`);
+    assert.match(summaryLine('files', stats, { written: events.length, dropped: 0 }), /, 0 lost \(kernel ring buffer 0, .*, \d+ not counted \(in-kernel map full or out of memory\), /);
   });
 
   test('an unknown --sort key is refused before anything is loaded', async () => {

@@ -142,11 +142,13 @@ describe('tracker metric families in a real Prometheus', { skip }, () => {
     assert.equal(value(await series('eunomia_ipc_calls_total{container="",comm="ipcrm",call="msgctl"}')), 1);
   });
 
-  test('the agent\'s own metrics: events, drops by stage, BPF CPU time, trackers, build info', async () => {
+  test('the agent\'s own metrics: events, drops by stage, map insert failures, BPF CPU time, trackers, build info', async () => {
     assert.ok(value(await series('eunomia_events_total{tracker="process"}')) > 0);
     const drops = await series('eunomia_events_dropped_total{tracker="process"}', (s) => s.length === 2);
     assert.deepEqual(drops.map((s) => s.metric.stage).sort(), ['kernel', 'queue']);
     assert.equal(value(await series('eunomia_decode_errors_total')), 0);
+    // the files map's insert failures: their own family, apart from dropped events
+    assert.equal((await series('eunomia_map_insert_failures_total{tracker="files"}')).length, 1);
     assert.ok(value(await series('eunomia_bpf_program_runs_total{tracker="files"}')) > 0);
     assert.ok(value(await series('eunomia_bpf_program_run_seconds_total{tracker="files"}', (s) => value(s) > 0)) > 0);
     assert.equal(value(await series('eunomia_trackers_running{tracker="syscall"}')), 1);

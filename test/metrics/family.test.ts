@@ -132,11 +132,11 @@ test('every tracker declares families, with names by Prometheus rules and docume
 
 test('agent totals: a stopped instance\'s counts stay in the sums, so counters never go down', () => {
   const totals = new TrackerTotals();
-  const stats = (events: number) => ({ events, decodeErrors: 1, lostKernel: 2, lostQueue: 0 });
+  const stats = (events: number) => ({ events, decodeErrors: 1, lostKernel: 2, lostQueue: 0, mapInsertFailures: 3 });
   totals.retire({ name: 'process', stats: stats(10), programs: [{ program: 'handle_exec', runCount: 5, runTimeNs: 500 }] });
   const live = [{ name: 'process', stats: stats(3), programs: [{ program: 'handle_exec', runCount: 2, runTimeNs: 100 }] }];
   const sums = totals.withLive(live);
-  assert.deepEqual(sums.trackers.get('process'), { events: 13, decodeErrors: 2, lostKernel: 4, lostQueue: 0 });
+  assert.deepEqual(sums.trackers.get('process'), { events: 13, decodeErrors: 2, lostKernel: 4, lostQueue: 0, mapInsertFailures: 6 });
   assert.deepEqual(sums.programs.get('process')?.get('handle_exec'), { runs: 7, ns: 600 });
   // Reading does not change what was kept.
   assert.deepEqual(totals.withLive([]).trackers.get('process'), stats(10));
