@@ -74,6 +74,9 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   rm -rf "$root"
 fi
 
+# The benign fleet's images (test/rules/fleet.test.ts): ordinary workloads that must stay silent.
+bash scripts/fleet-images.sh
+
 # Podman: the test image, and its Docker-compatible API on the socket Eunomia looks for.
 if ! podman image exists "localhost/$image" 2>/dev/null; then
   say "loading $image into podman"

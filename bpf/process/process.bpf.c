@@ -26,8 +26,11 @@ struct {
 #define EXE_BUF 512 /* power of two: offsets are masked with EXE_BUF - 1 */
 #define EXE_DEPTH 32
 
+#define ENV_STR 512 /* bytes read per environment string (longer ones in several reads) */
+
 struct exe_scratch {
 	char buf[EXE_BUF * 2];
+	char env[ENV_STR];
 };
 
 struct {
@@ -108,8 +111,10 @@ static __always_inline void resolve_exe(struct task_struct *task, char *out)
 }
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define PIPEFS_MAGIC 0x50495045
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_IFIFO 0010000
 
 /* overlayfs's inode wraps the VFS one; only the upper dentry matters here. Local flavour so
  * the object loads (field missing → 0) where overlayfs's BTF is absent. */
@@ -118,12 +123,12 @@ struct ovl_inode___eunomia {
 	struct dentry *__upperdentry;
 } __attribute__((preserve_access_index));
 
-/* Whether the executable lives in an overlayfs upper layer: written after the image (a
- * dropped or modified binary: "container drift"). Files of the image are lower-only. */
-static __always_inline __u8 exe_in_upper_layer(struct task_struct *task)
+/* Whether the executable (on overlayfs: `magic`) lives in an overlayfs upper layer: written
+ * after the image (a dropped or modified binary: "container drift"). Files of the image are
+ * lower-only. */
+static __always_inline __u8 exe_in_upper_layer(struct inode *inode, __u32 magic)
 {
-	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+	if (!inode || magic != OVERLAYFS_SUPER_MAGIC)
 		return 0;
 	if (!bpf_core_field_exists(struct ovl_inode___eunomia, __upperdentry))
 		return 0;
@@ -143,13 +148,83 @@ static __always_inline __u32 fd_kind(struct task_struct *task, unsigned int fd)
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	if (!f)
 		return 0;
-	__u32 mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	__u32 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
 	__u32 family = 0;
 	if (mode == S_IFSOCK) {
 		struct socket *sock = BPF_CORE_READ(f, private_data);
 		family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	} else if (mode == S_IFIFO && BPF_CORE_READ(inode, i_sb, s_magic) != PIPEFS_MAGIC) {
+		/* a pipe(2) lives on pipefs; a FIFO opened by name on a real filesystem (overlayfs,
+		 * tmpfs, ext4 ...): the plumbing of a mkfifo reverse shell */
+		family = PROCESS_FD_NAMED;
 	}
 	return mode << 16 | family;
+}
+
+#define ENV_SCAN_BYTES (32 * 1024) /* of the environment searched: the first 32 KiB ... */
+#define ENV_SCAN_STRINGS 512       /* ... and at most this many reads (strings or 511-byte parts) */
+#define LD_PRELOAD_LEN 11          /* strlen("LD_PRELOAD=") */
+#define LD_LIBRARY_PATH_LEN 16     /* strlen("LD_LIBRARY_PATH=") */
+
+struct env_scan {
+	char *buf;             /* per-CPU scratch, ENV_STR bytes */
+	unsigned long pos;     /* user address of the next read */
+	unsigned long end;
+	unsigned long preload; /* user address of LD_PRELOAD's value, 0 if unset */
+	unsigned long libpath; /* the same for LD_LIBRARY_PATH */
+	__u8 cont;             /* pos is inside a string longer than a read, not at its start */
+};
+
+/* One environment string per call ("NAME=value\0", copied by the kernel's strncpy_from_user,
+ * which finds its end far faster than a byte loop here could). A string longer than a read
+ * is read in parts; only a string's start is matched, so a value containing "LD_PRELOAD=" is
+ * not taken for the variable. The last non-empty definition wins, as in glibc's ld.so. */
+static long env_step(__u32 i, struct env_scan *s)
+{
+	unsigned long pos = s->pos;
+	char *b = s->buf;
+	if (pos >= s->end)
+		return 1;
+	long n = bpf_probe_read_user_str(b, ENV_STR, (void *)pos);
+	if (n <= 0)
+		return 1;
+	/* n counts the NUL: n > strlen("NAME=") + 1 means a non-empty value */
+	if (!s->cont && b[0] == 'L' && b[1] == 'D' && b[2] == '_') {
+		if (n > LD_PRELOAD_LEN + 1 && b[3] == 'P' && b[4] == 'R' && b[5] == 'E' && b[6] == 'L' &&
+		    b[7] == 'O' && b[8] == 'A' && b[9] == 'D' && b[10] == '=')
+			s->preload = pos + LD_PRELOAD_LEN;
+		else if (n > LD_LIBRARY_PATH_LEN + 1 && b[3] == 'L' && b[4] == 'I' && b[5] == 'B' && b[6] == 'R' &&
+			 b[7] == 'A' && b[8] == 'R' && b[9] == 'Y' && b[10] == '_' && b[11] == 'P' && b[12] == 'A' &&
+			 b[13] == 'T' && b[14] == 'H' && b[15] == '=')
+			s->libpath = pos + LD_LIBRARY_PATH_LEN;
+	}
+	/* A full read may have stopped short of the NUL: continue from where it did. (A string of
+	 * exactly ENV_STR - 1 bytes then reads as one more, empty, part.) */
+	s->cont = n == ENV_STR;
+	s->pos = pos + (s->cont ? ENV_STR - 1 : n);
+	return 0;
+}
+
+/* LD_PRELOAD and LD_LIBRARY_PATH of the new program, from its environment on its stack
+ * (mm->env_start..env_end), bounded; only their values are copied, never the environment. */
+static __always_inline void read_ld_env(struct task_struct *task, struct exe_scratch *scratch, struct process_event *e)
+{
+	e->ld_preload[0] = 0;
+	e->ld_library_path[0] = 0;
+	if (!scratch)
+		return;
+	struct env_scan s = {};
+	s.buf = scratch->env;
+	s.pos = BPF_CORE_READ(task, mm, env_start);
+	s.end = BPF_CORE_READ(task, mm, env_end);
+	if (s.end - s.pos > ENV_SCAN_BYTES)
+		s.end = s.pos + ENV_SCAN_BYTES;
+	bpf_loop(ENV_SCAN_STRINGS, env_step, &s, 0);
+	if (s.preload)
+		bpf_probe_read_user_str(e->ld_preload, sizeof(e->ld_preload), (void *)s.preload);
+	if (s.libpath)
+		bpf_probe_read_user_str(e->ld_library_path, sizeof(e->ld_library_path), (void *)s.libpath);
 }
 
 /* The pid as the process sees it, in the innermost pid namespace. */
@@ -186,7 +261,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->exit_signal = 0;
 	e->duration_ns = 0;
 	e->vpid = virtual_pid(task);
-	e->upper_layer = exe_in_upper_layer(task);
+	struct inode *exe_inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	e->exe_fs_magic = exe_inode ? BPF_CORE_READ(exe_inode, i_sb, s_magic) : 0;
+	e->upper_layer = exe_in_upper_layer(exe_inode, e->exe_fs_magic);
 	/* kernel_cap_t is a u64 since 6.3 and two u32 before: the same 8 bytes either way */
 	bpf_probe_read_kernel(&e->cap_effective, sizeof(e->cap_effective), (void *)BPF_CORE_READ(task, cred) + bpf_core_field_offset(struct cred, cap_effective));
 	e->stdin_raw = fd_kind(task, 0);
@@ -200,6 +277,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
 	e->exe[0] = 0;
 	resolve_exe(task, e->exe);
+	__u32 zero = 0;
+	read_ld_env(task, bpf_map_lookup_elem(&scratch, &zero), e);
 
 	unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
 	unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
@@ -259,7 +338,10 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 	e->cap_effective = 0;
 	e->stdin_raw = 0;
 	e->stdout_raw = 0;
+	e->exe_fs_magic = 0;
 	e->tty[0] = 0;
+	e->ld_preload[0] = 0;
+	e->ld_library_path[0] = 0;
 	e->args_size = 0;
 	e->args_truncated = 0;
 	e->filename[0] = 0;

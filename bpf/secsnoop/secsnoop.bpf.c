@@ -1,12 +1,20 @@
 /* secsnoop: attempts of security-relevant syscalls, with their arguments — loading BPF
  * programs, kernel modules and kexec images, ptrace writes and attaches, raw and packet
- * sockets, connects to unix sockets, namespace changes, memfds, stdio redirected to a
- * socket, setuid/setgid chmods, userfaultfd.
- * One syscall tracepoint per call (no raw_syscalls: that would run on every syscall), at
- * entry only: an attempt is reported whether or not the call then succeeds. The argument
- * filters run first, so a call left out (a debugger's PEEKDATA, a TCP socket, a chmod 0644)
- * costs a few instructions. Strings are read at entry, before the kernel has touched them:
- * one in memory that is not paged in yet reads as "". */
+ * sockets, connects to unix sockets (and inet connects that fail before any packet), namespace
+ * changes, memfds, stdio redirected to a socket, setuid/setgid chmods, userfaultfd, links
+ * made, and deletions below /var/log.
+ * One syscall tracepoint per call, at entry: an attempt is reported whether or not the call
+ * then succeeds. The argument filters run first, so a call left out (a debugger's PEEKDATA,
+ * a TCP socket, a chmod 0644, an unlink in /tmp) costs a few instructions. Strings are read
+ * at entry, before the kernel has touched them: one in memory that is not paged in yet reads
+ * as "". Two exceptions:
+ * - the module and kexec calls on a kernel that compiles them out (no syscalls: tracepoint,
+ *   yet an attempt is still an attacker's move): one raw_syscalls:sys_enter program, which
+ *   runs for every syscall on the host and returns after comparing the syscall number. User
+ *   space attaches it only on such kernels.
+ * - an inet connect is reported at its exit, with the result, and only when it failed before
+ *   its SYN was queued (no route, refused by a local rule …): the tcpconnect tracker reports
+ *   the connects that get that far, so the two do not report the same attempt. */
 #include "eunomia.bpf.h"
 #include "sock.bpf.h"
 #include "secsnoop.h"
@@ -23,6 +31,10 @@ EUNOMIA_EVENT(sec_event);
 #define SOCK_RAW 3
 #define SOCK_TYPE_MASK 0xf /* the type without SOCK_NONBLOCK and SOCK_CLOEXEC */
 #define UNIX_PATH_MAX 108
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define AT_FDCWD -100
 
 #define PTRACE_TRACEME 0
 #define PTRACE_POKETEXT 4
@@ -52,6 +64,7 @@ static __always_inline struct sec_event *begin(enum sec_call call, __s64 a0, __s
 	e->arg_raw[1] = a1;
 	e->arg_raw[2] = a2;
 	e->str_raw[0] = 0;
+	e->str2_raw[0] = 0;
 	return e;
 }
 
@@ -130,14 +143,71 @@ int enter_socket(struct trace_event_raw_sys_enter *ctx)
 	return report(socket, family, type, (int)ctx->args[2]);
 }
 
-/* Connects to unix sockets: the way to a container runtime's or another daemon's API. */
+/* A TCP connect between its entry and its exit, by thread (pid_tgid). */
+struct pending_connect {
+	__u8 addr[16];
+	struct sock *sk; /* held by the call's file reference until its exit */
+	__u32 write_seq; /* at entry: it changes once a SYN is queued (tcp_connect) */
+	__s32 fd;
+	__u16 family;
+	__u16 port; /* host byte order */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} connects SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&eunomia_lost, &zero);
+	if (lost)
+		*lost += 1;
+}
+
+/* A new connect of an unconnected TCP socket: remembered until its exit. Other inet sockets
+ * are left out: a UDP connect sends nothing (glibc's getaddrinfo makes one per candidate
+ * address, failing with ENETUNREACH for each IPv6 one on an IPv4-only host). */
+static __always_inline int inet_connect(int fd, void *addr, __u16 family)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (eunomia_skip(id >> 32))
+		return 0;
+	struct socket *sock = sock_from_fd((struct task_struct *)bpf_get_current_task(), fd);
+	if (!sock || BPF_CORE_READ(sock, state) != SS_UNCONNECTED)
+		return 0; /* a second connect of a socket in progress: no new attempt */
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk || sock_protocol(sk) != IPPROTO_TCP || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return 0;
+	struct pending_connect p = { .sk = sk, .write_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq), .fd = fd, .family = family };
+	__u16 port = 0;
+	bpf_probe_read_user(&port, sizeof(port), addr + 2); /* sin_port and sin6_port */
+	p.port = sock_ntohs(port);
+	if (family == AF_INET)
+		bpf_probe_read_user(p.addr, 4, addr + 4); /* sin_addr */
+	else
+		bpf_probe_read_user(p.addr, 16, addr + 8); /* sin6_addr */
+	if (bpf_map_update_elem(&connects, &id, &p, BPF_ANY))
+		count_lost(); /* map full: this attempt goes unreported, counted */
+	return 0;
+}
+
+/* Connects to unix sockets (the way to a container runtime's or another daemon's API), at
+ * entry; new TCP connects, remembered for their exit. */
 SEC("tp/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	void *addr = (void *)ctx->args[1];
 	int len = ctx->args[2];
 	__u16 family = 0;
-	if (bpf_probe_read_user(&family, sizeof(family), addr) || family != AF_UNIX)
+	if (bpf_probe_read_user(&family, sizeof(family), addr))
+		return 0;
+	if (family == AF_INET || family == AF_INET6)
+		return inet_connect(ctx->args[0], addr, family);
+	if (family != AF_UNIX)
 		return 0;
 	struct sec_event *e = begin(connect, (int)ctx->args[0], family, 0);
 	if (!e)
@@ -155,6 +225,32 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 		e->str_raw[0] = 0;
 	}
 	eunomia_submit(e);
+	return 0;
+}
+
+/* A TCP connect that failed before its SYN was queued: ENETUNREACH, EHOSTUNREACH, EACCES …
+ * Once tcp_v4_connect/tcp_v6_connect get that far (the socket went to SYN_SENT: tcpconnect's)
+ * write_seq has changed: set to the initial sequence number, advanced past the SYN, moved on
+ * by the disconnect after a refused or timed-out handshake. A failure before leaves it as it
+ * was. Telling it from the socket at exit costs one read per connect; a program on
+ * sock:inet_sock_set_state would run on every TCP state change of the host. */
+SEC("tp/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_connect *p = bpf_map_lookup_elem(&connects, &id);
+	if (!p)
+		return 0;
+	long ret = ctx->ret;
+	struct tcp_sock *tp = (struct tcp_sock *)p->sk; /* a plain local: no CO-RE relocation against the map value */
+	if (ret < 0 && BPF_CORE_READ(tp, write_seq) == p->write_seq) {
+		struct sec_event *e = begin(connect, p->fd, p->family | (__s64)p->port << 16, ret);
+		if (e) {
+			__builtin_memcpy(e->addr_raw, p->addr, sizeof(e->addr_raw));
+			eunomia_submit(e);
+		}
+	}
+	bpf_map_delete_elem(&connects, &id);
 	return 0;
 }
 
@@ -194,7 +290,95 @@ int enter_delete_module(struct trace_event_raw_sys_enter *ctx)
 	return report_str(delete_module, (__u32)ctx->args[1], 0, ctx->args[0]);
 }
 
-/* stdin, stdout or stderr replaced by a socket: how a reverse shell wires itself up. */
+/* The module and kexec calls on a kernel without their syscalls: tracepoints (compiled out:
+ * they fail with ENOSYS, but raw_syscalls:sys_enter still fires with their number). This runs
+ * on EVERY syscall of the host while attached: the number is compared first, and nothing
+ * else happens for any other syscall. x86-64 numbers; a 32-bit (ia32) call has its own
+ * numbering (175 is its rt_sigprocmask), so such calls are left out, as the syscalls:
+ * tracepoints leave them out. */
+#define NR_INIT_MODULE 175
+#define NR_DELETE_MODULE 176
+#define NR_KEXEC_LOAD 246
+#define NR_FINIT_MODULE 313
+#define NR_KEXEC_FILE_LOAD 320
+#define TS_COMPAT 0x0002 /* thread_info.status: a 32-bit syscall is running */
+
+static __noinline int module_kexec(long nr, struct pt_regs *regs)
+{
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT)
+		return 0;
+	switch (nr) {
+	case NR_INIT_MODULE:
+		return report(init_module, PT_REGS_PARM2_CORE_SYSCALL(regs), 0, 0);
+	case NR_FINIT_MODULE:
+		return report(finit_module, (int)PT_REGS_PARM1_CORE_SYSCALL(regs), (int)PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
+	case NR_DELETE_MODULE:
+		return report_str(delete_module, (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs), 0, PT_REGS_PARM1_CORE_SYSCALL(regs));
+	case NR_KEXEC_LOAD:
+		return report(kexec_load, PT_REGS_PARM4_CORE_SYSCALL(regs), 0, 0);
+	case NR_KEXEC_FILE_LOAD:
+		return report(kexec_file_load, PT_REGS_PARM5_CORE_SYSCALL(regs), 0, 0);
+	}
+#endif
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_module_kexec(struct bpf_raw_tracepoint_args *ctx)
+{
+	long nr = ctx->args[1];
+	if (nr != NR_INIT_MODULE && nr != NR_FINIT_MODULE && nr != NR_DELETE_MODULE && nr != NR_KEXEC_LOAD &&
+	    nr != NR_KEXEC_FILE_LOAD)
+		return 0;
+	return module_kexec(nr, (struct pt_regs *)ctx->args[0]);
+}
+
+/* Sockets a process got from accept(): a server that puts one on its stdio serves that peer
+ * (inetd, busybox httpd, tcpsvd), where a process putting a socket it connected itself there
+ * wires up a reverse shell. struct sock -> its ports at accept, so that a freed sock's address
+ * reused for another connection is not taken for the accepted one. LRU: old ones make room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} accepted SEC(".maps");
+
+static __always_inline __u32 sock_ports(struct sock *sk)
+{
+	return (__u32)BPF_CORE_READ(sk, __sk_common.skc_num) << 16 | BPF_CORE_READ(sk, __sk_common.skc_dport);
+}
+
+static __always_inline int accepted_fd(long fd)
+{
+	if (fd < 0)
+		return 0;
+	struct socket *sock = sock_from_fd((struct task_struct *)bpf_get_current_task(), fd);
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return 0;
+	__u64 key = (__u64)sk;
+	__u32 ports = sock_ports(sk);
+	bpf_map_update_elem(&accepted, &key, &ports, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted_fd(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted_fd(ctx->ret);
+}
+
+/* stdin, stdout or stderr replaced by a socket: how a reverse shell wires itself up (bit 32 of
+ * the third argument: the socket came from accept()). */
 static __always_inline int redirect(enum sec_call call, struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 oldfd = ctx->args[0];
@@ -205,9 +389,13 @@ static __always_inline int redirect(enum sec_call call, struct trace_event_raw_s
 	if (!sock || (BPF_CORE_READ(sock, file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return 0;
 	/* the type tells a stream (a shell's connection) from busybox ping keeping its ICMP socket in fd 0 */
-	__u16 family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__u16 type = BPF_CORE_READ(sock, type);
-	return report(call, oldfd, newfd, (__s64)type << 16 | family);
+	__u64 key = (__u64)sk;
+	__u32 *ports = bpf_map_lookup_elem(&accepted, &key);
+	__s64 from_accept = ports && *ports == sock_ports(sk);
+	return report(call, oldfd, newfd, from_accept << 32 | (__s64)type << 16 | family);
 }
 
 SEC("tp/syscalls/sys_enter_dup2")
@@ -274,4 +462,173 @@ SEC("tp/syscalls/sys_enter_kexec_file_load")
 int enter_kexec_file_load(struct trace_event_raw_sys_enter *ctx)
 {
 	return report(kexec_file_load, ctx->args[4], 0, 0);
+}
+
+/* Links made: the new link's path and what it points to, both as given (a relative path is
+ * relative to the working directory or the dirfd; a symlink's target to the link's directory). */
+static __always_inline int report_link(enum sec_call call, __s64 flags, __u64 target, __u64 path)
+{
+	struct sec_event *e = begin(call, flags, 0, 0);
+	if (!e)
+		return 0;
+	if (bpf_probe_read_user_str(e->str_raw, sizeof(e->str_raw), (void *)path) < 0)
+		e->str_raw[0] = 0;
+	if (bpf_probe_read_user_str(e->str2_raw, sizeof(e->str2_raw), (void *)target) < 0)
+		e->str2_raw[0] = 0;
+	eunomia_submit(e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_symlink")
+int enter_symlink(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_link(symlink, 0, ctx->args[0], ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_symlinkat")
+int enter_symlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_link(symlinkat, 0, ctx->args[0], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_link")
+int enter_link(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_link(link, 0, ctx->args[0], ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_linkat")
+int enter_linkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_link(linkat, (int)ctx->args[4], ctx->args[1], ctx->args[3]);
+}
+
+/* Deletions below /var/log. Deleting files is routine everywhere else, so the path decides
+ * in the kernel: an absolute one is compared as given; a relative one (rm -r and find -delete
+ * delete through a directory fd, `cd /var/log; rm x` through the working directory) is joined
+ * to its directory, whose path is built from the dentries up to the root of the caller's mount
+ * namespace. Neither `..` nor symlinks are resolved. */
+#define PATH_BUF 512 /* [ directory, built backwards to DIR_END ][ '/' ][ the path as given ] */
+#define DIR_END 255
+#define ARG_AT 256
+#define PATH_DEPTH 32
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[PATH_BUF]);
+} path_scratch SEC(".maps");
+
+struct walk {
+	char *buf;
+	struct dentry *d;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	__u32 pos;
+	__u8 end; /* 1: reached the root of the mount namespace; 2: no path (too long, unlinked) */
+};
+
+/* One path component (or mount crossing) per call: bpf_loop verifies the body once. */
+static long walk_step(__u32 i, struct walk *w)
+{
+	/* Plain locals: CO-RE relocations must not be recorded against struct walk. */
+	struct dentry *d = w->d;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	if (d == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mp == mnt) {
+			w->end = 1;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mp;
+		w->vfsmnt = &mp->mnt;
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct qstr name = BPF_CORE_READ(d, d_name);
+	__u32 len = name.len & 255;
+	__u32 pos = w->pos;
+	if (d == parent || len + 1 > pos || pos > DIR_END) {
+		w->end = 2;
+		return 1;
+	}
+	pos -= len;
+	bpf_probe_read_kernel(&w->buf[pos & 255], len, name.name);
+	pos -= 1;
+	w->buf[pos & 255] = '/';
+	w->pos = pos;
+	w->d = parent;
+	return 0;
+}
+
+/* Where the directory a relative path starts from begins in buf (it ends at DIR_END, where
+ * the '/' before the path goes), or -1 when it has no path in the mount namespace. */
+static __always_inline int dir_path(char *buf, int dfd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct walk w = { .buf = buf, .pos = DIR_END };
+	if (dfd == AT_FDCWD) {
+		w.d = BPF_CORE_READ(task, fs, pwd.dentry);
+		w.vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+		if (dfd < 0 || dfd >= BPF_CORE_READ(fdt, max_fds))
+			return -1;
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+		struct file *file = NULL;
+		if (bpf_probe_read_kernel(&file, sizeof(file), &fds[dfd]) || !file)
+			return -1;
+		w.d = BPF_CORE_READ(file, f_path.dentry);
+		w.vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	}
+	w.mnt = container_of(w.vfsmnt, struct mount, mnt);
+	bpf_loop(PATH_DEPTH, walk_step, &w, 0);
+	return w.end == 1 ? (int)w.pos : -1;
+}
+
+/* "/var/log/": the first 8 bytes as one little-endian word, then the slash. */
+#define VAR_LOG 0x676f6c2f7261762fULL
+
+static __always_inline int report_unlink(enum sec_call call, int dfd, __u64 upath, int flags)
+{
+	if (eunomia_skip(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	__u32 zero = 0;
+	char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!buf)
+		return 0;
+	if (bpf_probe_read_user_str(&buf[ARG_AT], PATH_BUF - ARG_AT, (void *)upath) <= 1)
+		return 0;
+	int at = ARG_AT;
+	if (buf[ARG_AT] != '/') {
+		at = dir_path(buf, dfd);
+		if (at < 0)
+			return 0;
+		buf[DIR_END] = '/';
+	}
+	char *path = at == ARG_AT ? &buf[ARG_AT] : &buf[at & 255];
+	if (*(__u64 *)path != VAR_LOG || path[8] != '/')
+		return 0;
+	struct sec_event *e = begin(call, dfd, flags, 0);
+	if (!e)
+		return 0;
+	if (bpf_probe_read_kernel_str(e->str_raw, sizeof(e->str_raw), path) < 0)
+		e->str_raw[0] = 0;
+	eunomia_submit(e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_unlink")
+int enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_unlink(unlink, AT_FDCWD, ctx->args[0], 0);
+}
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_unlink(unlinkat, ctx->args[0], ctx->args[1], ctx->args[2]);
 }

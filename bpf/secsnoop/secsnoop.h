@@ -1,7 +1,7 @@
 #pragma once
 #include "eunomia.h"
 
-#define SEC_STR_LEN 128
+#define SEC_STR_LEN 256
 
 /* The syscall; decoded as its name. */
 enum sec_call {
@@ -24,14 +24,22 @@ enum sec_call {
 	userfaultfd,
 	kexec_load,
 	kexec_file_load,
+	symlink,
+	symlinkat,
+	link,
+	linkat,
+	unlink,
+	unlinkat,
 };
 
-/* One attempt of a security-relevant call, seen at syscall entry. The arguments mean what
- * the call's arguments mean (see docs/trackers/secsnoop.md); user space names them per call.
- * Unused ones are 0. */
+/* One attempt of a security-relevant call, seen at syscall entry (an inet connect: at its
+ * exit, with the result). The arguments mean what the call's arguments mean (see
+ * docs/trackers/secsnoop.md); user space names them per call. Unused ones are 0. */
 struct sec_event {
 	struct eunomia_common;
 	enum sec_call call;
 	__s64 arg_raw[3];
-	char str_raw[SEC_STR_LEN]; /* a path or name from user memory; "" if the call has none */
+	char str_raw[SEC_STR_LEN];  /* a path or name; "" if the call has none */
+	char str2_raw[SEC_STR_LEN]; /* a second path: a link's target */
+	__u8 addr_raw[16];          /* an inet connect's destination (4 bytes used for IPv4) */
 };

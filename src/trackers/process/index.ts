@@ -7,16 +7,60 @@ import { processMetrics } from './metrics.js';
 const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };
 const FAMILIES: Record<number, string> = { 1: 'unix', 2: 'inet', 10: 'inet6', 16: 'netlink' };
 
-/** `stdin_raw`-style value (S_IFMT bits << 16 | socket family) as a word: inet, unix, pipe, char, file … ('' when closed). */
+/** PROCESS_FD_NAMED (process.h): the FIFO has a name on a filesystem, it is not a pipe(2). */
+const FD_NAMED = 1 << 16;
+
+/**
+ * `stdin_raw`-style value (S_IFMT bits << 16 | socket family | FD_NAMED) as a word: inet, unix,
+ * pipe, fifo, char, file … ('' when closed).
+ */
 export function fdKind(raw: number): string {
   const type = raw >>> 28; // S_IFMT (0170000) sits in bits 12-15 of the mode, shifted up 16
   if (type === 0) return '';
   if (type === 0o14) return FAMILIES[raw & 0xffff] ?? 'socket';
+  if (type === 0o1 && raw & FD_NAMED) return 'fifo';
   return S_IFMT_NAMES[type] ?? 'unknown';
 }
 
+/** Superblock magics (linux/magic.h) of the filesystems an executable is likely to be on. */
+const FS_MAGICS: Record<number, string> = {
+  0x01021994: 'tmpfs',
+  0x858458f6: 'ramfs',
+  0x958458f6: 'hugetlbfs',
+  0x794c7630: 'overlay',
+  0xef53: 'ext4', // ext2 and ext3 share it
+  0x58465342: 'xfs',
+  0x9123683e: 'btrfs',
+  0xf2f52010: 'f2fs',
+  0x2fc12fc1: 'zfs',
+  0x73717368: 'squashfs',
+  0x28cd3d45: 'cramfs',
+  0x9660: 'iso9660',
+  0x6969: 'nfs',
+  0xff534d42: 'cifs',
+  0xfe534d42: 'smb2',
+  0x65735546: 'fuse',
+  0x01021997: '9p',
+  0x4d44: 'vfat',
+  0x9fa0: 'proc',
+};
+
+/**
+ * `exe_fs_magic` as a word: tmpfs, overlay, ext4 … (hex when unknown, '' for none). A memfd is a
+ * file of the kernel's internal tmpfs (or hugetlbfs): it reads `memfd`, by its path `/memfd:NAME`.
+ */
+export function exeFs(magic: number, exe: string): string {
+  if (!magic) return '';
+  const name = FS_MAGICS[magic];
+  if ((name === 'tmpfs' || name === 'hugetlbfs') && exe.startsWith('/memfd:')) return 'memfd';
+  return name ?? `0x${magic.toString(16)}`;
+}
+
 /** Fields only an exec has; an exit carries none of them. */
-const EXEC_ONLY = ['prog', 'vpid', 'upper_layer', 'cap_effective', 'caps', 'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty'] as const;
+const EXEC_ONLY = [
+  'prog', 'cmdline', 'vpid', 'upper_layer', 'exe_fs_magic', 'exe_fs', 'cap_effective', 'caps',
+  'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'ld_preload', 'ld_library_path',
+] as const;
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
 
@@ -62,7 +106,10 @@ export const processTracker: TrackerDescriptor = {
     // through /proc/self/exe, which makes comm "exe" for every one of them.
     const argv0 = (d.args as string[])[0];
     d.prog = argv0 ? argv0.slice(argv0.lastIndexOf('/') + 1) : d.comm;
+    // The command line as one string, for rules that look inside arguments (a URL's host).
+    d.cmdline = (d.args as string[]).join(' ');
     d.upper_layer = d.upper_layer === 1;
+    d.exe_fs = exeFs(d.exe_fs_magic as number, d.exe as string);
     d.caps = capabilityList(d.cap_effective as bigint | number);
     d.stdin = fdKind(d.stdin_raw as number);
     d.stdout = fdKind(d.stdout_raw as number);

@@ -1,9 +1,12 @@
-/** secsnoop: attempts of security-relevant syscalls, with their arguments (syscall tracepoints, entry only). */
+/** secsnoop: attempts of security-relevant syscalls, with their arguments (syscall tracepoints at entry; a few more hooks, see the object). */
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { cloneFlags, namespaceTypes } from '../names/clone.js';
 import { addressFamilyName, socketTypeName } from '../names/socket-names.js';
+import { hasTracepoint } from '../../core/kernel.js';
+import { errnoName } from '../names/errno.js';
+import { ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
-import { kexecFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, userfaultfdFlags } from './names.js';
+import { kexecFlags, linkatFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, unlinkatFlags, userfaultfdFlags } from './names.js';
 import { secsnoopMetrics } from './metrics.js';
 
 /**
@@ -14,8 +17,12 @@ export function nameArguments(d: Record<string, unknown>): void {
   const arg = d.arg_raw as (number | bigint)[];
   const [a0, a1, a2] = [Number(arg[0]), Number(arg[1]), Number(arg[2])];
   const str = d.str_raw as string;
+  const str2 = d.str2_raw as string;
+  const addr = d.addr_raw as number[];
   delete d.arg_raw;
   delete d.str_raw;
+  delete d.str2_raw;
+  delete d.addr_raw;
   switch (d.call) {
     case 'bpf':
       d.cmd = 'BPF_PROG_LOAD';
@@ -32,8 +39,14 @@ export function nameArguments(d: Record<string, unknown>): void {
       d.protocol = a2;
       break;
     case 'connect':
-      d.family = addressFamilyName(a1);
-      d.path = str;
+      d.family = addressFamilyName(a1 & 0xffff);
+      if (d.family === 'AF_UNIX') {
+        d.path = str;
+      } else {
+        d.daddr = ipString(a1 & 0xffff, addr);
+        d.dport = (a1 >>> 16) & 0xffff;
+        d.result = errnoName(a2);
+      }
       break;
     case 'setns':
       d.fd = a0;
@@ -60,7 +73,8 @@ export function nameArguments(d: Record<string, unknown>): void {
       d.oldfd = a0;
       d.newfd = a1;
       d.family = addressFamilyName(a2 & 0xffff);
-      d.type = socketTypeName(a2 >>> 16);
+      d.type = socketTypeName((a2 >>> 16) & 0xffff);
+      d.accepted = Math.floor(a2 / 2 ** 32) === 1; // the socket came from accept(): a server's
       break;
     case 'chmod':
     case 'fchmod':
@@ -77,6 +91,19 @@ export function nameArguments(d: Record<string, unknown>): void {
     case 'kexec_file_load':
       d.flags = kexecFlags(d.call, a0);
       break;
+    case 'symlink':
+    case 'symlinkat':
+    case 'link':
+    case 'linkat':
+      d.path = str;
+      d.target = str2;
+      if (d.call === 'linkat') d.flags = linkatFlags(a0);
+      break;
+    case 'unlink':
+    case 'unlinkat':
+      d.path = str;
+      if (d.call === 'unlinkat') d.flags = unlinkatFlags(a1);
+      break;
   }
   d.detail = detail(d);
 }
@@ -91,8 +118,9 @@ export function detail(d: Record<string, unknown>): string {
     case 'socket':
       return `${d.family} ${d.type} ${d.protocol}`;
     case 'connect':
+      return d.family === 'AF_UNIX' ? String(d.path) : `${d.family === 'AF_INET6' ? `[${d.daddr}]` : d.daddr}:${d.dport} ${d.result}`;
     case 'delete_module':
-      return String(d.path ?? d.name);
+      return String(d.name);
     case 'setns':
       return `fd ${d.fd} ${d.nstype}`;
     case 'memfd_create':
@@ -110,30 +138,55 @@ export function detail(d: Record<string, unknown>): string {
     case 'fchmodat':
     case 'fchmodat2':
       return `${d.mode} ${d.path}`;
+    case 'symlink':
+    case 'symlinkat':
+    case 'link':
+    case 'linkat':
+      return `${d.path} -> ${d.target}`;
+    case 'unlink':
+      return String(d.path);
+    case 'unlinkat':
+      return d.flags === '0' ? String(d.path) : `${d.path} ${d.flags}`;
     default:
       return String(d.flags ?? '');
   }
 }
 
+/** The module and kexec calls: a syscalls: tracepoint each, or the raw fallback where the kernel compiles them out. */
+const MODULE_KEXEC = ['init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load'];
+const MODULE_KEXEC_PROGRAMS = MODULE_KEXEC.map((c) => `enter_${c}`);
+/** raw_syscalls:sys_enter: runs on every syscall of the host, so attached only where needed. */
+export const RAW_FALLBACK = 'raw_module_kexec';
+/** Every program of bpf/secsnoop/secsnoop.bpf.c but the container filter's (which the runtime sets). */
+const PROGRAMS = [
+  'enter_bpf', 'enter_ptrace', 'enter_socket', 'enter_connect', 'exit_connect', 'enter_setns', 'enter_unshare',
+  'enter_memfd_create', ...MODULE_KEXEC_PROGRAMS, RAW_FALLBACK, 'exit_accept', 'exit_accept4', 'enter_dup2', 'enter_dup3', 'enter_chmod', 'enter_fchmod',
+  'enter_fchmodat', 'enter_fchmodat2', 'enter_userfaultfd', 'enter_symlink', 'enter_symlinkat', 'enter_link', 'enter_linkat',
+  'enter_unlink', 'enter_unlinkat',
+];
+
+/** True where one of the module or kexec calls has no syscalls: tracepoint: the raw fallback then sees all five (it knows x86-64's numbers only). */
+export function needsRawFallback(): boolean {
+  return process.arch === 'x64' && MODULE_KEXEC.some((c) => !hasTracepoint(`tp/syscalls/sys_enter_${c}`));
+}
+
 export const secsnoopTracker: TrackerDescriptor = {
   name: 'secsnoop',
-  summary: 'security-relevant syscall attempts: BPF program and module loads, ptrace, raw/packet sockets, unix connects, setns/unshare, memfd, stdio to a socket, setuid chmod, userfaultfd, kexec',
+  summary: 'security-relevant syscall attempts: BPF program and module loads, ptrace, raw/packet sockets, unix connects and inet connects failing before any packet, setns/unshare, memfd, stdio to a socket, setuid chmod, userfaultfd, kexec, links, deletions below /var/log',
   metrics: secsnoopMetrics,
   object: 'secsnoop.bpf.o',
   event: { struct: 'sec_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
-  // Calls a kernel may lack: fchmodat2 (6.6+); modules, kexec and userfaultfd (compiled
-  // out); the legacy dup2 and chmod (absent on arm64 and other newer architectures).
+  // Either the five module/kexec tracepoint programs or the raw fallback that sees them all,
+  // never both (each attempt once).
+  programs: () => {
+    const fallback = needsRawFallback();
+    return PROGRAMS.filter((p) => (fallback ? !MODULE_KEXEC_PROGRAMS.includes(p) : p !== RAW_FALLBACK));
+  },
+  // Calls a kernel may lack: fchmodat2 (6.6+); userfaultfd (compiled out); the legacy dup2,
+  // chmod, symlink, link and unlink (absent on arm64 and other newer architectures).
   optionalPrograms: [
-    'enter_fchmodat2',
-    'enter_init_module',
-    'enter_finit_module',
-    'enter_delete_module',
-    'enter_kexec_load',
-    'enter_kexec_file_load',
-    'enter_dup2',
-    'enter_chmod',
-    'enter_userfaultfd',
+    'enter_fchmodat2', ...MODULE_KEXEC_PROGRAMS, 'enter_userfaultfd', 'exit_accept', 'enter_dup2', 'enter_chmod', 'enter_symlink', 'enter_link', 'enter_unlink',
   ],
   options: [],
   columns: [c.pid, c.uid, c.comm, { key: 'call', header: 'CALL', width: 15 }, { key: 'detail', header: 'DETAIL' }],

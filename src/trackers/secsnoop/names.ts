@@ -1,4 +1,4 @@
-/** Names of the secsnoop calls' arguments (include/uapi/linux/{ptrace,bpf,memfd,kexec}.h). */
+/** Names of the secsnoop calls' arguments (include/uapi/linux/{ptrace,bpf,memfd,kexec,fcntl}.h). */
 import { flagNames, type FlagTable } from '../names/flags.js';
 
 /** The requests bpf/secsnoop/secsnoop.bpf.c reports (glibc's spelling). */
@@ -48,4 +48,18 @@ export function kexecFlags(call: 'kexec_load' | 'kexec_file_load', flags: number
 /** A chmod mode as octal digits, as chmod(1) takes it: "4755". */
 export function modeOctal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** linkat: AT_SYMLINK_FOLLOW (link to what a symlink points to) and AT_EMPTY_PATH (link an open fd). */
+const LINKAT: FlagTable = [[0x400, 'AT_SYMLINK_FOLLOW'], [0x1000, 'AT_EMPTY_PATH']];
+
+export function linkatFlags(flags: number): string {
+  return flagNames(flags, LINKAT);
+}
+
+/** unlinkat: AT_REMOVEDIR (rmdir). */
+const UNLINKAT: FlagTable = [[0x200, 'AT_REMOVEDIR']];
+
+export function unlinkatFlags(flags: number): string {
+  return flagNames(flags, UNLINKAT);
 }
