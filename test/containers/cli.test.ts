@@ -99,6 +99,8 @@ describe('eunomia CLI with containers', { skip: needsDocker }, () => {
     assert.equal(await cli.exited, 0, cli.err());
     const events = cli.out().trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(events.some((e) => e.type === 'exec' && e.comm === 'true'), 'the container’s exec');
-    assert.ok(events.every((e) => e.container.name === later), 'only that container');
+    // …and the runtime's work in its cgroup (runc setting it up: the host, with `setup` naming it)
+    assert.ok(events.every((e) => (e.container.setup?.name ?? e.container.name) === later), 'only that container');
+    assert.equal(events.find((e) => e.type === 'exec' && e.container.name === later)?.comm, 'true', 'its first process is its entrypoint, not runc');
   });
 });
