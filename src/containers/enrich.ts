@@ -252,7 +252,8 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
         if (c === undefined) c = lookup(cg);
         if (c.ready) {
           if (c.inContainer) {
-            if (settingUp(data, ev.time, resolver, hostMnt)) {
+            // inline the cheap half of settingUp: a function call per container event costs ~10 ns
+            if ((data.foreign_exe === 1 || data.mnt_ns === hostMnt) && settingUp(data, ev.time, resolver, hostMnt)) {
               applySetup(data, c);
               return next(ev);
             }
