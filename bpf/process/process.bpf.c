@@ -269,6 +269,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->stdin_raw = fd_kind(task, 0);
 	e->stdout_raw = fd_kind(task, 1);
 	e->tty[0] = 0;
+	BPF_CORE_READ_STR_INTO(&e->pcomm, task, real_parent, comm);
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
 	if (tty)
 		bpf_probe_read_kernel_str(e->tty, sizeof(e->tty), tty->name);
@@ -340,6 +341,7 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 	e->stdout_raw = 0;
 	e->exe_fs_magic = 0;
 	e->tty[0] = 0;
+	e->pcomm[0] = 0;
 	e->ld_preload[0] = 0;
 	e->ld_library_path[0] = 0;
 	e->args_size = 0;

@@ -31,6 +31,7 @@ struct process_event {
 	__u32 stdout_raw;    /* the same for fd 1 */
 	__u32 exe_fs_magic;  /* superblock magic of the executable's filesystem (tmpfs, overlayfs, ext4 ...) */
 	char tty[EUNOMIA_COMM_LEN]; /* controlling terminal ("pts0"), empty if none */
+	char pcomm[EUNOMIA_COMM_LEN]; /* the parent's task name at exec: who started it (a web server, a database ...) */
 	char filename[PROCESS_PATH_LEN];  /* as passed to execve */
 	char exe[PROCESS_PATH_LEN];       /* the binary actually run, resolved in the kernel */
 	/* from the new environment (never the rest of it: it holds secrets); empty when unset */

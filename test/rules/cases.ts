@@ -75,6 +75,11 @@ export const CASES: Record<string, [Step, Step]> = {
   kubelet_or_etcd_contacted: [x('timeout', '1', 'nc', '127.0.0.1', '10250'), x('timeout', '1', 'nc', '127.0.0.1', '10251')],
   block_device_access: [x('dd', 'if=/dev/vda', 'of=/dev/null', 'count=1'), x('ls', '-l', '/dev')],
   write_below_lib_dir: [sh('mkdir -p /usr/lib/security && echo x > /usr/lib/security/pam_evil.so'), sh('echo x > /tmp/libx.so')],
+  // A shell renamed as the web server (/proc/self/comm) runs a command the way a web shell does;
+  // the benign server runs a script by its path, as a CGI.
+  server_spawned_shell: [sh("echo -n httpd > /proc/self/comm; sh -c 'id > /dev/null'"), sh('echo -n httpd > /proc/self/comm; echo id > /tmp/status.cgi; sh /tmp/status.cgi')],
+  miner_stratum_url: [x('/bin/sleep', '0', '--url=stratum+tcp://pool.example:3333'), x('/bin/sleep', '0')],
+  known_miner_run: [sh('cp /bin/busybox /root/xmrig && /root/xmrig --version'), x('cat', '/proc/cpuinfo')],
   shell_history_cleared: [sh(': > /root/.ash_history'), sh('echo ls >> /root/.ash_history')],
   ssh_key_search: [x('find', '/root', '-name', 'id_rsa'), x('find', '/etc', '-name', 'hostname')],
   ld_preload_tamper: [sh('echo /tmp/x.so > /etc/ld.so.preload'), sh('cat /etc/ld.so.preload')],

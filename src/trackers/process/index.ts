@@ -59,7 +59,7 @@ export function exeFs(magic: number, exe: string): string {
 /** Fields only an exec has; an exit carries none of them. */
 const EXEC_ONLY = [
   'prog', 'cmdline', 'vpid', 'upper_layer', 'exe_fs_magic', 'exe_fs', 'cap_effective', 'caps',
-  'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'ld_preload', 'ld_library_path',
+  'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'pcomm', 'ld_preload', 'ld_library_path',
 ] as const;
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
