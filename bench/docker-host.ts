@@ -5,7 +5,7 @@ import { startContainers, type Containers } from '../src/containers/index.js';
 import type { NativeBinding } from '../src/core/native.js';
 
 export const run = promisify(execFile);
-export const IMAGE = 'eunomia-test/busybox:3';
+export const IMAGE = 'eunomia-test/busybox:4';
 
 /** Whether the engine has the test image; if not, says why `part` is skipped. */
 export async function dockerReady(part: string): Promise<boolean> {

@@ -50,16 +50,18 @@ fi
 # The test image: busybox-static as a rootfs (docker import needs no registry), with the
 # security tests' attack tool and the files their attacks touch. The tag changes with the
 # rootfs, so a machine with an older image makes the new one.
-image=eunomia-test/busybox:3
+image=eunomia-test/busybox:4
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "importing $image"
   root=$(mktemp -d)
-  mkdir -p "$root"/{bin,etc,tmp,root/.ssh,proc,sys,dev,usr/bin,var/log,etc/pam.d,var/spool/cron/crontabs}
+  mkdir -p "$root"/{bin,etc,tmp,root/.ssh,root/.aws,root/.kube,proc,sys,dev,usr/bin,var/log,etc/pam.d,var/spool/cron/crontabs} \
+    "$root"/{etc/ssl/private,var/lib/sss/db,var/www/html,var/run/secrets/kubernetes.io/serviceaccount}
   cp /bin/busybox "$root/bin/busybox"
   for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
   cc -static -O2 -o "$root/usr/bin/eunomia-attack" test/attack/eunomia-attack.c
   # stand-ins for tools the image lacks (the attack tool answers to any other name)
-  for t in nmap kubectl; do ln -s eunomia-attack "$root/usr/bin/$t"; done
+  for t in nmap kubectl iptables ip6tables nft auditctl sudo sudoedit socat; do ln -s eunomia-attack "$root/usr/bin/$t"; done
+  ln "$root/usr/bin/eunomia-attack" "$root/usr/bin/pkexec" # a hard link: the exe's path is pkexec's
   echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
   echo 'root:x:0:' > "$root/etc/group"
   echo 'root:*:19000:0:99999:7:::' > "$root/etc/shadow" && chmod 600 "$root/etc/shadow"
@@ -69,6 +71,14 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   chmod 600 "$root/root/.ssh/id_ed25519"
   echo 'export PS1="# "' > "$root/root/.profile"
   echo 'ls' > "$root/root/.ash_history"
+  echo 'example.com ssh-ed25519 AAAA' > "$root/root/.ssh/known_hosts"
+  printf '[default]\naws_access_key_id = AKIAEXAMPLE\n' > "$root/root/.aws/credentials"
+  echo 'apiVersion: v1' > "$root/root/.kube/config"
+  echo 'not a real key' > "$root/etc/ssl/private/server.key"
+  echo 'not a real cache' > "$root/var/lib/sss/db/cache_example.ldb"
+  echo 'not a real token' > "$root/var/run/secrets/kubernetes.io/serviceaccount/token"
+  echo 'default' > "$root/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+  echo '<h1>shop</h1>' > "$root/var/www/html/index.html"
   : > "$root/var/log/messages"
   tar -C "$root" -c . | docker import - "$image" >/dev/null
   rm -rf "$root"

@@ -6,7 +6,7 @@ import { isRoot } from './helpers.js';
 const execFileAsync = promisify(execFile);
 
 /** Made by scripts/test-env.sh with `docker import` of busybox-static: no registry needed. */
-export const TEST_IMAGE = 'eunomia-test/busybox:3';
+export const TEST_IMAGE = 'eunomia-test/busybox:4';
 
 function engineUp(): boolean {
   const r = spawnSync('docker', ['image', 'inspect', TEST_IMAGE], { stdio: 'ignore', timeout: 10_000 });

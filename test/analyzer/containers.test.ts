@@ -45,7 +45,7 @@ describe('security alerts from a real container', { skip: needsDocker }, () => {
     assert.equal(shell.priority, 'warning');
     assert.equal(shell.process?.comm, 'sh');
     assert.deepEqual(shell.k8s, { namespace: 'shop', pod: 'web-0' });
-    assert.match(shell.message, new RegExp(`^shell sh in container ${name} \\(eunomia-test/busybox:3\\): sh -c `));
+    assert.match(shell.message, new RegExp(`^shell sh in container ${name} \\(eunomia-test/busybox:4\\): sh -c `));
     const read = alerts().find((a) => a.rule === 'sensitive_file_read')!;
     assert.equal(read.process?.comm, 'cat');
     // The kernel's ppid is exact; the names up the chain are best effort (events of different

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
+#include <linux/reboot.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int fail(const char *what)
@@ -151,6 +154,26 @@ static int unixshell(void)
 	return shell_on(sv[0], sv[1]);
 }
 
+/* A classic BPF filter attached to a raw packet socket, as BPFDoor's listener does (accept every
+ * packet); on a UDP socket when packet sockets are refused. */
+static int socket_filter(void)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0xffff) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+	int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (s < 0)
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+	return printf("SO_ATTACH_FILTER: %d\n", setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) < 0;
+}
+
+/* execve with an empty argv, as the pkexec exploit (CVE-2021-4034) does. */
+static int exec_noargv(const char *path)
+{
+	char *env[] = { "PATH=GCONV_PATH=.", NULL };
+	syscall(SYS_execve, path, NULL, env);
+	return fail("execve");
+}
+
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -193,6 +216,24 @@ int main(int argc, char **argv)
 		return printf("eventfd: %d\n", eventfd(0, 0)) < 0;
 	if (!strcmp(cmd, "kexec"))
 		return printf("kexec_file_load: %ld\n", syscall(SYS_kexec_file_load, -1, -1, 0, "", 4 /* KEXEC_FILE_NO_INITRAMFS */)) < 0;
+	if (!strcmp(cmd, "socket-filter"))
+		return socket_filter();
+	if (!strcmp(cmd, "sockopt")) {
+		int one = 1, s = socket(AF_INET, SOCK_DGRAM, 0);
+		return printf("SO_REUSEADDR: %d\n", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) < 0;
+	}
+	if (!strcmp(cmd, "udp-bind") && argc > 2) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) };
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		return printf("udp bind: %d\n", bind(s, (struct sockaddr *)&a, sizeof(a))) < 0;
+	}
+	if (!strcmp(cmd, "exec-noargv") && argc > 2)
+		return exec_noargv(argv[2]);
+	if (!strcmp(cmd, "setxattr") && argc > 3)
+		return printf("setxattr: %d\n", setxattr(argv[2], argv[3], "payload", 7, 0)) < 0;
+	/* Wrong magic numbers: the kernel refuses the call before it could do anything. */
+	if (!strcmp(cmd, "reboot"))
+		return printf("reboot: %ld\n", syscall(SYS_reboot, 0, 0, LINUX_REBOOT_CMD_RESTART, NULL)) < 0;
 	fprintf(stderr, "eunomia-attack: unknown command %s\n", cmd);
 	return 2;
 }

@@ -11,8 +11,8 @@ import type { RuntimeEvent } from '../../src/containers/types.js';
 import { isEunomiaError } from '../../src/core/errors.js';
 
 const NS = 'k8s.io';
-/** What `docker save eunomia-test/busybox:3 | ctr import` names the image. */
-const IMAGE = 'docker.io/eunomia-test/busybox:3';
+/** What `docker save eunomia-test/busybox:4 | ctr import` names the image. */
+const IMAGE = 'docker.io/eunomia-test/busybox:4';
 const CRI_LABELS = [
   'io.kubernetes.pod.name=web-0',
   'io.kubernetes.pod.namespace=shop',
@@ -103,7 +103,7 @@ describe('ContainerdClient (real containerd)', { skip }, () => {
     // No registry: bring the Docker test image into containerd's k8s.io namespace once. It is
     // left there afterwards (other runs may use it; re-importing is cheap).
     if (!ctr('images', 'ls', '-q').split('\n').includes(IMAGE)) {
-      execSync(`docker save eunomia-test/busybox:3 | ctr -n ${NS} images import -`, { stdio: 'pipe', timeout: 120_000 });
+      execSync(`docker save eunomia-test/busybox:4 | ctr -n ${NS} images import -`, { stdio: 'pipe', timeout: 120_000 });
     }
   });
   after(() => {

@@ -16,7 +16,7 @@ import { Agent } from '../../src/server/agent.js';
 import { defaultConfig } from '../../src/server/config.js';
 import { TEST_IMAGE, dockerAsync, needsDocker, removeContainers, uniqueName } from '../docker.js';
 import { waitFor } from '../helpers.js';
-import { ATTACKER_FLAGS, CASES, CONTAINER_FLAGS, perform as performStep, type Step } from './cases.js';
+import { ATTACKER_FLAGS, CASES, CONTAINER_FLAGS, FORMS, perform as performStep, type Step } from './cases.js';
 
 describe('built-in rules against real containers', { skip: needsDocker }, () => {
   let agent: Agent;
@@ -68,6 +68,12 @@ describe('built-in rules against real containers', { skip: needsDocker }, () => 
     // The neighbour's commands were seen (so their silence means something): an exec event for each.
     const neighbourExecs = events.filter((e) => e.tracker === 'process' && e.data.type === 'exec' && (e.data.container as { name?: string })?.name === neighbour);
     assert.ok(neighbourExecs.length >= Object.values(CASES).filter(([, b]) => 'exec' in b).length, `only ${neighbourExecs.length} execs seen in the neighbour`);
+
+    // Attacks that try several forms: each form alerted.
+    for (const [rule, forms] of Object.entries(FORMS)) {
+      const messages = fromContainer(attacker).filter((a) => a.rule === rule).map((a) => a.message);
+      for (const form of forms) assert.ok(messages.some((m) => form.test(m)), `${rule}: no alert matching ${form}: ${messages.join('; ')}`);
+    }
 
     // Alerts carry what a responder needs.
     const shell = fromContainer(attacker).find((a) => a.rule === 'shell_in_container')!;

