@@ -9,8 +9,9 @@
  *  6. the security rules: throughput with all rules versus none, attack → alert (bench/rules.ts);
  *  7. the Prometheus exporter: /metrics scrape time and size with 1,000 containers' series,
  *     cost per event (bench/metrics.ts);
- *  8. slow-down per tracker (bench/overhead.ts).
- * `npm run bench -- overhead`, `-- containers`, `-- server`, `-- rules` or `-- metrics` runs only that part.
+ *  8. slow-down per tracker (bench/overhead.ts);
+ *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
+ * `npm run bench -- overhead`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { containerBench } from './containers.js';
 import { measureOverheads, overheadTable } from './overhead.js';
 import { metricsBench } from './metrics.js';
 import { rulesBench } from './rules.js';
+import { secsnoopBench } from './secsnoop.js';
 import { serverBench } from './server.js';
 
 const native = loadNative();
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);
   if (only === 'metrics') return metricsBench(native);
+  if (only === 'secsnoop') return secsnoopBench(native, workBin);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
@@ -147,6 +150,10 @@ async function main(): Promise<void> {
   }
   console.log('\nslow-down per tracker (workload rate untraced / traced; 1.5 s runs: untraced, traced, untraced):');
   console.log(overheadTable(await measureOverheads(native, workBin)));
+  if (only !== 'overhead') {
+    console.log('');
+    await secsnoopBench(native, workBin);
+  }
 }
 
 async function throughputAndStartup(objDir: string, genBin: string): Promise<void> {

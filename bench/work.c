@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,6 +69,17 @@ int main(int argc, char **argv)
 	char mnt[] = "/tmp/eunomia-mnt-XXXXXX";
 	if (!strcmp(mode, "mount") && !mkdtemp(mnt))
 		return 1;
+	/* secsnoop's path filters (none matches): renames and deletions (of a missing file) by
+	 * absolute path, and by relative path in a directory five deep, whose path is built in
+	 * the kernel; setsockopt(SO_REUSEADDR) */
+	char moved[64], deep[] = "/tmp/eunomia-deep-XXXXXX";
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	int rel = strstr(mode, "-rel") != NULL;
+	if (rel && (!mkdtemp(deep) || chdir(deep) || mkdir("a", 0700) || chdir("a") || mkdir("b", 0700) || chdir("b") ||
+		    mkdir("c", 0700) || chdir("c") || close(open("f", O_CREAT | O_WRONLY, 0600))))
+		return 1;
+	const char *from = rel ? "f" : path, *to = rel ? "g" : moved;
+	int udp = strcmp(mode, "setsockopt") ? -1 : socket(AF_INET, SOCK_DGRAM, 0), one = 1;
 
 	unsigned long n = 0;
 	double t0 = now(), el = 0;
@@ -111,6 +123,12 @@ int main(int argc, char **argv)
 			} else if (!strcmp(mode, "mount")) {
 				mount("tmpfs", mnt, "tmpfs", 0, "size=1m");
 				umount(mnt);
+			} else if (!strcmp(mode, "rename") || !strcmp(mode, "rename-rel")) {
+				rename(n & 1 ? to : from, n & 1 ? from : to);
+			} else if (!strcmp(mode, "unlink") || !strcmp(mode, "unlink-rel")) {
+				unlink(to); /* missing: ENOENT, after the hook */
+			} else if (!strcmp(mode, "setsockopt")) {
+				setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 			} else {
 				return 1;
 			}
@@ -118,6 +136,17 @@ int main(int argc, char **argv)
 		}
 	}
 	unlink(path);
+	if (rel) {
+		unlink("f");
+		unlink("g");
+		chdir("/");
+		char sub[64];
+		const char *subs[] = { "/a/b/c", "/a/b", "/a", "" };
+		for (int i = 0; i < 4; i++) {
+			snprintf(sub, sizeof(sub), "%s%s", deep, subs[i]);
+			rmdir(sub);
+		}
+	}
 	if (q >= 0)
 		msgctl(q, IPC_RMID, NULL);
 	if (!strcmp(mode, "mount"))

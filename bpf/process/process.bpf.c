@@ -28,9 +28,27 @@ struct {
 
 #define ENV_STR 512 /* bytes read per environment string (longer ones in several reads) */
 
+/* The environment scan's state (env_step) */
+struct env_scan {
+	unsigned long pos;         /* user address of the next read */
+	unsigned long end;
+	/* user addresses of the values found, 0 if unset */
+	unsigned long preload;
+	unsigned long libpath;
+	unsigned long path;
+	unsigned long tunables;    /* the longest GLIBC_TUNABLES's */
+	unsigned long tunables_at; /* the GLIBC_TUNABLES being read (in parts), 0 outside one */
+	__u32 tunables_len;
+	__u8 cont;                 /* pos is inside a string longer than a read, not at its start */
+};
+
 struct exe_scratch {
 	char buf[EXE_BUF * 2];
 	char env[ENV_STR];
+	/* Here, not on the stack: the verifier tracks no values in map memory, so the scan's
+	 * branches on its own state (first definition, longest) do not multiply
+	 * the states it explores (on the stack they took it past its 1M instructions). */
+	struct env_scan scan;
 };
 
 struct {
@@ -164,77 +182,118 @@ static __always_inline __u32 fd_kind(struct task_struct *task, unsigned int fd)
 
 #define ENV_SCAN_BYTES (32 * 1024) /* of the environment searched: the first 32 KiB ... */
 #define ENV_SCAN_STRINGS 512       /* ... and at most this many reads (strings or 511-byte parts) */
-#define LD_PRELOAD_LEN 11          /* strlen("LD_PRELOAD=") */
-#define LD_LIBRARY_PATH_LEN 16     /* strlen("LD_LIBRARY_PATH=") */
 
-struct env_scan {
-	char *buf;             /* per-CPU scratch, ENV_STR bytes */
-	unsigned long pos;     /* user address of the next read */
-	unsigned long end;
-	unsigned long preload; /* user address of LD_PRELOAD's value, 0 if unset */
-	unsigned long libpath; /* the same for LD_LIBRARY_PATH */
-	__u8 cont;             /* pos is inside a string longer than a read, not at its start */
-};
+/* In env_step: the user address of the value when the string read (n bytes with its NUL)
+ * is `name` (a literal with its '=') with a non-empty value, else 0. Unrolled, the compares
+ * are with constants (a memcmp would leave the literals behind, in a map of their own). */
+#define ENV_VALUE(name)                                                           \
+	({                                                                        \
+		bool eq = n > (long)sizeof(name);                                 \
+		_Pragma("unroll") for (int k = 0; k < (int)sizeof(name) - 1; k++) \
+			eq = eq && b[k] == name[k];                               \
+		eq ? pos + sizeof(name) - 1 : 0;                                  \
+	})
 
 /* One environment string per call ("NAME=value\0", copied by the kernel's strncpy_from_user,
  * which finds its end far faster than a byte loop here could). A string longer than a read
  * is read in parts; only a string's start is matched, so a value containing "LD_PRELOAD=" is
- * not taken for the variable. The last non-empty definition wins, as in glibc's ld.so. */
-static long env_step(__u32 i, struct env_scan *s)
+ * not taken for the variable. A variable set twice counts as its reader counts it: ld.so
+ * takes the last LD_PRELOAD and LD_LIBRARY_PATH, getenv the first PATH. */
+static long env_step(__u32 i, struct exe_scratch **scratch)
 {
+	struct env_scan *s = &(*scratch)->scan;
+	char *b = (*scratch)->env;
 	unsigned long pos = s->pos;
-	char *b = s->buf;
 	if (pos >= s->end)
 		return 1;
 	long n = bpf_probe_read_user_str(b, ENV_STR, (void *)pos);
 	if (n <= 0)
 		return 1;
-	/* n counts the NUL: n > strlen("NAME=") + 1 means a non-empty value */
-	if (!s->cont && b[0] == 'L' && b[1] == 'D' && b[2] == '_') {
-		if (n > LD_PRELOAD_LEN + 1 && b[3] == 'P' && b[4] == 'R' && b[5] == 'E' && b[6] == 'L' &&
-		    b[7] == 'O' && b[8] == 'A' && b[9] == 'D' && b[10] == '=')
-			s->preload = pos + LD_PRELOAD_LEN;
-		else if (n > LD_LIBRARY_PATH_LEN + 1 && b[3] == 'L' && b[4] == 'I' && b[5] == 'B' && b[6] == 'R' &&
-			 b[7] == 'A' && b[8] == 'R' && b[9] == 'Y' && b[10] == '_' && b[11] == 'P' && b[12] == 'A' &&
-			 b[13] == 'T' && b[14] == 'H' && b[15] == '=')
-			s->libpath = pos + LD_LIBRARY_PATH_LEN;
+	if (!s->cont) {
+		unsigned long v;
+		switch (b[0]) {
+		case 'L':
+			if ((v = ENV_VALUE("LD_PRELOAD=")))
+				s->preload = v;
+			else if ((v = ENV_VALUE("LD_LIBRARY_PATH=")))
+				s->libpath = v;
+			break;
+		case 'P':
+			if (!s->path)
+				s->path = ENV_VALUE("PATH=");
+			break;
+		case 'G':
+			s->tunables_at = ENV_VALUE("GLIBC_TUNABLES=");
+			break;
+		}
+	}
+	/* GLIBC_TUNABLES's length so far (the bytes up to this read's end or NUL). ld.so parses
+	 * every definition, and CVE-2023-4911's overflow needs a long one: the longest is kept. */
+	if (s->tunables_at) {
+		__u32 len = pos + n - 1 - s->tunables_at;
+		if (len > s->tunables_len) {
+			s->tunables_len = len;
+			s->tunables = s->tunables_at;
+		}
 	}
 	/* A full read may have stopped short of the NUL: continue from where it did. (A string of
 	 * exactly ENV_STR - 1 bytes then reads as one more, empty, part.) */
 	s->cont = n == ENV_STR;
+	if (!s->cont)
+		s->tunables_at = 0;
 	s->pos = pos + (s->cont ? ENV_STR - 1 : n);
 	return 0;
 }
 
-/* LD_PRELOAD and LD_LIBRARY_PATH of the new program, from its environment on its stack
- * (mm->env_start..env_end), bounded; only their values are copied, never the environment. */
-static __always_inline void read_ld_env(struct task_struct *task, struct exe_scratch *scratch, struct process_event *e)
+/* The variables the rules need, from the new program's environment on its stack
+ * (mm->env_start..env_end), in one bounded pass; only their values are copied, never the
+ * environment. */
+static __always_inline void read_env(struct task_struct *task, struct exe_scratch *scratch, struct process_event *e)
 {
 	e->ld_preload[0] = 0;
 	e->ld_library_path[0] = 0;
+	e->glibc_tunables[0] = 0;
+	e->path_env[0] = 0;
+	e->glibc_tunables_len = 0;
 	if (!scratch)
 		return;
-	struct env_scan s = {};
-	s.buf = scratch->env;
-	s.pos = BPF_CORE_READ(task, mm, env_start);
-	s.end = BPF_CORE_READ(task, mm, env_end);
-	if (s.end - s.pos > ENV_SCAN_BYTES)
-		s.end = s.pos + ENV_SCAN_BYTES;
-	bpf_loop(ENV_SCAN_STRINGS, env_step, &s, 0);
-	if (s.preload)
-		bpf_probe_read_user_str(e->ld_preload, sizeof(e->ld_preload), (void *)s.preload);
-	if (s.libpath)
-		bpf_probe_read_user_str(e->ld_library_path, sizeof(e->ld_library_path), (void *)s.libpath);
+	struct env_scan *s = &scratch->scan;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->pos = BPF_CORE_READ(task, mm, env_start);
+	s->end = BPF_CORE_READ(task, mm, env_end);
+	if (s->end - s->pos > ENV_SCAN_BYTES)
+		s->end = s->pos + ENV_SCAN_BYTES;
+	bpf_loop(ENV_SCAN_STRINGS, env_step, &scratch, 0);
+	if (s->preload)
+		bpf_probe_read_user_str(e->ld_preload, sizeof(e->ld_preload), (void *)s->preload);
+	if (s->libpath)
+		bpf_probe_read_user_str(e->ld_library_path, sizeof(e->ld_library_path), (void *)s->libpath);
+	if (s->tunables)
+		bpf_probe_read_user_str(e->glibc_tunables, sizeof(e->glibc_tunables), (void *)s->tunables);
+	if (s->path)
+		bpf_probe_read_user_str(e->path_env, sizeof(e->path_env), (void *)s->path);
+	e->glibc_tunables_len = s->tunables_len;
 }
 
-/* The pid as the process sees it, in the innermost pid namespace. */
-static __always_inline __u32 virtual_pid(struct task_struct *task)
+/* The pid as the process sees it, in the innermost pid namespace, and its parent's there as
+ * getppid() would return it: 0 when the parent is not in that namespace (pid_nr_ns). */
+static __always_inline void virtual_pids(struct task_struct *task, struct task_struct *parent, struct process_event *e)
 {
 	struct pid *p = BPF_CORE_READ(task, thread_pid);
 	unsigned int level = BPF_CORE_READ(p, level);
 	struct upid up = {};
 	bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
-	return up.nr;
+	e->vpid = up.nr;
+	if (!level) {
+		e->vppid = e->ppid; /* the host's namespace: the global pid, read already */
+		return;
+	}
+	/* real_parent may be a thread: its process is its group leader's pid */
+	struct pid *pp = BPF_CORE_READ(parent, group_leader, thread_pid);
+	struct upid pup = {};
+	if (BPF_CORE_READ(pp, level) >= level)
+		bpf_probe_read_kernel(&pup, sizeof(pup), &pp->numbers[level & 31]);
+	e->vppid = pup.ns == up.ns ? pup.nr : 0;
 }
 
 SEC("tp/sched/sched_process_exec")
@@ -260,7 +319,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->exit_code = 0;
 	e->exit_signal = 0;
 	e->duration_ns = 0;
-	e->vpid = virtual_pid(task);
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	virtual_pids(task, parent, e);
 	struct inode *exe_inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
 	e->exe_fs_magic = exe_inode ? BPF_CORE_READ(exe_inode, i_sb, s_magic) : 0;
 	e->upper_layer = exe_in_upper_layer(exe_inode, e->exe_fs_magic);
@@ -269,7 +329,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->stdin_raw = fd_kind(task, 0);
 	e->stdout_raw = fd_kind(task, 1);
 	e->tty[0] = 0;
-	BPF_CORE_READ_STR_INTO(&e->pcomm, task, real_parent, comm);
+	BPF_CORE_READ_STR_INTO(&e->pcomm, parent, comm);
+	BPF_CORE_READ_STR_INTO(&e->gpcomm, parent, real_parent, comm);
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
 	if (tty)
 		bpf_probe_read_kernel_str(e->tty, sizeof(e->tty), tty->name);
@@ -279,7 +340,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->exe[0] = 0;
 	resolve_exe(task, e->exe);
 	__u32 zero = 0;
-	read_ld_env(task, bpf_map_lookup_elem(&scratch, &zero), e);
+	read_env(task, bpf_map_lookup_elem(&scratch, &zero), e);
 
 	unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
 	unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
@@ -335,6 +396,7 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 	e->exit_signal = code & 0x7f;
 	e->duration_ns = duration;
 	e->vpid = 0;
+	e->vppid = 0;
 	e->upper_layer = 0;
 	e->cap_effective = 0;
 	e->stdin_raw = 0;
@@ -342,8 +404,12 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 	e->exe_fs_magic = 0;
 	e->tty[0] = 0;
 	e->pcomm[0] = 0;
+	e->gpcomm[0] = 0;
+	e->glibc_tunables_len = 0;
 	e->ld_preload[0] = 0;
 	e->ld_library_path[0] = 0;
+	e->glibc_tunables[0] = 0;
+	e->path_env[0] = 0;
 	e->args_size = 0;
 	e->args_truncated = 0;
 	e->filename[0] = 0;

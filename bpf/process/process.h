@@ -3,7 +3,7 @@
 
 #define PROCESS_PATH_LEN 256
 #define PROCESS_ARGS_LEN 1024 /* argv bytes kept; longer command lines are truncated */
-#define PROCESS_ENV_VALUE_LEN 256 /* bytes kept of LD_PRELOAD's and LD_LIBRARY_PATH's values (with the NUL) */
+#define PROCESS_ENV_VALUE_LEN 256 /* bytes kept of each environment value read (with the NUL) */
 
 /* In stdin_raw/stdout_raw, next to the file-type bits (<< 16, so bits 28-31) and the socket
  * family (bits 0-15): the FIFO has a name on a filesystem (mkfifo), it is not an anonymous
@@ -25,6 +25,7 @@ struct process_event {
 	__u64 duration_ns;   /* exit: lifetime since exec (or since fork if exec was not seen) */
 	/* exec only, for the security rules: */
 	__u32 vpid;          /* pid in the process's own pid namespace (1: a container's init) */
+	__u32 vppid;         /* the parent's pid in that namespace; 0 when the parent is outside it (docker exec, a container's init) */
 	__u8 upper_layer;    /* the binary is in an overlayfs upper layer: added or changed after the image */
 	__u64 cap_effective; /* effective capabilities (bit n = capability n) */
 	__u32 stdin_raw;     /* what fd 0 is: S_IFMT bits << 16 | socket family | PROCESS_FD_NAMED */
@@ -32,11 +33,15 @@ struct process_event {
 	__u32 exe_fs_magic;  /* superblock magic of the executable's filesystem (tmpfs, overlayfs, ext4 ...) */
 	char tty[EUNOMIA_COMM_LEN]; /* controlling terminal ("pts0"), empty if none */
 	char pcomm[EUNOMIA_COMM_LEN]; /* the parent's task name at exec: who started it (a web server, a database ...) */
+	char gpcomm[EUNOMIA_COMM_LEN]; /* the grandparent's: who ran the shell that started it (npm → sh -c → curl) */
 	char filename[PROCESS_PATH_LEN];  /* as passed to execve */
 	char exe[PROCESS_PATH_LEN];       /* the binary actually run, resolved in the kernel */
 	/* from the new environment (never the rest of it: it holds secrets); empty when unset */
+	__u32 glibc_tunables_len; /* GLIBC_TUNABLES's whole length: more than the value kept means it was cut */
 	char ld_preload[PROCESS_ENV_VALUE_LEN];
 	char ld_library_path[PROCESS_ENV_VALUE_LEN];
+	char glibc_tunables[PROCESS_ENV_VALUE_LEN];
+	char path_env[PROCESS_ENV_VALUE_LEN]; /* PATH */
 	/* argv, NUL-separated: the tag makes the decoder return a string list */
 	char args[PROCESS_ARGS_LEN] __attribute__((btf_decl_tag("eunomia.strings")));
 };

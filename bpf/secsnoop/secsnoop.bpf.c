@@ -2,10 +2,14 @@
  * programs, kernel modules and kexec images, ptrace writes and attaches, raw and packet
  * sockets, connects to unix sockets (and inet connects that fail before any packet), namespace
  * changes, memfds, stdio redirected to a socket, setuid/setgid chmods, userfaultfd, links
- * made, and deletions below /var/log.
+ * made, deletions and renames of logs, binaries and shell histories, new directories among
+ * the binaries, times set on system files, extended attributes, device nodes, reboot, and
+ * filters attached to sockets.
  * One syscall tracepoint per call, at entry: an attempt is reported whether or not the call
  * then succeeds. The argument filters run first, so a call left out (a debugger's PEEKDATA,
- * a TCP socket, a chmod 0644, an unlink in /tmp) costs a few instructions. Strings are read
+ * a TCP socket, a chmod 0644, a setsockopt(SO_REUSEADDR)) costs a few instructions; one
+ * filtered on its path (an unlink or rename in /tmp) costs reading and comparing the path,
+ * and a relative one also building its directory's path. Strings are read
  * at entry, before the kernel has touched them: one in memory that is not paged in yet reads
  * as "". Two exceptions:
  * - the module and kexec calls on a kernel that compiles them out (no syscalls: tracepoint,
@@ -503,21 +507,25 @@ int enter_linkat(struct trace_event_raw_sys_enter *ctx)
 	return report_link(linkat, (int)ctx->args[4], ctx->args[1], ctx->args[3]);
 }
 
-/* Deletions below /var/log. Deleting files is routine everywhere else, so the path decides
- * in the kernel: an absolute one is compared as given; a relative one (rm -r and find -delete
- * delete through a directory fd, `cd /var/log; rm x` through the working directory) is joined
- * to its directory, whose path is built from the dentries up to the root of the caller's mount
- * namespace. Neither `..` nor symlinks are resolved. */
+/* File calls filtered on their path: deletions and renames below /var/log or a binary
+ * directory, or of a shell history file; new directories in a binary directory; times set on
+ * system files. Files are deleted, renamed and created all the time (temporary files, builds,
+ * package managers), so the path decides in the kernel, before anything is reserved: an
+ * absolute one is compared as given; a relative one (rm -r and find -delete delete through a
+ * directory fd, `cd /var/log; rm x` through the working directory) is joined to its directory,
+ * whose path is built from the dentries up to the root of the caller's mount namespace.
+ * Neither `..` nor symlinks are resolved. */
 #define PATH_BUF 512 /* [ directory, built backwards to DIR_END ][ '/' ][ the path as given ] */
 #define DIR_END 255
 #define ARG_AT 256
 #define PATH_DEPTH 32
 
+/* Two path buffers: a rename's old and new paths. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[PATH_BUF]);
+	__type(value, char[2 * PATH_BUF]);
 } path_scratch SEC(".maps");
 
 struct walk {
@@ -564,8 +572,8 @@ static long walk_step(__u32 i, struct walk *w)
 	return 0;
 }
 
-/* Where the directory a relative path starts from begins in buf (it ends at DIR_END, where
- * the '/' before the path goes), or -1 when it has no path in the mount namespace. */
+/* Where the path of dfd's file (the working directory for AT_FDCWD) begins in buf (it ends at
+ * DIR_END), or -1 when it has no path in the mount namespace. */
 static __always_inline int dir_path(char *buf, int dfd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -589,46 +597,343 @@ static __always_inline int dir_path(char *buf, int dfd)
 	return w.end == 1 ? (int)w.pos : -1;
 }
 
-/* "/var/log/": the first 8 bytes as one little-endian word, then the slash. */
-#define VAR_LOG 0x676f6c2f7261762fULL
+/* A path argument read into buf (one PATH_BUF) and made absolute. Returns where it starts in
+ * buf (-1: unreadable, or empty) and sets *end to its NUL's index. A relative path whose
+ * directory has no path (deleted, deeper than PATH_DEPTH) stays as given; with `fd_itself`, a
+ * NULL or empty one names dfd's own file (futimens, AT_EMPTY_PATH, fsetxattr). */
+static __always_inline int full_path(char *buf, int dfd, __u64 upath, bool fd_itself, int *end)
+{
+	long n = upath ? bpf_probe_read_user_str(&buf[ARG_AT], PATH_BUF - ARG_AT, (void *)upath) : 1;
+	if (n < 1 || n > PATH_BUF - ARG_AT || (n == 1 && !fd_itself))
+		return -1;
+	*end = ARG_AT + n - 1;
+	if (n > 1 && buf[ARG_AT] == '/')
+		return ARG_AT;
+	int at = dir_path(buf, dfd);
+	if (at < 0)
+		return n > 1 ? ARG_AT : -1;
+	if (n == 1) {
+		buf[DIR_END] = 0;
+		*end = DIR_END;
+	} else {
+		buf[DIR_END] = '/';
+	}
+	return at;
+}
 
-static __always_inline int report_unlink(enum sec_call call, int dfd, __u64 upath, int flags)
+/* Eight characters as the little-endian word they make in memory; LOW(n): its first n. */
+#define W(a, b, c, d, e, f, g, h)                                                                  \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 | \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+#define LOW(n) ((1ULL << 8 * (n)) - 1)
+
+/* What a path is, for the filters: below which tree, or a shell's history file. */
+#define BIN_DIRS 1 /* /bin/ /sbin/ /usr/bin/ /usr/sbin/ /usr/local/bin/ /usr/local/sbin/ */
+#define LIB_DIRS 2 /* /lib/ /lib64/ /usr/lib/ */
+#define ETC_DIR 4
+#define VAR_LOG 8
+#define HISTORY 16 /* ends with "_history": .bash_history, .ash_history, .zsh_history … */
+
+/* The tree an absolute path is below, from its first 16 bytes as two words. Bytes past its
+ * NUL are stale; every prefix ends with a '/' that a shorter path's NUL fails, so they never
+ * decide. */
+static __always_inline __u32 tree(const char *p)
+{
+	__u64 w0 = *(__u64 *)p, w1 = *(__u64 *)(p + 8);
+	if ((w0 & LOW(5)) == W('/', 'b', 'i', 'n', '/', 0, 0, 0) || (w0 & LOW(6)) == W('/', 's', 'b', 'i', 'n', '/', 0, 0))
+		return BIN_DIRS;
+	if ((w0 & LOW(5)) == W('/', 'l', 'i', 'b', '/', 0, 0, 0) || (w0 & LOW(7)) == W('/', 'l', 'i', 'b', '6', '4', '/', 0))
+		return LIB_DIRS;
+	if ((w0 & LOW(5)) == W('/', 'e', 't', 'c', '/', 0, 0, 0))
+		return ETC_DIR;
+	if (w0 == W('/', 'v', 'a', 'r', '/', 'l', 'o', 'g') && (w1 & LOW(1)) == '/')
+		return VAR_LOG;
+	if (w0 == W('/', 'u', 's', 'r', '/', 'b', 'i', 'n') && (w1 & LOW(1)) == '/')
+		return BIN_DIRS;
+	if (w0 == W('/', 'u', 's', 'r', '/', 's', 'b', 'i') && (w1 & LOW(2)) == W('n', '/', 0, 0, 0, 0, 0, 0))
+		return BIN_DIRS;
+	if (w0 == W('/', 'u', 's', 'r', '/', 'l', 'i', 'b') && (w1 & LOW(1)) == '/')
+		return LIB_DIRS;
+	if (w0 == W('/', 'u', 's', 'r', '/', 'l', 'o', 'c') &&
+	    ((w1 & LOW(7)) == W('a', 'l', '/', 'b', 'i', 'n', '/', 0) || w1 == W('a', 'l', '/', 's', 'b', 'i', 'n', '/')))
+		return BIN_DIRS;
+	return 0;
+}
+
+/* Whether the path full_path left at buf[at] is one of `what`. */
+static __always_inline bool watched(char *buf, int at, int end, __u32 what)
+{
+	if (tree(at == ARG_AT ? &buf[ARG_AT] : &buf[at & 255]) & what)
+		return true;
+	__u32 last8 = end - 8;
+	return (what & HISTORY) && last8 <= PATH_BUF - 8 &&
+	       *(__u64 *)&buf[last8] == W('_', 'h', 'i', 's', 't', 'o', 'r', 'y');
+}
+
+static __always_inline void copy_path(char *dst, char *buf, int at)
+{
+	if (bpf_probe_read_kernel_str(dst, SEC_STR_LEN, at == ARG_AT ? &buf[ARG_AT] : &buf[at & 255]) < 0)
+		dst[0] = 0;
+}
+
+static __always_inline char *scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&path_scratch, &zero);
+}
+
+/* One path that must be one of `what`; reported absolute when it could be made so. */
+static __always_inline int report_path(enum sec_call call, __u32 what, int dfd, __u64 upath, bool fd_itself,
+				       __s64 a0, __s64 a1, __s64 a2)
 {
 	if (eunomia_skip(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	__u32 zero = 0;
-	char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	char *buf = scratch();
 	if (!buf)
 		return 0;
-	if (bpf_probe_read_user_str(&buf[ARG_AT], PATH_BUF - ARG_AT, (void *)upath) <= 1)
+	int end = 0;
+	int at = full_path(buf, dfd, upath, fd_itself, &end);
+	if (at < 0 || !watched(buf, at, end, what))
 		return 0;
-	int at = ARG_AT;
-	if (buf[ARG_AT] != '/') {
-		at = dir_path(buf, dfd);
-		if (at < 0)
-			return 0;
-		buf[DIR_END] = '/';
-	}
-	char *path = at == ARG_AT ? &buf[ARG_AT] : &buf[at & 255];
-	if (*(__u64 *)path != VAR_LOG || path[8] != '/')
-		return 0;
-	struct sec_event *e = begin(call, dfd, flags, 0);
+	struct sec_event *e = begin(call, a0, a1, a2);
 	if (!e)
 		return 0;
-	if (bpf_probe_read_kernel_str(e->str_raw, sizeof(e->str_raw), path) < 0)
-		e->str_raw[0] = 0;
+	copy_path(e->str_raw, buf, at);
 	eunomia_submit(e);
 	return 0;
 }
 
+/* Deletions below /var/log (a log erased) or a binary directory, and of history files. */
+#define DELETED (VAR_LOG | BIN_DIRS | HISTORY)
+
 SEC("tp/syscalls/sys_enter_unlink")
 int enter_unlink(struct trace_event_raw_sys_enter *ctx)
 {
-	return report_unlink(unlink, AT_FDCWD, ctx->args[0], 0);
+	return report_path(unlink, DELETED, AT_FDCWD, ctx->args[0], false, AT_FDCWD, 0, 0);
 }
 
 SEC("tp/syscalls/sys_enter_unlinkat")
 int enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
 {
-	return report_unlink(unlinkat, ctx->args[0], ctx->args[1], ctx->args[2]);
+	return report_path(unlinkat, DELETED, ctx->args[0], ctx->args[1], false, (int)ctx->args[0], (int)ctx->args[2], 0);
+}
+
+/* Renames into, out of or within a binary directory (a binary replaced), and of history files
+ * (moved away, or something moved over one). Both paths are made absolute. */
+static __always_inline int report_rename(enum sec_call call, int olddfd, __u64 oldpath, int newdfd, __u64 newpath, __u32 flags)
+{
+	if (eunomia_skip(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	char *old = scratch();
+	if (!old)
+		return 0;
+	char *new = old + PATH_BUF;
+	int old_end = 0, new_end = 0;
+	int old_at = full_path(old, olddfd, oldpath, false, &old_end);
+	int new_at = full_path(new, newdfd, newpath, false, &new_end);
+	if (old_at < 0 || new_at < 0 ||
+	    (!watched(old, old_at, old_end, BIN_DIRS | HISTORY) && !watched(new, new_at, new_end, BIN_DIRS | HISTORY)))
+		return 0;
+	struct sec_event *e = begin(call, flags, 0, 0);
+	if (!e)
+		return 0;
+	copy_path(e->str_raw, old, old_at);
+	copy_path(e->str2_raw, new, new_at);
+	eunomia_submit(e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_rename")
+int enter_rename(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_rename(rename, AT_FDCWD, ctx->args[0], AT_FDCWD, ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_enter_renameat")
+int enter_renameat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_rename(renameat, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0);
+}
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int enter_renameat2(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_rename(renameat2, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4]);
+}
+
+/* A new directory in a binary directory (somewhere to hide a tool on PATH's way). */
+SEC("tp/syscalls/sys_enter_mkdir")
+int enter_mkdir(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_path(mkdir, BIN_DIRS, AT_FDCWD, ctx->args[0], false, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_mkdirat")
+int enter_mkdirat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_path(mkdirat, BIN_DIRS, ctx->args[0], ctx->args[1], false, 0, 0, 0);
+}
+
+/* Times set to explicit values on system files: timestomping, a planted or changed file made
+ * to look as old as its neighbours. `touch` (times NULL, or UTIME_NOW) and a time left
+ * unchanged (UTIME_OMIT) are not explicit; the time arguments are checked first. Bit 0 of the
+ * first argument: the access time is set, bit 1: the modification time. */
+#define UTIME_NOW ((1L << 30) - 1)
+#define UTIME_OMIT ((1L << 30) - 2)
+#define AT_EMPTY_PATH 0x1000
+#define TIMESTOMPED (BIN_DIRS | LIB_DIRS | ETC_DIR)
+
+struct sec_timespec {
+	__s64 sec;
+	__s64 nsec; /* utimes, futimesat: microseconds; utime: no such field */
+};
+
+static __always_inline int report_times(enum sec_call call, int dfd, __u64 upath, bool fd_itself, __u64 utimes, bool has_nsec)
+{
+	struct sec_timespec t[2] = {};
+	if (!utimes || bpf_probe_read_user(t, has_nsec ? sizeof(t) : 2 * sizeof(__s64), (void *)utimes))
+		return 0;
+	if (!has_nsec) { /* struct utimbuf: actime, modtime */
+		t[1].sec = t[0].nsec;
+		t[0].nsec = 0;
+	}
+	__u32 set = (t[0].nsec != UTIME_NOW && t[0].nsec != UTIME_OMIT) | (t[1].nsec != UTIME_NOW && t[1].nsec != UTIME_OMIT) << 1;
+	if (!set)
+		return 0;
+	return report_path(call, TIMESTOMPED, dfd, upath, fd_itself, set, t[0].sec, t[1].sec);
+}
+
+SEC("tp/syscalls/sys_enter_utimensat")
+int enter_utimensat(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 path = ctx->args[1];
+	/* a NULL path: futimens(fd); an empty one with AT_EMPTY_PATH: the dfd itself */
+	return report_times(utimensat, ctx->args[0], path, !path || (ctx->args[3] & AT_EMPTY_PATH), ctx->args[2], true);
+}
+
+/* The older calls take struct timeval (no UTIME_NOW/OMIT: both times are explicit) or struct
+ * utimbuf; absent on arm64 and newer architectures, like the other legacy calls. */
+SEC("tp/syscalls/sys_enter_futimesat")
+int enter_futimesat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_times(futimesat, ctx->args[0], ctx->args[1], !ctx->args[1], ctx->args[2], true);
+}
+
+SEC("tp/syscalls/sys_enter_utimes")
+int enter_utimes(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_times(utimes, AT_FDCWD, ctx->args[0], false, ctx->args[1], true);
+}
+
+SEC("tp/syscalls/sys_enter_utime")
+int enter_utime(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_times(utime, AT_FDCWD, ctx->args[0], false, ctx->args[1], false);
+}
+
+/* Extended attributes set: file capabilities (security.capability), SELinux/IMA labels,
+ * overlayfs' trusted.overlay.* … Rare on servers: all reported. The path as given (like
+ * chmod's); fsetxattr's fd made a path, as a rule needs one. */
+static __always_inline int report_xattr(enum sec_call call, int fd, __u64 upath, __u64 name, __u64 size)
+{
+	if (eunomia_skip(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	char *buf = NULL;
+	int at = -1, end = 0;
+	if (!upath && (buf = scratch()))
+		at = full_path(buf, fd, 0, true, &end);
+	struct sec_event *e = begin(call, size, fd, 0);
+	if (!e)
+		return 0;
+	if (upath) {
+		if (bpf_probe_read_user_str(e->str_raw, sizeof(e->str_raw), (void *)upath) < 0)
+			e->str_raw[0] = 0;
+	} else if (buf && at >= 0) {
+		copy_path(e->str_raw, buf, at);
+	}
+	if (bpf_probe_read_user_str(e->str2_raw, sizeof(e->str2_raw), (void *)name) < 0)
+		e->str2_raw[0] = 0;
+	eunomia_submit(e);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_setxattr")
+int enter_setxattr(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_xattr(setxattr, AT_FDCWD, ctx->args[0], ctx->args[1], ctx->args[3]);
+}
+
+SEC("tp/syscalls/sys_enter_lsetxattr")
+int enter_lsetxattr(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_xattr(lsetxattr, AT_FDCWD, ctx->args[0], ctx->args[1], ctx->args[3]);
+}
+
+SEC("tp/syscalls/sys_enter_fsetxattr")
+int enter_fsetxattr(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_xattr(fsetxattr, ctx->args[0], 0, ctx->args[1], ctx->args[3]);
+}
+
+/* Linux 6.13+: the size is in struct xattr_args { __u64 value; __u32 size; __u32 flags; }. */
+SEC("tp/syscalls/sys_enter_setxattrat")
+int enter_setxattrat(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 size = 0;
+	bpf_probe_read_user(&size, sizeof(size), (void *)ctx->args[4] + 8);
+	return report_xattr(setxattrat, ctx->args[0], ctx->args[1], ctx->args[3], size);
+}
+
+/* Every attempt: halt, restart, kexec, Ctrl-Alt-Del handling. The magic numbers are not
+ * checked: the kernel refuses wrong ones with EINVAL. */
+SEC("tp/syscalls/sys_enter_reboot")
+int enter_reboot(struct trace_event_raw_sys_enter *ctx)
+{
+	return report(reboot, (__u32)ctx->args[2], 0, 0);
+}
+
+/* Device nodes only (a disk or memory device made where a container can open it); FIFOs,
+ * sockets and regular files are left out. The path as given; the device number as the call
+ * takes it (the kernel's new encoding: major in bits 8-19, minor in 0-7 and 20-31). */
+#define S_IFBLK 0060000
+#define S_IFCHR 0020000
+
+static __always_inline int report_mknod(enum sec_call call, __u64 path, __u64 mode, __u64 dev)
+{
+	__u32 type = (__u16)mode & S_IFMT;
+	if (type != S_IFBLK && type != S_IFCHR)
+		return 0;
+	return report_str(call, type, (__u32)dev, path);
+}
+
+SEC("tp/syscalls/sys_enter_mknod")
+int enter_mknod(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_mknod(mknod, ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_mknodat")
+int enter_mknodat(struct trace_event_raw_sys_enter *ctx)
+{
+	return report_mknod(mknodat, ctx->args[1], ctx->args[2], ctx->args[3]);
+}
+
+/* A filter attached to a socket: classic BPF or an eBPF program, the way sniffers (BPFDoor,
+ * tcpdump) see the packets they want. With the socket's family: udev and DHCP clients attach
+ * filters to their netlink and packet sockets. The reuseport variants are left out. */
+#define SOL_SOCKET 1 /* x86 and arm64 (0xffff on alpha, mips, parisc, sparc) */
+#define SO_ATTACH_FILTER 26
+#define SO_ATTACH_BPF 50
+
+SEC("tp/syscalls/sys_enter_setsockopt")
+int enter_setsockopt(struct trace_event_raw_sys_enter *ctx)
+{
+	int optname = ctx->args[2];
+	if ((int)ctx->args[1] != SOL_SOCKET || (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF))
+		return 0;
+	int fd = ctx->args[0];
+	struct socket *sock = sock_from_fd((struct task_struct *)bpf_get_current_task(), fd);
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	__u16 family = sk ? BPF_CORE_READ(sk, __sk_common.skc_family) : 0;
+	return report(setsockopt, fd, optname, family);
 }

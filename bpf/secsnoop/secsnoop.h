@@ -30,6 +30,23 @@ enum sec_call {
 	linkat,
 	unlink,
 	unlinkat,
+	rename,
+	renameat,
+	renameat2,
+	mkdir,
+	mkdirat,
+	utimensat,
+	futimesat,
+	utimes,
+	utime,
+	setxattr,
+	lsetxattr,
+	fsetxattr,
+	setxattrat,
+	reboot,
+	mknod,
+	mknodat,
+	setsockopt,
 };
 
 /* One attempt of a security-relevant call, seen at syscall entry (an inet connect: at its
@@ -40,6 +57,6 @@ struct sec_event {
 	enum sec_call call;
 	__s64 arg_raw[3];
 	char str_raw[SEC_STR_LEN];  /* a path or name; "" if the call has none */
-	char str2_raw[SEC_STR_LEN]; /* a second path: a link's target */
+	char str2_raw[SEC_STR_LEN]; /* a second string: a link's target, a rename's new path, an xattr's name */
 	__u8 addr_raw[16];          /* an inet connect's destination (4 bytes used for IPv4) */
 };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,16 @@ interface Exited {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
+
+/** execenv PROG ENV...: execs PROG with exactly these environment strings (duplicates too, which no shell passes). */
+const EXECENV_C = `
+#include <unistd.h>
+int main(int argc, char **argv) {
+  char *args[] = { argv[1], 0 };
+  execve(argv[1], args, argv + 2);
+  return 127;
+}
+`;
 
 function runCommand(cmd: string, args: string[], opts: { killAfterMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Exited> {
   return new Promise((resolve, reject) => {
@@ -248,6 +258,118 @@ describe('process tracker', { skip: needsRoot }, () => {
       assert.equal(root.ld_preload, process.env.LD_PRELOAD ?? '', 'inherited from ours');
     } finally {
       execFileSync('umount', [mnt]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('exec reads GLIBC_TUNABLES and PATH from the environment, each definition counted as its reader counts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eunomia-process-'));
+    try {
+      const execenv = join(dir, 'execenv');
+      execFileSync('cc', ['-O1', '-x', 'c', '-', '-o', execenv], { input: EXECENV_C });
+      const c = collector();
+      const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+      const inst = m.start('process', { includeSelf: true });
+      watch.note();
+      const set = await runCommand('/bin/true', [], { env: { PATH: '/opt/eunomia/bin:/usr/bin:/bin', GLIBC_TUNABLES: 'glibc.malloc.mxfast=0' } });
+      const none = await runCommand('/bin/true', [], { env: {} });
+      // Set twice or more: getenv's first PATH, ld.so's last LD_PRELOAD, the longest GLIBC_TUNABLES
+      // (ld.so parses each); PATHEXT is not PATH. The long GLIBC_TUNABLES, a CVE-2023-4911 payload's shape, is
+      // read in parts (longer than the kernel's 512-byte reads).
+      const payload = 'glibc.mem.tagging=glibc.mem.tagging=' + 'A'.repeat(1500);
+      const twice = await runCommand(execenv, [
+        '/bin/true',
+        'PATHEXT=/not/this',
+        'GLIBC_TUNABLES=glibc.malloc.check=0',
+        'PATH=/first/bin',
+        'LD_PRELOAD=/first.so',
+        `GLIBC_TUNABLES=${payload}`,
+        'PATH=/second/bin',
+        'LD_PRELOAD=/second.so',
+        'GLIBC_TUNABLES=glibc.malloc.mxfast=0',
+      ]);
+      // A string of exactly one read (511 bytes and its NUL) ends in an empty second part; PATH after it is still found.
+      const edge = await runCommand('/bin/true', [], { env: { GLIBC_TUNABLES: 'x'.repeat(511 - 'GLIBC_TUNABLES='.length), PATH: '/after' } });
+      const pids = [set.pid, none.pid, twice.pid, edge.pid];
+      await waitFor(() => pids.every((p) => c.of(p, 'exec').some((e) => (e.data.args as string[])[0] === '/bin/true')), 'the exec events');
+      await m.stop(inst.id);
+      const of = (pid: number) => c.of(pid, 'exec').find((e) => (e.data.args as string[])[0] === '/bin/true')!.data;
+
+      const s = of(set.pid);
+      assert.equal(s.glibc_tunables, 'glibc.malloc.mxfast=0');
+      assert.equal(s.glibc_tunables_len, 'glibc.malloc.mxfast=0'.length);
+      assert.equal(s.path_env, '/opt/eunomia/bin:/usr/bin:/bin');
+      const n = of(none.pid);
+      for (const k of ['glibc_tunables', 'path_env', 'ld_preload', 'ld_library_path']) assert.equal(n[k], '', `${k} empty without an environment`);
+      assert.equal(n.glibc_tunables_len, 0);
+      const t = of(twice.pid);
+      assert.equal(t.path_env, '/first/bin');
+      assert.equal(t.ld_preload, '/second.so');
+      assert.equal(t.glibc_tunables, payload.slice(0, 255), 'the first 255 bytes');
+      assert.equal(t.glibc_tunables_len, payload.length, 'the whole length: it was cut');
+      assert.equal(of(edge.pid).glibc_tunables_len, 496);
+      assert.equal(of(edge.pid).path_env, '/after');
+      for (const e of c.events.filter((e) => e.data.type === 'exit')) {
+        for (const k of ['glibc_tunables', 'glibc_tunables_len', 'path_env', 'vppid', 'gpcomm']) assert.equal(e.data[k], undefined, `exit events have no ${k}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('vppid is the parent as the process sees it (0 when the parent is outside its pid namespace); gpcomm names the grandparent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eunomia-process-'));
+    // A shell under a name of its own, to find it as a grandparent.
+    const gp = join(dir, 'eunomia-gp');
+    symlinkSync('/bin/sh', gp);
+    const c = collector();
+    const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
+    const inst = m.start('process', { includeSelf: true });
+    watch.note();
+    try {
+      // On the host: node → eunomia-gp → sh → true.
+      const host = await runCommand(gp, ['-c', '/bin/sh -c "/bin/true; exit 0"; exit 0']);
+      // A new pid namespace: unshare forks its init (sh, pid 1), whose parent, unshare, stays
+      // outside; sh's child is inside. nsenter joins the namespace from outside and forks a
+      // child there, as `docker exec` does: its parent is outside too.
+      const ns = spawn('unshare', ['--pid', '--fork', '/bin/sh', '-c', 'read x; /bin/true; exit 0'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const nsDone = once(ns, 'exit');
+      let init = 0;
+      await waitFor(() => (init = Number(readFileSync(`/proc/${ns.pid}/task/${ns.pid}/children`, 'utf8').trim())) > 0, 'the namespace init');
+      const entered = await runCommand('nsenter', ['--target', String(init), '--pid', '/bin/true']);
+      ns.stdin!.end('go\n');
+      await nsDone;
+      const execOf = (ppid: number, comm: string) => c.events.find((e) => e.data.type === 'exec' && e.data.ppid === ppid && e.data.comm === comm)?.data;
+      await waitFor(() => [execOf(host.pid, 'sh'), execOf(init, 'true'), execOf(entered.pid, 'true')].every(Boolean), 'the exec events');
+      await m.stop(inst.id);
+
+      const shell = c.of(host.pid, 'exec')[0]!.data;
+      assert.equal(shell.comm, 'eunomia-gp');
+      assert.equal(shell.vppid, process.pid, 'on the host, vppid is ppid');
+      assert.equal(shell.pcomm, readFileSync('/proc/self/comm', 'utf8').trim());
+      const sh = execOf(host.pid, 'sh')!;
+      assert.equal(sh.vppid, host.pid);
+      assert.equal(sh.pcomm, 'eunomia-gp');
+      assert.equal(sh.gpcomm, readFileSync('/proc/self/comm', 'utf8').trim(), 'our process is its grandparent');
+      const tru = execOf(Number(sh.pid), 'true')!;
+      assert.equal(tru.pcomm, 'sh');
+      assert.equal(tru.gpcomm, 'eunomia-gp', 'the shell that ran sh -c');
+
+      const initExec = c.of(init, 'exec')[0]!.data;
+      assert.equal(initExec.vpid, 1, "the namespace's init");
+      assert.equal(initExec.vppid, 0, 'its parent, unshare, is outside the namespace');
+      assert.equal(initExec.ppid, ns.pid);
+      const inside = execOf(init, 'true')!;
+      assert.equal(inside.vppid, 1, 'a child of the init');
+      assert.ok(Number(inside.vpid) > 1);
+      assert.equal(inside.pid_ns, initExec.pid_ns);
+      const joined = execOf(entered.pid, 'true')!;
+      assert.equal(joined.pid_ns, initExec.pid_ns, 'nsenter put it in the namespace');
+      assert.ok(Number(joined.vpid) > 1);
+      assert.equal(joined.vppid, 0, 'started from outside: its parent, nsenter, is not in the namespace');
+      assert.equal(joined.pcomm, 'nsenter');
+    } finally {
+      await m.stopAll();
       rmSync(dir, { recursive: true, force: true });
     }
   });

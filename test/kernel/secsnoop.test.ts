@@ -1,7 +1,7 @@
 /** The secsnoop tracker on the real kernel: a C program attempts each reported call, and neighbours that must not be reported. */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ import { traceWhile } from './harness.js';
 const dir = mkdtempSync(join(tmpdir(), 'eunomia-secsnoop-'));
 /** Deletions are reported only below /var/log: the program deletes files here. */
 const logdir = mkdtempSync('/var/log/eunomia-secsnoop-');
+/** Renames, deletions, new directories and times are reported below the binary directories: the program makes and changes files named with this prefix. */
+const BIN_DIR = '/usr/local/bin';
+const binPrefix = join(BIN_DIR, `eunomia-secsnoop-${process.pid}-${Date.now().toString(36)}`);
 
 /**
  * Each call once, in this order, with the pids and fds the test needs printed as JSON at the
@@ -29,6 +32,7 @@ const C_SOURCE = String.raw`
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -36,17 +40,25 @@ const C_SOURCE = String.raw`
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <utime.h>
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
+#endif
+#ifndef SYS_setxattrat
+#define SYS_setxattrat 463
 #endif
 
 static long poked = 1;
@@ -200,6 +212,8 @@ int main(int argc, char **argv) {
 #endif
   snprintf(link, sizeof(link), "%s/h2", argv[1]);
   linkat(AT_FDCWD, path, AT_FDCWD, link, AT_SYMLINK_FOLLOW);
+  snprintf(link, sizeof(link), "%s/.ash_history", argv[1]);
+  symlinkat("/dev/null", AT_FDCWD, link);         /* a shell history sent to /dev/null */
 
   /* deletions: below /var/log (argv[2]) by absolute path, through a dirfd, through the
    * working directory, and a directory; the same elsewhere is not reported */
@@ -227,9 +241,118 @@ int main(int argc, char **argv) {
   chdir("/");
   unlinkat(logfd, "sub", AT_REMOVEDIR);
 
+  /* renames: in a binary directory (argv[3]: a unique prefix in /usr/local/bin) by absolute
+   * path and through its dirfd, a history file moved away through the working directory;
+   * the same in the temp directory is not reported */
+  const char *bin = argv[3], *binbase = strrchr(argv[3], '/') + 1;
+  char a[300], b[300], name_b[200], name_c[200];
+  snprintf(a, sizeof(a), "%s-a", bin);
+  snprintf(b, sizeof(b), "%s-b", bin);
+  close(open(a, O_CREAT | O_WRONLY, 0755));
+#ifdef SYS_rename
+  syscall(SYS_rename, a, b);
+#else
+  renameat(AT_FDCWD, a, AT_FDCWD, b);
+#endif
+  int binfd = open("/usr/local/bin", O_RDONLY | O_DIRECTORY);
+  snprintf(name_b, sizeof(name_b), "%s-b", binbase);
+  snprintf(name_c, sizeof(name_c), "%s-c", binbase);
+  renameat(binfd, name_b, binfd, name_c);
+  touch(argv[1], "r1");
+  touch(argv[1], ".bash_history");
+  snprintf(a, sizeof(a), "%s/r1", argv[1]);
+  snprintf(b, sizeof(b), "%s/r2", argv[1]);
+  renameat(AT_FDCWD, a, AT_FDCWD, b);                                      /* not reported */
+  chdir(argv[1]);
+  syscall(SYS_renameat2, AT_FDCWD, "r2", AT_FDCWD, "r3", RENAME_NOREPLACE); /* not reported */
+  syscall(SYS_renameat2, AT_FDCWD, ".bash_history", AT_FDCWD, "old", RENAME_NOREPLACE);
+  chdir("/");
+
+  /* deletions of a binary and of a history file (relative to a dirfd) */
+  snprintf(a, sizeof(a), "%s-c", bin);
+  unlinkat(AT_FDCWD, a, 0);
+  touch(argv[1], ".zsh_history");
+  int tmpfd = open(argv[1], O_RDONLY | O_DIRECTORY);
+  unlinkat(tmpfd, ".zsh_history", 0);
+  unlinkat(tmpfd, "old", 0);                                              /* not reported */
+
+  /* new directories in a binary directory, absolute and through its dirfd; not elsewhere */
+  snprintf(a, sizeof(a), "%s-d", bin);
+#ifdef SYS_mkdir
+  syscall(SYS_mkdir, a, 0755);
+#else
+  mkdirat(AT_FDCWD, a, 0755);
+#endif
+  snprintf(name_b, sizeof(name_b), "%s-e", binbase);
+  mkdirat(binfd, name_b, 0755);
+  mkdirat(tmpfd, "newdir", 0755);                                         /* not reported */
+
+  /* times: explicit ones on a binary, by path, through its fd (futimens: the mtime alone) and
+   * with the older calls; not touch's (NULL, UTIME_NOW), not UTIME_OMIT for both, not elsewhere */
+  snprintf(a, sizeof(a), "%s-t", bin);
+  int tfd = open(a, O_CREAT | O_WRONLY, 0755);
+  struct timespec ts[2] = { { 1000000000, 0 }, { 1234567890, 0 } };
+  utimensat(AT_FDCWD, a, ts, 0);
+  utimensat(AT_FDCWD, a, NULL, 0);                                        /* not reported */
+  struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+  utimensat(AT_FDCWD, a, now, 0);                                         /* not reported */
+  struct timespec omit[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+  utimensat(AT_FDCWD, a, omit, 0);                                        /* not reported */
+  struct timespec mtime_only[2] = { { 0, UTIME_OMIT }, { 1111111111, 0 } };
+  futimens(tfd, mtime_only);
+  utimensat(AT_FDCWD, path, ts, 0);                                       /* a temp file: not reported */
+  struct timeval tv[2] = { { 1000000000, 0 }, { 1222222222, 0 } };
+#ifdef SYS_utimes
+  syscall(SYS_utimes, a, tv);
+#endif
+#ifdef SYS_futimesat
+  snprintf(name_b, sizeof(name_b), "%s-t", binbase);
+  syscall(SYS_futimesat, binfd, name_b, tv);
+#endif
+#ifdef SYS_utime
+  struct utimbuf ub = { 1000000000, 1333333333 };
+  syscall(SYS_utime, a, &ub);
+#endif
+
+  /* extended attributes, all of them (the file system may refuse: the attempt is reported) */
+  setxattr(path, "user.eunomia", "v", 1, 0);
+  snprintf(link, sizeof(link), "%s/s2", argv[1]);
+  lsetxattr(link, "trusted.eunomia", "ab", 2, 0);
+  fsetxattr(file, "security.eunomia", "abc", 3, 0);
+  struct { unsigned long long value; unsigned int size, flags; } xargs = { (unsigned long)"abcd", 4, 0 };
+  syscall(SYS_setxattrat, AT_FDCWD, path, 0, "user.at", &xargs, sizeof(xargs));
+
+  /* reboot with wrong magic numbers: the kernel refuses before looking at the command */
+  long rebooted = syscall(SYS_reboot, 0, 0, 0x89ABCDEF /* LINUX_REBOOT_CMD_CAD_ON */, NULL);
+  int reboot_errno = errno;
+  syscall(SYS_reboot, 0, 0, 0x12345678, NULL);
+
+  /* device nodes; not a FIFO */
+  snprintf(a, sizeof(a), "%s/blk", argv[1]);
+#ifdef SYS_mknod
+  syscall(SYS_mknod, a, S_IFBLK | 0600, makedev(7, 200));
+#else
+  mknodat(AT_FDCWD, a, S_IFBLK | 0600, makedev(7, 200));
+#endif
+  mknodat(tmpfd, "chr", S_IFCHR | 0600, makedev(259, 300000));
+  mknodat(tmpfd, "fifo", S_IFIFO | 0600, 0);                               /* not reported */
+
+  /* socket filters: classic BPF on a netlink socket (as udev does), the eBPF program on a UDP
+   * socket; not SO_REUSEADDR, not option 26 at another level */
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+  struct sock_filter accept_all = BPF_STMT(BPF_RET | BPF_K, 0xffff);
+  struct sock_fprog fprog = { 1, &accept_all };
+  setsockopt(nl, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog));
+  int udp = socket(AF_INET, SOCK_DGRAM, 0), one = 1, progfd = prog;
+  setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));         /* not reported */
+  setsockopt(udp, IPPROTO_IP, SO_ATTACH_FILTER, &one, sizeof(one));     /* not reported */
+  setsockopt(udp, SOL_SOCKET, SO_ATTACH_BPF, &progfd, sizeof(progfd));
+
   printf("{\"pid\":%d,\"traceme\":%d,\"traced\":%d,\"dups\":%d,\"piped\":%d,\"tcp\":%d,\"pair\":%d,"
-         "\"nsfd\":%d,\"memfd\":%d,\"file\":%d,\"prog\":%ld,\"netns\":%d,\"logfd\":%d,\"served\":%d,\"acc\":%d}\n",
-         getpid(), traceme, traced, dups, piped, tcp, pair[0], nsfd, memfd, file, prog, netns, logfd, served, acc);
+         "\"nsfd\":%d,\"memfd\":%d,\"file\":%d,\"prog\":%ld,\"netns\":%d,\"logfd\":%d,\"served\":%d,\"acc\":%d,"
+         "\"nl\":%d,\"udp\":%d,\"rebooted\":%ld,\"rebootErrno\":%d}\n",
+         getpid(), traceme, traced, dups, piped, tcp, pair[0], nsfd, memfd, file, prog, netns, logfd, served, acc,
+         nl, udp, rebooted, reboot_errno);
   return 0;
 }
 `;
@@ -250,6 +373,10 @@ interface Pids {
   logfd: number;
   served: number;
   acc: number;
+  nl: number;
+  udp: number;
+  rebooted: number;
+  rebootErrno: number;
 }
 
 function buildHelper(): string | undefined {
@@ -273,12 +400,17 @@ const unseen = (call: string): string | false =>
   !hasTracepoint(`tp/syscalls/sys_enter_${call}`) &&
   `this kernel has no syscalls:sys_enter_${call} tracepoint (the syscall is compiled out or newer)`;
 
+/** A legacy call where this kernel has it, else the *at call the C program makes instead. */
+const legacyOr = (legacy: string, modern: string): string => (unseen(legacy) ? modern : legacy);
+
 /** Calls of the C program itself, in its order; the ones this kernel cannot show left out. */
 const MAIN_CALLS = [
   'bpf', 'ptrace', 'ptrace', 'socket', 'socket', 'connect', 'connect', 'setns', 'unshare', 'memfd_create',
   'init_module', 'finit_module', 'delete_module', 'chmod', 'fchmodat', 'fchmod', 'fchmodat2', 'kexec_load',
-  'kexec_file_load', 'userfaultfd', 'symlink', 'symlinkat', 'link', 'linkat', 'unlink', 'unlinkat', 'unlinkat', 'unlinkat',
-  'unlinkat',
+  'kexec_file_load', 'userfaultfd', 'symlink', 'symlinkat', 'link', 'linkat', 'symlinkat', 'unlink', 'unlinkat', 'unlinkat', 'unlinkat',
+  'unlinkat', legacyOr('rename', 'renameat'), 'renameat', 'renameat2', 'unlinkat', 'unlinkat', legacyOr('mkdir', 'mkdirat'), 'mkdirat',
+  'utimensat', 'utimensat', 'utimes', 'futimesat', 'utime', 'setxattr', 'lsetxattr', 'fsetxattr', 'setxattrat', 'reboot', 'reboot',
+  legacyOr('mknod', 'mknodat'), 'mknodat', 'setsockopt', 'setsockopt',
 ].filter((c) => !unseen(c));
 
 describe('secsnoop tracker', { skip: needsRoot }, () => {
@@ -297,15 +429,16 @@ describe('secsnoop tracker', { skip: needsRoot }, () => {
 
   before(async () => {
     if (!helper) return;
+    mkdirSync(BIN_DIR, { recursive: true });
     let out = '';
     const t = await traceWhile(
       secsnoopTracker,
       {},
       async () => {
         links = heldBy().links.size;
-        out = await new Promise<string>((resolve, reject) => execFile(helper, [dir, logdir], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+        out = await new Promise<string>((resolve, reject) => execFile(helper, [dir, logdir, binPrefix], (err, stdout) => (err ? reject(err) : resolve(stdout))));
       },
-      (evs) => evs.some((e) => e.data.comm === 'secworker' && e.data.flags === 'AT_REMOVEDIR'),
+      (evs) => evs.some((e) => e.data.comm === 'secworker' && e.data.optname === 'SO_ATTACH_BPF'),
       { watch },
     );
     assert.equal(t.stats.lostKernel + t.stats.lostQueue + t.stats.decodeErrors, 0, 'nothing lost or undecodable');
@@ -316,13 +449,15 @@ describe('secsnoop tracker', { skip: needsRoot }, () => {
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
     rmSync(logdir, { recursive: true, force: true });
+    for (const f of readdirSync(BIN_DIR)) if (f.startsWith(basename(binPrefix))) rmSync(join(BIN_DIR, f), { recursive: true, force: true });
     assert.deepEqual(await watch.leftovers(), NOTHING_LEFT);
   });
 
   test('one program per call; a call without a tracepoint on this kernel is left out, the others attached', { skip: noHelper }, () => {
     const all = ['bpf', 'ptrace', 'socket', 'connect', 'setns', 'unshare', 'memfd_create', 'init_module', 'finit_module', 'delete_module',
       'dup2', 'dup3', 'chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'userfaultfd', 'kexec_load', 'kexec_file_load', 'symlink', 'symlinkat',
-      'link', 'linkat', 'unlink', 'unlinkat'];
+      'link', 'linkat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'utimensat', 'futimesat', 'utimes',
+      'utime', 'setxattr', 'lsetxattr', 'fsetxattr', 'setxattrat', 'reboot', 'mknod', 'mknodat', 'setsockopt'];
     // connect has one more, at its exit; accept and accept4 one each at their exits (they
     // report nothing, they mark sockets for dup2's `accepted`). The module and kexec calls: their
     // five tracepoint programs, or the one raw fallback where one of them is missing.
@@ -424,11 +559,13 @@ describe('secsnoop tracker', { skip: needsRoot }, () => {
     want.push({ call: 'symlinkat', path: join(dir, 's2'), target: '../../etc/gshadow' });
     if (!unseen('link')) want.push({ call: 'link', path: join(dir, 'h1'), target: setuid });
     want.push({ call: 'linkat', path: join(dir, 'h2'), target: setuid, flags: 'AT_SYMLINK_FOLLOW' });
+    // Every link is reported: also a history file made a link to /dev/null (rules look at `path`).
+    want.push({ call: 'symlinkat', path: join(dir, '.ash_history'), target: '/dev/null' });
     assert.deepEqual(made.map(({ data: { call, path, target, flags } }) => ({ call, path, target, ...(flags === undefined ? {} : { flags }) })), want);
-    assert.equal(made.at(-1)!.data.detail, `${join(dir, 'h2')} -> ${setuid}`);
+    assert.equal(made.at(-2)!.data.detail, `${join(dir, 'h2')} -> ${setuid}`);
   });
 
-  test('unlink and unlinkat below /var/log: absolute, through a dirfd, through the working directory, a directory; nothing elsewhere', { skip: noHelper }, () => {
+  test('unlink and unlinkat below /var/log: absolute, through a dirfd, through the working directory, a directory; a binary and a history file; nothing elsewhere', { skip: noHelper }, () => {
     const dels = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).startsWith('unlink')).map((e) => e.data);
     const want: unknown[] = [];
     want.push({ call: unseen('unlink') ? 'unlinkat' : 'unlink', path: `${logdir}/a`, flags: unseen('unlink') ? '0' : undefined });
@@ -436,8 +573,80 @@ describe('secsnoop tracker', { skip: needsRoot }, () => {
     want.push({ call: 'unlinkat', path: `${logdir}/c`, flags: '0' });
     want.push({ call: 'unlinkat', path: `/var/${join('log', basename(logdir), 'd')}`, flags: '0' });
     want.push({ call: 'unlinkat', path: `${logdir}/sub`, flags: 'AT_REMOVEDIR' });
+    want.push({ call: 'unlinkat', path: `${binPrefix}-c`, flags: '0' });
+    want.push({ call: 'unlinkat', path: join(dir, '.zsh_history'), flags: '0' }); // relative to a dirfd: made absolute
     assert.deepEqual(dels.map(({ call, path, flags }) => ({ call, path, flags })), want);
-    assert.equal(dels.at(-1)!.detail, `${logdir}/sub AT_REMOVEDIR`);
+    assert.equal(dels[4]!.detail, `${logdir}/sub AT_REMOVEDIR`);
+  });
+
+  test('rename, renameat, renameat2: within a binary directory (absolute, through a dirfd) and a history file moved away (through the working directory), both paths absolute; nothing in a temp directory', { skip: noHelper }, () => {
+    const moves = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).startsWith('rename')).map((e) => e.data);
+    assert.deepEqual(moves.map(({ call, path, target, flags }) => ({ call, path, target, flags })), [
+      { call: legacyOr('rename', 'renameat'), path: `${binPrefix}-a`, target: `${binPrefix}-b`, flags: undefined },
+      { call: 'renameat', path: `${binPrefix}-b`, target: `${binPrefix}-c`, flags: undefined },
+      { call: 'renameat2', path: join(dir, '.bash_history'), target: join(dir, 'old'), flags: 'RENAME_NOREPLACE' },
+    ]);
+    assert.equal(moves[2]!.detail, `${join(dir, '.bash_history')} -> ${join(dir, 'old')} RENAME_NOREPLACE`);
+  });
+
+  test('mkdir and mkdirat in a binary directory, absolute and through a dirfd; not in a temp directory', { skip: noHelper }, () => {
+    const dirs = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).startsWith('mkdir')).map((e) => e.data);
+    assert.deepEqual(dirs.map(({ call, path, detail }) => ({ call, path, detail })), [
+      { call: legacyOr('mkdir', 'mkdirat'), path: `${binPrefix}-d`, detail: `${binPrefix}-d` },
+      { call: 'mkdirat', path: `${binPrefix}-e`, detail: `${binPrefix}-e` },
+    ]);
+  });
+
+  test('utimensat, utimes, futimesat, utime: explicit times on a binary, by path, by fd (futimens) and by dirfd; not touch (NULL, UTIME_NOW), not UTIME_OMIT for both, not a temp file', { skip: noHelper }, () => {
+    const bin = `${binPrefix}-t`;
+    const times = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).includes('utime')).map((e) => e.data);
+    const want: unknown[] = [
+      { call: 'utimensat', path: bin, atime: 1000000000, mtime: 1234567890 },
+      { call: 'utimensat', path: bin, atime: undefined, mtime: 1111111111 }, // futimens: the fd's path; only the mtime is set
+    ];
+    if (!unseen('utimes')) want.push({ call: 'utimes', path: bin, atime: 1000000000, mtime: 1222222222 });
+    if (!unseen('futimesat')) want.push({ call: 'futimesat', path: bin, atime: 1000000000, mtime: 1222222222 });
+    if (!unseen('utime')) want.push({ call: 'utime', path: bin, atime: 1000000000, mtime: 1333333333 });
+    assert.deepEqual(times.map(({ call, path, atime, mtime }) => ({ call, path, atime, mtime })), want);
+    assert.ok(!('atime' in times[1]!), 'no atime field when the atime is left alone');
+    assert.equal(times[1]!.detail, `${bin} mtime 1111111111`);
+  });
+
+  test('setxattr, lsetxattr, fsetxattr, setxattrat: the attribute, the path (fsetxattr: the fd\'s, made a path) and the value size', { skip: noHelper }, () => {
+    const setuid = join(dir, 'setuid');
+    const attrs = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).includes('setxattr')).map((e) => e.data);
+    const want: unknown[] = [
+      { call: 'setxattr', path: setuid, xattr: 'user.eunomia', size: 1 },
+      { call: 'lsetxattr', path: join(dir, 's2'), xattr: 'trusted.eunomia', size: 2 },
+      { call: 'fsetxattr', path: setuid, fd: ids.file, xattr: 'security.eunomia', size: 3 },
+    ];
+    if (!unseen('setxattrat')) want.push({ call: 'setxattrat', path: setuid, xattr: 'user.at', size: 4 });
+    assert.deepEqual(attrs.map(({ call, path, fd, xattr, size }) => ({ call, path, ...(fd === undefined ? {} : { fd }), xattr, size })), want);
+    assert.equal(attrs[0]!.detail, `user.eunomia 1 bytes ${setuid}`);
+  });
+
+  test('reboot: the command, named or in hex; the wrong magic numbers made the kernel refuse', { skip: noHelper }, () => {
+    assert.equal(ids.rebooted, -1);
+    assert.ok([22, 1].includes(ids.rebootErrno), `EINVAL or EPERM, got errno ${ids.rebootErrno}`);
+    const cmds = events.filter((e) => e.data.pid === ids.pid && e.data.call === 'reboot').map((e) => [e.data.cmd, e.data.detail]);
+    assert.deepEqual(cmds, [['LINUX_REBOOT_CMD_CAD_ON', 'LINUX_REBOOT_CMD_CAD_ON'], ['0x12345678', '0x12345678']]);
+  });
+
+  test('mknod and mknodat of block and character devices: type, major and minor; not a FIFO', { skip: noHelper }, () => {
+    const nodes = events.filter((e) => e.data.pid === ids.pid && String(e.data.call).startsWith('mknod')).map((e) => e.data);
+    assert.deepEqual(nodes.map(({ call, path, mode, major, minor }) => ({ call, path, mode, major, minor })), [
+      { call: legacyOr('mknod', 'mknodat'), path: join(dir, 'blk'), mode: 'block', major: 7, minor: 200 },
+      { call: 'mknodat', path: 'chr', mode: 'char', major: 259, minor: 300000 }, // as given: relative to its dirfd
+    ]);
+    assert.equal(nodes[1]!.detail, 'char 259:300000 chr');
+  });
+
+  test('setsockopt: SO_ATTACH_FILTER on a netlink socket, SO_ATTACH_BPF on a UDP socket, with their families; not SO_REUSEADDR, not option 26 at another level', { skip: noHelper }, () => {
+    const opts = events.filter((e) => e.data.pid === ids.pid && e.data.call === 'setsockopt').map((e) => e.data);
+    assert.deepEqual(opts.map(({ fd, optname, family, detail }) => ({ fd, optname, family, detail })), [
+      { fd: ids.nl, optname: 'SO_ATTACH_FILTER', family: 'AF_NETLINK', detail: `SO_ATTACH_FILTER AF_NETLINK fd ${ids.nl}` },
+      { fd: ids.udp, optname: 'SO_ATTACH_BPF', family: 'AF_INET', detail: `SO_ATTACH_BPF AF_INET fd ${ids.udp}` },
+    ]);
   });
 
   test('setns, unshare and memfd_create with their arguments', { skip: noHelper }, () => {
@@ -542,4 +751,10 @@ test('argument names of the calls this kernel may not show (modules, kexec), and
   assert.deepEqual(named('linkat', [0x1400, 0, 0], '/tmp/h'), { pid: 1, call: 'linkat', path: '/tmp/h', target: '', flags: 'AT_SYMLINK_FOLLOW|AT_EMPTY_PATH', detail: '/tmp/h -> ' });
   assert.equal(named('unlinkat', [-100, 0x200, 0], '/var/log/x').detail, '/var/log/x AT_REMOVEDIR');
   assert.equal(named('unshare', [0x10020000, 0, 0]).flags, 'CLONE_NEWNS|CLONE_NEWUSER');
+  assert.equal(named('reboot', [0x4321fedc, 0, 0]).cmd, 'LINUX_REBOOT_CMD_POWER_OFF');
+  assert.equal(named('reboot', [0, 0, 0]).cmd, 'LINUX_REBOOT_CMD_CAD_OFF');
+  assert.deepEqual(named('mknodat', [0o20000, (1 << 8) | 3, 0], '/dev/x'), { pid: 1, call: 'mknodat', path: '/dev/x', mode: 'char', major: 1, minor: 3, detail: 'char 1:3 /dev/x' });
+  assert.equal(named('utime', [1, 5, 0], '/etc/x').detail, '/etc/x atime 5');
+  assert.equal(named('setsockopt', [4, 26, 17]).detail, 'SO_ATTACH_FILTER AF_PACKET fd 4');
+  assert.equal(named('renameat2', [2, 0, 0], '/usr/bin/a').flags, 'RENAME_EXCHANGE');
 });

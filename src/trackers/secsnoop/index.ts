@@ -6,7 +6,10 @@ import { hasTracepoint } from '../../core/kernel.js';
 import { errnoName } from '../names/errno.js';
 import { ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../types.js';
-import { kexecFlags, linkatFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, unlinkatFlags, userfaultfdFlags } from './names.js';
+import {
+  deviceNumbers, deviceType, kexecFlags, linkatFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, rebootCmd, renameFlags,
+  sockoptName, unlinkatFlags, userfaultfdFlags,
+} from './names.js';
 import { secsnoopMetrics } from './metrics.js';
 
 /**
@@ -104,6 +107,52 @@ export function nameArguments(d: Record<string, unknown>): void {
       d.path = str;
       if (d.call === 'unlinkat') d.flags = unlinkatFlags(a1);
       break;
+    case 'rename':
+    case 'renameat':
+    case 'renameat2':
+      d.path = str;
+      d.target = str2;
+      if (d.call === 'renameat2') d.flags = renameFlags(a0);
+      break;
+    case 'mkdir':
+    case 'mkdirat':
+      d.path = str;
+      break;
+    case 'utimensat':
+    case 'futimesat':
+    case 'utimes':
+    case 'utime':
+      d.path = str;
+      // Only the times set to explicit values: one left unchanged or set to now has no field.
+      if (a0 & 1) d.atime = a1;
+      if (a0 & 2) d.mtime = a2;
+      break;
+    case 'setxattr':
+    case 'lsetxattr':
+    case 'fsetxattr':
+    case 'setxattrat':
+      d.path = str;
+      if (d.call === 'fsetxattr') d.fd = a1;
+      d.xattr = str2;
+      d.size = a0;
+      break;
+    case 'reboot':
+      d.cmd = rebootCmd(a0);
+      break;
+    case 'mknod':
+    case 'mknodat': {
+      d.path = str;
+      d.mode = deviceType(a0);
+      const { major, minor } = deviceNumbers(a1);
+      d.major = major;
+      d.minor = minor;
+      break;
+    }
+    case 'setsockopt':
+      d.fd = a0;
+      d.optname = sockoptName(a1);
+      d.family = addressFamilyName(a2);
+      break;
   }
   d.detail = detail(d);
 }
@@ -147,6 +196,30 @@ export function detail(d: Record<string, unknown>): string {
       return String(d.path);
     case 'unlinkat':
       return d.flags === '0' ? String(d.path) : `${d.path} ${d.flags}`;
+    case 'rename':
+    case 'renameat':
+    case 'renameat2':
+      return `${d.path} -> ${d.target}${d.flags && d.flags !== '0' ? ` ${d.flags}` : ''}`;
+    case 'mkdir':
+    case 'mkdirat':
+      return String(d.path);
+    case 'utimensat':
+    case 'futimesat':
+    case 'utimes':
+    case 'utime':
+      return [d.path, d.atime !== undefined && `atime ${d.atime}`, d.mtime !== undefined && `mtime ${d.mtime}`].filter((x) => x !== false).join(' ');
+    case 'setxattr':
+    case 'lsetxattr':
+    case 'fsetxattr':
+    case 'setxattrat':
+      return `${d.xattr} ${d.size} bytes ${d.path}`;
+    case 'reboot':
+      return String(d.cmd);
+    case 'mknod':
+    case 'mknodat':
+      return `${d.mode} ${d.major}:${d.minor} ${d.path}`;
+    case 'setsockopt':
+      return `${d.optname} ${d.family} fd ${d.fd}`;
     default:
       return String(d.flags ?? '');
   }
@@ -162,7 +235,9 @@ const PROGRAMS = [
   'enter_bpf', 'enter_ptrace', 'enter_socket', 'enter_connect', 'exit_connect', 'enter_setns', 'enter_unshare',
   'enter_memfd_create', ...MODULE_KEXEC_PROGRAMS, RAW_FALLBACK, 'exit_accept', 'exit_accept4', 'enter_dup2', 'enter_dup3', 'enter_chmod', 'enter_fchmod',
   'enter_fchmodat', 'enter_fchmodat2', 'enter_userfaultfd', 'enter_symlink', 'enter_symlinkat', 'enter_link', 'enter_linkat',
-  'enter_unlink', 'enter_unlinkat',
+  'enter_unlink', 'enter_unlinkat', 'enter_rename', 'enter_renameat', 'enter_renameat2', 'enter_mkdir', 'enter_mkdirat',
+  'enter_utimensat', 'enter_futimesat', 'enter_utimes', 'enter_utime', 'enter_setxattr', 'enter_lsetxattr', 'enter_fsetxattr',
+  'enter_setxattrat', 'enter_reboot', 'enter_mknod', 'enter_mknodat', 'enter_setsockopt',
 ];
 
 /** True where one of the module or kexec calls has no syscalls: tracepoint: the raw fallback then sees all five (it knows x86-64's numbers only). */
@@ -172,7 +247,7 @@ export function needsRawFallback(): boolean {
 
 export const secsnoopTracker: TrackerDescriptor = {
   name: 'secsnoop',
-  summary: 'security-relevant syscall attempts: BPF program and module loads, ptrace, raw/packet sockets, unix connects and inet connects failing before any packet, setns/unshare, memfd, stdio to a socket, setuid chmod, userfaultfd, kexec, links, deletions below /var/log',
+  summary: 'security-relevant syscall attempts: BPF program and module loads, ptrace, raw/packet sockets, unix connects and inet connects failing before any packet, setns/unshare, memfd, stdio to a socket, setuid chmod, userfaultfd, kexec, links, deletions and renames of logs, binaries and shell history, timestomping, xattrs, device nodes, reboot, socket filters',
   metrics: secsnoopMetrics,
   object: 'secsnoop.bpf.o',
   event: { struct: 'sec_event', map: 'events' },
@@ -183,10 +258,13 @@ export const secsnoopTracker: TrackerDescriptor = {
     const fallback = needsRawFallback();
     return PROGRAMS.filter((p) => (fallback ? !MODULE_KEXEC_PROGRAMS.includes(p) : p !== RAW_FALLBACK));
   },
-  // Calls a kernel may lack: fchmodat2 (6.6+); userfaultfd (compiled out); the legacy dup2,
-  // chmod, symlink, link and unlink (absent on arm64 and other newer architectures).
+  // Calls a kernel may lack: fchmodat2 (6.6+), setxattrat (6.13+); userfaultfd (compiled out);
+  // the legacy dup2, chmod, symlink, link, unlink, rename, mkdir, mknod and the utime calls
+  // (absent on arm64 and other newer architectures; renameat too on riscv and loongarch).
+  // None of the calls here can be compiled out: no raw_syscalls fallback for them.
   optionalPrograms: [
     'enter_fchmodat2', ...MODULE_KEXEC_PROGRAMS, 'enter_userfaultfd', 'exit_accept', 'enter_dup2', 'enter_chmod', 'enter_symlink', 'enter_link', 'enter_unlink',
+    'enter_rename', 'enter_renameat', 'enter_mkdir', 'enter_mknod', 'enter_futimesat', 'enter_utimes', 'enter_utime', 'enter_setxattrat',
   ],
   options: [],
   columns: [c.pid, c.uid, c.comm, { key: 'call', header: 'CALL', width: 15 }, { key: 'detail', header: 'DETAIL' }],

@@ -63,3 +63,38 @@ const UNLINKAT: FlagTable = [[0x200, 'AT_REMOVEDIR']];
 export function unlinkatFlags(flags: number): string {
   return flagNames(flags, UNLINKAT);
 }
+
+/** renameat2: RENAME_NOREPLACE, RENAME_EXCHANGE (swap the two), RENAME_WHITEOUT. */
+const RENAMEAT2: FlagTable = [[1, 'RENAME_NOREPLACE'], [2, 'RENAME_EXCHANGE'], [4, 'RENAME_WHITEOUT']];
+
+export function renameFlags(flags: number): string {
+  return flagNames(flags, RENAMEAT2);
+}
+
+/** include/uapi/linux/reboot.h */
+const REBOOT: Record<number, string> = {
+  0x01234567: 'LINUX_REBOOT_CMD_RESTART', 0xcdef0123: 'LINUX_REBOOT_CMD_HALT', 0x89abcdef: 'LINUX_REBOOT_CMD_CAD_ON',
+  0x00000000: 'LINUX_REBOOT_CMD_CAD_OFF', 0x4321fedc: 'LINUX_REBOOT_CMD_POWER_OFF', 0xa1b2c3d4: 'LINUX_REBOOT_CMD_RESTART2',
+  0xd000fce2: 'LINUX_REBOOT_CMD_SW_SUSPEND', 0x45584543: 'LINUX_REBOOT_CMD_KEXEC',
+};
+
+/** "LINUX_REBOOT_CMD_RESTART"; an unknown command in hex. */
+export function rebootCmd(cmd: number): string {
+  return REBOOT[cmd >>> 0] ?? `0x${(cmd >>> 0).toString(16)}`;
+}
+
+/** mknod: the file type the kernel filter lets through (S_IFBLK, S_IFCHR). */
+export function deviceType(mode: number): string {
+  return mode === 0o60000 ? 'block' : 'char';
+}
+
+/** The device number as mknod takes it, in the kernel's encoding (new_decode_dev): major in bits 8-19, minor in 0-7 and 20-31. */
+export function deviceNumbers(dev: number): { major: number; minor: number } {
+  return { major: (dev >>> 8) & 0xfff, minor: (dev & 0xff) | ((dev >>> 12) & 0xfff00) };
+}
+
+const SOCKOPTS: Record<number, string> = { 26: 'SO_ATTACH_FILTER', 50: 'SO_ATTACH_BPF' };
+
+export function sockoptName(optname: number): string {
+  return SOCKOPTS[optname] ?? `SO_${optname}`;
+}
