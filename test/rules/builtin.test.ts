@@ -207,6 +207,15 @@ test('log_file_deleted: live logs alert, wherever and however deleted; rotated o
   assert.ok(!fires(sec('rm', 'unlink', { path: '/tmp/var/log/x' })), 'not below /var/log');
 });
 
+test('shell_history_deleted: a runtime removing a container (its layers hold a history) is silent; the same deletion by anything else alerts', () => {
+  const set = loadRules([]);
+  const path = '/var/lib/docker/overlay2/50fa85c8d772/diff/root/.ash_history';
+  const rules = (comm: string): string[] => set.match(sec(comm, 'unlinkat', { path, flags: '0' }, host)).map((m) => m.rule);
+  assert.deepEqual(rules('dockerd'), []);
+  assert.deepEqual(rules('containerd'), []);
+  assert.deepEqual(rules('rm'), ['shell_history_deleted']);
+});
+
 test('sensitive_file_link: targets as given, absolute or relative; public keys and ordinary files are silent', () => {
   const set = loadRules([]);
   const fires = (call: string, target: string): boolean => set.match(sec('ln', call, { path: '/tmp/l', target })).some((m) => m.rule === 'sensitive_file_link');

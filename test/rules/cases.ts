@@ -139,9 +139,10 @@ export const CASES: Record<string, [Step, Step]> = {
   kernel_hook_write: [sh('echo "|/tmp/x" > /proc/sys/kernel/core_pattern'), x('cat', '/proc/sys/kernel/core_pattern')],
   raw_memory_device_opened: [x('cat', '/dev/mem'), x('cat', '/dev/null')],
   log_cleared: [sh(': > /var/log/messages'), sh('echo x >> /var/log/messages')],
-  // After log_cleared (which needs /var/log/messages). Benign: a rotation as a script does it.
+  // After log_cleared (which needs /var/log/messages); a live log is made, then everything deleted.
+  // Benign: a rotation as a script does it.
   log_file_deleted: [
-    sh('rm -rf /var/log/*'),
+    sh('echo x >> /var/log/app.log; rm -rf /var/log/*'),
     sh('touch /var/log/app.log /var/log/app.log.2.gz; mv /var/log/app.log /var/log/app.log.1; rm /var/log/app.log.2.gz'),
   ],
   secure_delete_tool: [sh('echo x >> /var/log/messages; shred -u /var/log/messages'), sh('echo x > /tmp/x; rm /tmp/x; shred --help')],
@@ -218,8 +219,8 @@ export const FORMS: Record<string, RegExp[]> = {
   ssh_key_search: [/id_rsa/, /credentials/],
   cron_modified: [/\/var\/spool\/cron\/crontabs\/root/, /\/var\/spool\/at\//],
   credential_cache_read: [/\/var\/lib\/sss\/db\//, /\/tmp\/krb5cc_0/],
-  binary_dir_modified: [/rename.* \/bin\/watch \/bin\/\.watch /, /mkdir.* \/usr\/bin\/\.cache/],
-  shell_history_deleted: [/unlink.* \/root\/\.ash_history/, /symlink.* \/root\/\.ash_history \/dev\/null/],
+  binary_dir_modified: [/rename.* \/bin\/watch -> \/bin\/\.watch /, /mkdir.* \/usr\/bin\/\.cache /],
+  shell_history_deleted: [/unlink.* \/root\/\.ash_history /, /symlink.* \/root\/\.ash_history -> \/dev\/null /],
 };
 
 /**
