@@ -36,10 +36,13 @@ const CHUNK_CHARS = 24_000;
 /** Literals in one rule's prefilter; beyond that the rule has none (it is always evaluated). */
 const MAX_GUARD_LITERALS = 512;
 /**
- * Trie nodes per field: the walk is code in the matcher, which V8 stops optimizing when it
- * grows too large. A field with more gets no prefilter (its rules are always evaluated).
+ * Trie nodes per field: beyond this a field gets no prefilter (its rules are always
+ * evaluated). The walk's code is split into functions of at most SPLIT_NODES nodes, since V8
+ * stops optimizing a function that grows too large (one walk of 1,800 nodes made the opensnoop
+ * matcher 3× slower).
  */
-const MAX_TRIE_NODES = 1500;
+const MAX_TRIE_NODES = 6000;
+const SPLIT_NODES = 200;
 /** A field's prefilter pays for its walk only when it can skip several rules. */
 const MIN_FIELD_RULES = 2;
 
@@ -174,31 +177,42 @@ function insert(root: TrieNode, lit: string, reverse: boolean, rule: number, exa
 }
 
 /**
- * Which rules passed the prefilter: bit `b` of local `m<w>` for the rule with slot 30w+b
- * (30 bits a word, so that the words stay small integers when passed to a function).
+ * Which rules passed the prefilter: bit `b` of word `w` for the rule with slot 30w+b (30 bits
+ * a word, so that the words stay small integers when passed to a function). The walks set them
+ * in the matcher's Int32Array `mb` (they may be functions of their own); the matcher then reads
+ * them into locals `m<w>`.
  */
 const BITS = 30;
 const slotBit = (slot: number): { word: string; bit: number } => ({ word: `m${Math.floor(slot / BITS)}`, bit: 2 ** (slot % BITS) });
 
-/** `m0 |= 5; m1 |= 2;`: sets the bits of these slots. */
+/** `mb[0] |= 5; mb[1] |= 2;`: sets the bits of these slots. */
 function setBits(slots: readonly number[]): string {
-  const words = new Map<string, number>();
+  const words = new Map<number, number>();
   for (const slot of slots) {
-    const { word, bit } = slotBit(slot);
-    words.set(word, (words.get(word) ?? 0) | bit);
+    const w = Math.floor(slot / BITS);
+    words.set(w, (words.get(w) ?? 0) | slotBit(slot).bit);
   }
-  return [...words].map(([w, bits]) => `${w} |= ${bits};`).join(' ');
+  return [...words].map(([w, bits]) => `mb[${w}] |= ${bits};`).join(' ');
 }
+
+/** Nodes in a trie, itself included. */
+const trieSize = (t: TrieNode): number => t.kids.reduce((n, k) => n + trieSize(k), 1);
 
 /**
  * Statements that walk text `s` (length `n`) through the trie and run `mark(rules)` where
  * rules are reached: a switch where the trie branches, one condition for a run of single
  * children. Past either end of the text charCodeAt is NaN, which equals no character, so
- * there are no length checks.
+ * there are no length checks. With `split`, a subtree of more than SPLIT_NODES nodes becomes
+ * a function of its own (`split(body)` names it; it is called with s and n), so that no
+ * function grows past what V8 optimizes; `mark` must then reach no local of the caller.
  */
-function trieCode(root: TrieNode, reverse: boolean, mark: (rules: readonly number[]) => string): string {
+function trieCode(root: TrieNode, reverse: boolean, mark: (rules: readonly number[]) => string, split?: (body: string) => string): string {
   const charAt = (depth: number): string => `s.charCodeAt(${reverse ? `n - ${depth + 1}` : depth})`;
   const emit = (t: TrieNode, depth: number): string => {
+    if (split && depth > 0 && trieSize(t) > SPLIT_NODES) return `${split(body(t, depth))}(s, n);`;
+    return body(t, depth);
+  };
+  const body = (t: TrieNode, depth: number): string => {
     const out: string[] = [];
     if (t.at.length) out.push(mark(t.at));
     if (t.end.length) out.push(`if (n === ${depth}) { ${mark(t.end)} }`);
@@ -216,7 +230,7 @@ function trieCode(root: TrieNode, reverse: boolean, mark: (rules: readonly numbe
     }
     return out.join('\n');
   };
-  return emit(root, 0);
+  return body(root, 0);
 }
 
 /** One field's prefilter (rules by slot): its tries, and the rules to evaluate anyway when the field is an array (`in` looks at elements). */
@@ -419,7 +433,9 @@ function requirement(tracker: string, rules: readonly RuleCode[]): { field: stri
         for (const lit of alt.lits) nodes += alt.kind === 'suffix' ? insert(suffix, lit, true, 0, false) : insert(prefix, lit, false, 0, alt.kind === 'exact');
       }
     }
-    if (nodes <= MAX_TRIE_NODES) return { field, prefix, suffix };
+    // Walked inline (it returns from the matcher): kept small. A large one is left to the
+    // prefilter, which drops the same events when every rule has one.
+    if (nodes <= SPLIT_NODES) return { field, prefix, suffix };
   }
   return undefined;
 }
@@ -502,7 +518,8 @@ export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], h
     ? [`{\nconst v = ${load(req.field, gen.dig)};\nconst s = sv(v);\nif (s === undefined) {\nif (!isArray(v)) return none;\n} else {\nconst n = s.length;\nlet ok = false;\n${trieCode(req.prefix, false, ok)}\n${trieCode(req.suffix, true, ok)}\nif (!ok) return none;\n}\n}`]
     : [];
   const walks = [...filters].map(([field, f]) => {
-    const steps = [trieCode(f.prefix, false, setBits), trieCode(f.suffix, true, setBits)].filter((x) => x !== '');
+    const split = (code: string): string => helper(`walk\0${code}`, 'w', (name) => `function ${name}(s, n) {\n${code}\n}`);
+    const steps = [trieCode(f.prefix, false, setBits, split), trieCode(f.suffix, true, setBits, split)].filter((x) => x !== '');
     return `{\nconst v = ${load(field, gen.dig)};\nconst s = sv(v);\nif (s !== undefined) {\nconst n = s.length;\n${steps.join('\n')}\n} else if (isArray(v)) { ${setBits(f.any)} }\n}`;
   });
   const params = ['ev', 'd', 'out', ...words].join(', ');
@@ -511,11 +528,13 @@ export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], h
     ...consts.map((_, j) => `const k${j} = k[${j}];`),
     ...helperCode.values(),
     ...chunks.map((lines, j) => `function ${name}_${j}(${params}) {\n${lines.join('\n')}\nreturn out;\n}`),
+    `const mb = new Int32Array(${Math.max(words.length, 1)});`,
     `return function ${name}(ev) {`,
     'const d = ev.data;',
     ...reqCode,
-    ...words.map((w) => `let ${w} = 0;`),
+    ...words.map((_, w) => `mb[${w}] = 0;`),
     ...walks,
+    ...words.map((w, i) => `const ${w} = mb[${i}];`),
     // Every rule has a prefilter and none let this event through.
     ...(unguarded === 0 && words.length ? [`if (${words.map((w) => `${w} === 0`).join(' && ')}) return none;`] : []),
     'let out;',

@@ -145,7 +145,7 @@ const CASES: [string, TrackerEvent, TrackerEvent][] = [
   ['xattr_payload_written', sec('x', 'setxattr', { path: '/tmp/f', xattr: 'user.payload', size: 4096 }), sec('setfacl', 'setxattr', { path: '/tmp/f', xattr: 'system.posix_acl_access', size: 28 })],
   ['reboot_attempted', sec('x', 'reboot', { cmd: 'LINUX_REBOOT_CMD_RESTART' }, host), sec('systemd-shutdow', 'reboot', { cmd: 'LINUX_REBOOT_CMD_POWER_OFF' }, host)],
   ['glibc_tunables_overflow', exec('su', ['su'], { glibc_tunables: 'glibc.malloc.mxfast=glibc.malloc.mxfast=AAAA' }, host), exec('java', ['java'], { glibc_tunables: 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072' }, host)],
-  ['writable_dir_in_path', exec('ls', ['ls'], { path_env: '/usr/bin:/bin:.' }), exec('ls', ['ls'], { path_env: '/usr/local/bin:/usr/bin:/bin' })],
+  ['writable_dir_in_path', exec('ls', ['ls'], { path_env: '.:/usr/bin:/bin' }), exec('ls', ['ls'], { path_env: '/usr/local/bin:/usr/bin:/bin' })],
   // kubectl cp (the runtime starts tar, its parent outside); tar in a shell of the container
   ['container_files_copied_out', exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 0, vpid: 40 }), exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 12, vpid: 40 })],
   ['network_tool_from_package_install', exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'npm install' }, host), exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'make' }, host)],
@@ -205,6 +205,13 @@ test('log_file_deleted: live logs alert, wherever and however deleted; rotated o
   assert.ok(!fires(sec('rm', 'unlinkat', { path: '/var/log/nginx', flags: 'AT_REMOVEDIR' })), 'a directory');
   for (const comm of ['logrotate', 'systemd-journal', 'kubelet']) assert.ok(!fires(sec(comm, 'unlink', { path: '/var/log/containers/web.log' })), comm);
   assert.ok(!fires(sec('rm', 'unlink', { path: '/tmp/var/log/x' })), 'not below /var/log');
+});
+
+test('systemd_unit_written: units in system directories and in users\' ~/.config/systemd/user; other files there are silent', () => {
+  const set = loadRules([]);
+  const fires = (path: string): boolean => set.match(open('sh', path, 'O_WRONLY|O_CREAT|O_TRUNC', host)).some((m) => m.rule === 'systemd_unit_written');
+  for (const p of ['/etc/systemd/system/x.service', '/run/systemd/system/x.timer', '/home/eve/.config/systemd/user/x.service', '/home/eve/.config/containers/systemd/x.container', '/root/.config/systemd/user/x.timer']) assert.ok(fires(p), p);
+  for (const p of ['/home/eve/.bash_history', '/home/eve/.config/systemd/notes.txt', '/etc/systemd/journald.conf']) assert.ok(!fires(p), p);
 });
 
 test('shell_history_deleted: a runtime removing a container (its layers hold a history) is silent; the same deletion by anything else alerts', () => {

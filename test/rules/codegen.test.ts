@@ -166,6 +166,19 @@ test('the prefilter keeps the rules that could match: many literals on one field
   assert.deepEqual(gen(ev({ path: ['x', '/etc/shadow'], fd: 1 }, 'opensnoop')), [0], 'in looks at the elements of an array');
 });
 
+test('a prefilter too large for one function is walked by functions of its own, with the same result', () => {
+  // 300 paths of 3 nested levels: a trie of several thousand nodes, split into many walk functions.
+  const paths = Array.from({ length: 300 }, (_, i) => `/srv/d${i % 7}/sub${i % 13}/file-${i}.conf`);
+  const conds = paths.map((p, i) => expr(i % 2 ? `path startswith ${p} and fd >= 0` : `path endswith ${p.slice(5)} and fd >= 0`));
+  const gen = generated('opensnoop', conds);
+  const ref = reference(conds);
+  for (const path of [...paths, ...paths.map((p) => `${p}.bak`), ...paths.map((p) => p.slice(0, -3)), '/srv/', '', '/etc/passwd']) {
+    const e = ev({ path, fd: 1 }, 'opensnoop');
+    assert.deepEqual(gen(e), ref(e), path);
+  }
+  assert.ok(gen(ev({ path: paths[1]!, fd: 1 }, 'opensnoop')).length > 0, 'a rule matched');
+});
+
 test('prefilters come from the leftmost test that has one, through macros, and not from negations or contains', () => {
   const g = (src: string, tracker = 'process'): unknown => guardOf(expr(src), tracker)?.map((a) => [a.field, a.kind, [...a.lits]]);
   assert.deepEqual(g('comm in (shells) and path startswith /etc/'), [['comm', 'exact', ['sh', 'bash', 'ash']]]);
