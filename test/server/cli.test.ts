@@ -57,8 +57,8 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
 
   test('the server starts its default trackers and the rules\' trackers, and says where it listens', async () => {
     assert.match(err, new RegExp(`security rules: ${loadRules([]).rules().length} on; alerts to the log\n`));
-    assert.match(err, new RegExp(`server listening on ${base} \\(token required\\); 6 trackers running: process, files, tcpconnect, opensnoop, mountsnoop, secsnoop;`));
-    assert.ok(watch.seen.progs.size >= 6);
+    assert.match(err, new RegExp(`server listening on ${base} \\(token required\\); 7 trackers running: process, files, tcpconnect, opensnoop, mountsnoop, secsnoop, bindsnoop;`));
+    assert.ok(watch.seen.progs.size >= 7);
     assert.match(err, new RegExp(`Prometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n`));
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     assert.equal(metrics.status, 200, 'metrics need no token');
@@ -71,14 +71,14 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
     assert.equal(denied.stderr.trim(), 'eunomia: server: 401 E_AUTH this API needs a token: send "Authorization: Bearer <token>"');
     const env = { EUNOMIA_TOKEN: TOKEN };
     const started = await client(['--server', base, 'start', 'opensnoop', '--failed'], env);
-    assert.match(started.stdout, /^started opensnoop as instance 7\n$/);
+    assert.match(started.stdout, /^started opensnoop as instance 8\n$/);
     const list = await client(['--server', base, 'list'], env);
     assert.match(list.stdout, /^ID\s+NAME\s+KIND\s+EVENTS\s+LOST\s+STARTED\n1\s+process\s+tracker\s+\d+\s+0\s/);
-    assert.match(list.stdout, /\n7\s+opensnoop\s+tracker\s/);
-    const stopped = await client(['--server', base, 'stop', '7'], env);
-    assert.match(stopped.stdout, /^stopped instance 7: \d+ events, 0 lost\n$/);
-    const gone = await client(['--server', base, 'stop', '7'], env);
-    assert.equal(gone.stderr.trim(), 'eunomia: server: 404 E_NOT_FOUND no tracker instance with id 7');
+    assert.match(list.stdout, /\n8\s+opensnoop\s+tracker\s/);
+    const stopped = await client(['--server', base, 'stop', '8'], env);
+    assert.match(stopped.stdout, /^stopped instance 8: \d+ events, 0 lost\n$/);
+    const gone = await client(['--server', base, 'stop', '8'], env);
+    assert.equal(gone.stderr.trim(), 'eunomia: server: 404 E_NOT_FOUND no tracker instance with id 8');
     const bad = await client(['--server', base, 'start', 'nosuch'], env);
     assert.match(bad.stderr, /unknown tracker "nosuch"/);
     const closed = await freePort();

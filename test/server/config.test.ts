@@ -121,12 +121,12 @@ allow_program_types = ["tracepoint", "kprobe"]
 
   test("the server adds the trackers the enabled rules need; safe runs only those; --no-trackers and --no-safe add none", () => {
     const names = (c: ServerConfig): string[] => c.trackers.map((t) => t.name);
-    assert.deepEqual(names(withRuleTrackers(serverConfig([]).config)), ['process', 'files', 'tcpconnect', 'opensnoop', 'mountsnoop', 'secsnoop']);
-    assert.deepEqual(names(safeConfig(serverConfig([]).config)), ['process', 'opensnoop', 'mountsnoop', 'secsnoop', 'tcpconnect']);
+    assert.deepEqual(names(withRuleTrackers(serverConfig([]).config)), ['process', 'files', 'tcpconnect', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop']);
+    assert.deepEqual(names(safeConfig(serverConfig([]).config)), ['process', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop', 'tcpconnect']);
     assert.deepEqual(names(withRuleTrackers(serverConfig(['--no-trackers']).config)), []);
     assert.deepEqual(names(withRuleTrackers(serverConfig(['--no-safe']).config)), ['process', 'files', 'tcpconnect']);
     // Disabling every rule of a tracker drops it.
-    const rules = file('off.toml', '[rules]\ndisable = ["mount_in_container"]');
+    const rules = file('off.toml', '[rules]\ndisable = ["mount_in_container", "proc_pid_mount"]');
     assert.ok(!names(withRuleTrackers(serverConfig(['--config', rules]).config)).includes('mountsnoop'));
     const off = file('notrackers.toml', '[rules]\ntrackers = false');
     assert.deepEqual(names(withRuleTrackers(serverConfig(['--config', off]).config)), ['process', 'files', 'tcpconnect']);
