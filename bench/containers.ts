@@ -12,7 +12,7 @@ import { objectDir } from '../src/core/paths.js';
 import { cgroup2Root, scanCgroups } from '../src/containers/cgroup.js';
 import { jsonLine } from '../src/exporters/index.js';
 import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
-import { TrackerManager } from '../src/core/manager.js';
+import { TrackerManager } from '../src/runtime/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
 import { enrichHandler, type Containers } from '../src/containers/index.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';

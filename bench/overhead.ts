@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
-import { TrackerManager } from '../src/core/manager.js';
+import { TrackerManager } from '../src/runtime/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';

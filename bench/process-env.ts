@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
 import { preflight } from '../src/core/kernel.js';
-import { TrackerManager } from '../src/core/manager.js';
+import { TrackerManager } from '../src/runtime/manager.js';
 import { loadNative } from '../src/core/native.js';
 import { objectDir } from '../src/core/paths.js';
 import { enableBpfStats } from '../src/metrics/bpf-stats.js';

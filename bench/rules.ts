@@ -24,7 +24,7 @@ import { defaultConfig } from '../src/server/config.js';
 import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
 import { processTracker } from '../src/trackers/process/index.js';
 import { tcpconnectTracker } from '../src/trackers/tcpconnect/index.js';
-import type { TrackerDescriptor } from '../src/trackers/types.js';
+import type { TrackerDescriptor } from '../src/runtime/types.js';
 import { dockerReady, IMAGE, run, withContainers } from './docker-host.js';
 import { safeConfig } from '../src/cli/server.js';
 import { ATTACKER_FLAGS, CASES, perform } from '../test/rules/cases.js';

@@ -11,12 +11,12 @@ import { execFile } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
-import { TrackerManager } from '../src/core/manager.js';
+import { TrackerManager } from '../src/runtime/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { secsnoopTracker } from '../src/trackers/secsnoop/index.js';
-import type { TrackerDescriptor } from '../src/trackers/types.js';
+import type { TrackerDescriptor } from '../src/runtime/types.js';
 
 /** bench/work.c modes: each operation is one call. */
 const MODES = ['rename', 'rename-rel', 'unlink', 'unlink-rel', 'setsockopt', 'getppid'];

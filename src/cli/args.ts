@@ -2,8 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { parseFormat, type Format } from '../exporters/index.js';
-import { allOptions } from '../trackers/options.js';
-import type { OptionSpec, OptionValues, TrackerDescriptor } from '../trackers/types.js';
+import { allOptions } from '../runtime/options.js';
+import type { OptionSpec, OptionValues, TrackerDescriptor } from '../runtime/types.js';
 import { DEFAULT_METRICS_LISTEN } from '../server/config.js';
 
 export interface RunArgs {

@@ -2,7 +2,7 @@
 import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
 import { eunomiaVersion } from '../core/version.js';
 import { trackers, findTracker } from '../trackers/registry.js';
-import { allOptions } from '../trackers/options.js';
+import { allOptions } from '../runtime/options.js';
 import { parseRunArgs, runHelp } from './args.js';
 import { CLIENT_HELP, runClient } from './client.js';
 import { containersCommand } from './containers.js';

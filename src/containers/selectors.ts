@@ -1,6 +1,6 @@
 /** The container filter options (--container, --host-only, --containers-only): checked, and matched. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import type { OptionValues } from '../trackers/types.js';
+import type { OptionValues } from '../runtime/types.js';
 import type { ContainerInfo } from './types.js';
 
 /** Values of eunomia_container_filter in bpf/include/eunomia.bpf.h. */

@@ -1,7 +1,7 @@
 /** A checked program package as a tracker descriptor: it then runs like any tracker. */
 import type { Decoder } from '../core/btf/index.js';
 import type { Column } from '../pipeline/types.js';
-import type { TrackerDescriptor } from '../trackers/types.js';
+import type { TrackerDescriptor } from '../runtime/types.js';
 import type { ProgramPackage } from './package.js';
 
 const SHOWN = new Set(['s8', 's16', 's32', 's64', 'u8', 'u16', 'u32', 'u64', 'bool', 'char', 'string', 'enum']);

@@ -9,7 +9,7 @@ import { inflateSync } from 'node:zlib';
 import { MAP_TYPE_RINGBUF, type PerfEventSpec } from '../core/bpf-object.js';
 import { compileDecoder, encodeToBuffer, type Btf, type Decoder } from '../core/btf/index.js';
 import { isEunomiaError } from '../core/errors.js';
-import type { OptionValues } from '../trackers/types.js';
+import type { OptionValues } from '../runtime/types.js';
 import { array, bad, base64, describe, isObject, names, object, onlyKeys, programName, size, string, tooBig, type Json } from './fields.js';
 import { inspectObject, isStreamMap, type MapInfo, type ObjectInfo, type ProgramInfo } from './inspect.js';
 import { resolveLimits, type HotloadLimits } from './limits.js';

@@ -5,9 +5,9 @@
  * counts of stopped instances are kept (TrackerTotals) and added to the running ones'.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { TrackerManager } from '../core/manager.js';
+import type { TrackerManager } from '../runtime/manager.js';
 import type { NativeBinding } from '../core/native.js';
-import type { ProgramStats, TrackerStats } from '../core/tracker.js';
+import type { ProgramStats, TrackerStats } from '../runtime/tracker.js';
 import { eunomiaVersion } from '../core/version.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { collected, type Put } from './collected.js';

@@ -10,7 +10,7 @@
 import type { Registry } from 'prom-client';
 import { collected } from './collected.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
-import type { TrackerDescriptor } from '../trackers/types.js';
+import type { TrackerDescriptor } from '../runtime/types.js';
 import { Family, type Context } from './family.js';
 import type { Target } from './target.js';
 import type { TrackerMetrics } from './types.js';

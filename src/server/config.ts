@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { parseFormat, type Format } from '../exporters/index.js';
-import { resolveOptions } from '../trackers/options.js';
+import { resolveOptions } from '../runtime/options.js';
 import { findTracker } from '../trackers/registry.js';
-import type { OptionValues } from '../trackers/types.js';
+import type { OptionValues } from '../runtime/types.js';
 
 export interface TrackerConfig {
   name: string;

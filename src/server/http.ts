@@ -9,9 +9,9 @@ import swagger from '@fastify/swagger';
 import { parseRunArgs } from '../cli/args.js';
 import { EunomiaError, ErrorCodes, isEunomiaError, type ErrorCode } from '../core/errors.js';
 import { parseSeedStart } from '../hotload/index.js';
-import { allOptions } from '../trackers/options.js';
+import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
-import type { OptionValues } from '../trackers/types.js';
+import type { OptionValues } from '../runtime/types.js';
 import type { Agent } from './agent.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
 

@@ -1,6 +1,6 @@
 /** Options every tracker has, backed by the globals of bpf/include/eunomia.bpf.h. */
 import type { Column } from '../pipeline/types.js';
-import type { OptionSpec } from './types.js';
+import type { OptionSpec } from '../runtime/types.js';
 
 export const commonOptions: OptionSpec[] = [
   { name: 'pid', flag: 'pid', short: 'p', type: 'uint', arg: 'PID', description: 'only this process (in-kernel filter)', global: 'eunomia_target_pid', max: 2 ** 22 },

@@ -15,7 +15,7 @@ import { syscountTracker } from './syscount/index.js';
 import { tcpconnectTracker } from './tcpconnect/index.js';
 import { tcpconnlatTracker } from './tcpconnlat/index.js';
 import { tcprttTracker } from './tcprtt/index.js';
-import type { TrackerDescriptor } from './types.js';
+import type { TrackerDescriptor } from '../runtime/types.js';
 
 export const trackers: readonly TrackerDescriptor[] = [
   processTracker,

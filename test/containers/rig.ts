@@ -1,15 +1,15 @@
 /** Trackers with the container resolver and enrichment, on the real kernel and Docker engine. */
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
-import type { TrackerInstance } from '../../src/core/tracker.js';
+import type { TrackerInstance } from '../../src/runtime/tracker.js';
 import { enrichHandler, startContainers, type Containers, type EnrichHandler, type RuntimeClient } from '../../src/containers/index.js';
 import type { ContainerField } from '../../src/containers/enrich.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { countingSink } from '../../src/pipeline/handlers.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import type { OptionValues, TrackerDescriptor } from '../../src/trackers/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../src/runtime/types.js';
 import type { KernelWatch } from '../helpers.js';
 
 export const containerOf = (ev: TrackerEvent): ContainerField | undefined => ev.data.container as ContainerField | undefined;

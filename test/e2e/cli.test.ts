@@ -109,7 +109,7 @@ describe('eunomia CLI', () => {
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     test(`a program using the library that dies from an unhandled ${sig} leaves nothing attached`, { skip: needsRoot }, async () => {
       const script = `
-        const { TrackerManager } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/manager.js'))});
+        const { TrackerManager } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/manager.js'))});
         const { loadNative } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/native.js'))});
         const { systemClock } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/clock.js'))});
         const m = new TrackerManager({ native: loadNative(), clock: systemClock(), emit: () => {} });

@@ -12,11 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { EunomiaError, ErrorCodes, type ErrorCode } from '../../src/core/errors.js';
 import { preflight } from '../../src/core/kernel.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import { parseProgramPackage, programDescriptor } from '../../src/hotload/index.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import type { OptionValues, TrackerDescriptor } from '../../src/trackers/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../src/runtime/types.js';
 import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eunomia-hotload-'));

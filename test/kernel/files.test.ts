@@ -9,7 +9,7 @@ import { summaryLine } from '../../src/cli/run.js';
 import { isEunomiaError } from '../../src/core/errors.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { fastReads, filesTracker } from '../../src/trackers/files/index.js';
-import type { OptionValues, TrackerDescriptor } from '../../src/trackers/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../src/runtime/types.js';
 import { KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { traceWhile, type Traced } from './harness.js';
 

@@ -1,11 +1,11 @@
 /** For tracker tests: run a tracker around a workload on the real kernel and collect its events. */
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
-import type { TrackerStats } from '../../src/core/tracker.js';
+import type { TrackerStats } from '../../src/runtime/tracker.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import type { OptionValues, TrackerDescriptor } from '../../src/trackers/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../src/runtime/types.js';
 import { KernelWatch } from '../helpers.js';
 
 export interface Traced {

@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import type { TrackerDescriptor } from '../../src/trackers/types.js';
+import type { TrackerDescriptor } from '../../src/runtime/types.js';
 import { buildBpf, heldBy, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 describe('interval reports', { skip: needsRoot || needsClang }, () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { isEunomiaError } from '../../src/core/errors.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { syscallTracker } from '../../src/trackers/syscall/index.js';
-import type { OptionValues } from '../../src/trackers/types.js';
+import type { OptionValues } from '../../src/runtime/types.js';
 import { KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { traceWhile, type Traced } from './harness.js';
 

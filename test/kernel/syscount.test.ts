@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { syscountTracker } from '../../src/trackers/syscount/index.js';
-import type { OptionValues } from '../../src/trackers/types.js';
+import type { OptionValues } from '../../src/runtime/types.js';
 import { KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { traceWhile } from './harness.js';
 

@@ -6,7 +6,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { tcpconnlatTracker } from '../../src/trackers/tcpconnlat/index.js';

@@ -5,12 +5,12 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
-import { TrackerManager } from '../../src/core/manager.js';
+import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { Bucket } from '../../src/trackers/histogram.js';
 import { addressBytes } from '../../src/trackers/tcprtt/address.js';
 import { tcprttTracker } from '../../src/trackers/tcprtt/index.js';
-import type { OptionValues } from '../../src/trackers/types.js';
+import type { OptionValues } from '../../src/runtime/types.js';
 import { KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
 import { traceWhile } from './harness.js';
 

@@ -4,7 +4,7 @@ import { parseRunArgs, runHelp } from '../../src/cli/args.js';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
 import { checkBtf } from '../../src/core/kernel.js';
 import { shellJoin } from '../../src/trackers/common.js';
-import { resolveOptions } from '../../src/trackers/options.js';
+import { resolveOptions } from '../../src/runtime/options.js';
 import { findTracker } from '../../src/trackers/registry.js';
 
 const proc = findTracker('process');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Btf, compileDecoder } from '../../src/core/btf/index.js';
 import { ErrorCodes } from '../../src/core/errors.js';
 import { objectDir } from '../../src/core/paths.js';
-import { allOptions } from '../../src/trackers/options.js';
+import { allOptions } from '../../src/runtime/options.js';
 import { trackers } from '../../src/trackers/registry.js';
 import { repoRoot } from '../helpers.js';
 

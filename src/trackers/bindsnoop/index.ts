@@ -3,7 +3,7 @@ import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { bindsnoopMetrics } from './metrics.js';
 
 /** Bind options as libbpf-tools' bindsnoop prints them: one letter per bit, '.' when unset. */

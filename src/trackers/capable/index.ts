@@ -1,7 +1,7 @@
 /** capable: capability checks, with their verdict (capability:cap_capable tracepoint). */
 import { commonColumns as c } from '../common.js';
 import { capabilityName } from '../names/capabilities.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { capableMetrics } from './metrics.js';
 
 export const capableTracker: TrackerDescriptor = {

@@ -2,7 +2,7 @@
 import { release } from 'node:os';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { filesMetrics } from './metrics.js';
 
 /** The file type from the S_IFMT bits of i_mode. */

@@ -2,7 +2,7 @@
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
 import { errnoName } from '../names/errno.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { octalMode } from '../names/open-flags.js';
 import { ctlCommand, ipcFlags, kindOf, KIND_BITS, type IpcKind } from './names.js';
 import { ipcMetrics } from './metrics.js';

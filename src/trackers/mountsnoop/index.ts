@@ -1,7 +1,7 @@
 /** mountsnoop: mount, umount and the new mount API (syscall tracepoints). */
 import { errnoName } from '../names/errno.js';
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { attrFlags, callFlags } from './flags.js';
 import { mountsnoopMetrics } from './metrics.js';
 

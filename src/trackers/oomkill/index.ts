@@ -1,6 +1,6 @@
 /** oomkill: OOM kills, with the victim, the task that triggered the kill, and the memory cgroup. */
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { oomkillMetrics } from './metrics.js';
 
 const mb = (v: unknown): string => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');

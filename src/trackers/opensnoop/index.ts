@@ -1,7 +1,7 @@
 /** opensnoop: open, openat and openat2 with flags, mode and result (syscall tracepoints). */
 import { errnoName } from '../names/errno.js';
 import { commonColumns as c } from '../common.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { createsFile, octalMode, openFlags, opensForWriting, resolveFlags } from '../names/open-flags.js';
 import { opensnoopMetrics } from './metrics.js';
 

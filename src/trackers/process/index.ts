@@ -1,7 +1,7 @@
 /** process: exec and exit of every process (sched tracepoints). */
 import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
 import { capabilityList } from '../names/capabilities.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { processMetrics } from './metrics.js';
 
 const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };

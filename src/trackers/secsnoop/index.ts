@@ -5,7 +5,7 @@ import { addressFamilyName, socketTypeName } from '../names/socket-names.js';
 import { hasTracepoint } from '../../core/kernel.js';
 import { errnoName } from '../names/errno.js';
 import { ipString } from '../names/net.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import {
   deviceNumbers, deviceType, kexecFlags, linkatFlags, memfdFlags, modeOctal, progTypeName, ptraceRequest, rebootCmd, renameFlags,
   sockoptName, unlinkatFlags, userfaultfdFlags,

@@ -2,7 +2,7 @@
 import { errnoName } from '../names/errno.js';
 import { signalName } from '../names/signals.js';
 import { commonColumns as c } from '../common.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { sigsnoopMetrics } from './metrics.js';
 
 export const sigsnoopTracker: TrackerDescriptor = {

@@ -2,7 +2,7 @@
 import { cgroupIdOfPid } from '../../containers/cgroup.js';
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { syscallMetrics } from './metrics.js';
 
 /**

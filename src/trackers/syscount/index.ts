@@ -1,7 +1,7 @@
 /** syscount: syscall counts (and latency) per interval, by syscall or by process. */
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
-import type { IntervalSpec, MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import type { IntervalSpec, MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { syscountMetrics } from './metrics.js';
 import { cgroupIdOfPid } from '../../containers/cgroup.js';
 

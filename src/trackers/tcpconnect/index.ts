@@ -2,7 +2,7 @@
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { tcpconnectMetrics } from './metrics.js';
 
 /** "0" when the connection was made, the errno name that ended the handshake, else "aborted". */

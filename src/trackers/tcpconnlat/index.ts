@@ -1,7 +1,7 @@
 /** tcpconnlat: TCP connect latency, SYN sent to established (sock:inet_sock_set_state). */
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
-import type { TrackerDescriptor } from '../types.js';
+import type { TrackerDescriptor } from '../../runtime/types.js';
 import { tcpconnlatMetrics } from './metrics.js';
 
 const us = (v: unknown): string => (typeof v === 'number' ? (v / 1e3).toFixed(1) : '');

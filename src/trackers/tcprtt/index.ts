@@ -1,7 +1,7 @@
 /** tcprtt: TCP smoothed round-trip times as log2 histograms per interval (tcp:tcp_probe). */
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { histogramText, log2Buckets, type Bucket } from '../histogram.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../types.js';
+import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { addressText, addressWords } from './address.js';
 import { tcprttMetrics } from './metrics.js';
 

@@ -1,6 +1,6 @@
 /** Validates tracker options and turns them into the eBPF object's globals. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { commonOptions } from './common.js';
+import { commonOptions } from '../trackers/common.js';
 import { containerFilterMode } from '../containers/selectors.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 

@@ -1,20 +1,20 @@
 /** A running tracker instance: its object loaded and attached, its events decoded into the pipeline. */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compileDecoder, type Decoder } from './btf/index.js';
+import { compileDecoder, type Decoder } from '../core/btf/index.js';
 import { IntervalReader } from './interval.js';
-import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from './bpf-object.js';
-import type { Clock } from './clock.js';
-import { EunomiaError, ErrorCodes } from './errors.js';
-import { hasTracepoint, hostMntGlobal } from './kernel.js';
-import type { NativeBinding } from './native.js';
-import { objectDir } from './paths.js';
+import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from '../core/bpf-object.js';
+import type { Clock } from '../core/clock.js';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { hasTracepoint, hostMntGlobal } from '../core/kernel.js';
+import type { NativeBinding } from '../core/native.js';
+import { objectDir } from '../core/paths.js';
 import type { Emit } from '../pipeline/types.js';
-import { resolveOptions } from '../trackers/options.js';
+import { resolveOptions } from './options.js';
 import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
 import type { ContainerResolver } from '../containers/resolver.js';
 import { containerFilterMode } from '../containers/selectors.js';
-import type { OptionValues, StreamSpec, TrackerDescriptor } from '../trackers/types.js';
+import type { OptionValues, StreamSpec, TrackerDescriptor } from './types.js';
 
 export interface TrackerDeps {
   native: NativeBinding;

@@ -3,10 +3,10 @@
  * key/value types, per-CPU values summed, turned into rows, sorted, cut to the top N; the
  * map is cleared so each report covers one interval.
  */
-import { compileValueDecoder, type ValueDecoder } from './btf/index.js';
-import type { BpfMap, BpfObject } from './bpf-object.js';
-import { EunomiaError, ErrorCodes } from './errors.js';
-import type { IntervalSpec, MapEntry, OptionValues } from '../trackers/types.js';
+import { compileValueDecoder, type ValueDecoder } from '../core/btf/index.js';
+import type { BpfMap, BpfObject } from '../core/bpf-object.js';
+import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import type { IntervalSpec, MapEntry, OptionValues } from './types.js';
 
 const ARRAY_MAP_TYPES = new Set([2, 6]); // array, per-CPU array: entries cannot be deleted
 

@@ -1,7 +1,7 @@
 /** Holds the running tracker instances: start and stop any of them at any time. */
 import { TrackerInstance, notRunning, type TrackerDeps, type TrackerStats } from './tracker.js';
 import { findTracker } from '../trackers/registry.js';
-import type { OptionValues, TrackerDescriptor } from '../trackers/types.js';
+import type { OptionValues, TrackerDescriptor } from './types.js';
 
 export interface InstanceInfo {
   id: number;
