@@ -1,16 +1,6 @@
-/** An event as it flows through the pipeline, whatever tracker produced it. */
-export interface TrackerEvent {
-  /** Tracker name, e.g. "process". */
-  tracker: string;
-  /** Id of the tracker instance that produced it (several instances may run). */
-  instance: number;
-  /** Wall-clock time of the event in ms since the epoch (fractional). */
-  time: number;
-  /** Fields decoded from the eBPF event struct (names from its BTF), plus any added by handlers. */
-  data: Record<string, unknown>;
-}
-
-export type Emit = (ev: TrackerEvent) => void;
+/** The pipeline's stages and sinks; the event types come from the runtime that emits them. */
+export type { Column, Emit, TrackerEvent } from '../runtime/events.js';
+import type { Emit, TrackerEvent } from '../runtime/events.js';
 
 /**
  * A pipeline stage. It passes an event by calling `next(ev)`, drops it by not calling it,
@@ -20,18 +10,6 @@ export interface Handler {
   readonly name: string;
   handle(ev: TrackerEvent, next: Emit): void;
   close?(): void | Promise<void>;
-}
-
-/** How an exporter shows one field in table and CSV output. */
-export interface Column {
-  /** Field name in `data` (dotted path for nested fields, e.g. "container.name"). */
-  key: string;
-  /** Header text; defaults to key upper-cased. */
-  header?: string;
-  /** Minimum column width in plain text. */
-  width?: number;
-  /** Turn the value into text; default: String(value), '' for undefined. */
-  format?: (value: unknown, ev: TrackerEvent) => string;
 }
 
 /** The end of a pipeline: writes events somewhere, never blocking the event loop. */

@@ -9,7 +9,7 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { hasTracepoint, hostMntGlobal } from '../core/kernel.js';
 import type { NativeBinding } from '../core/native.js';
 import { objectDir } from '../core/paths.js';
-import type { Emit } from '../pipeline/types.js';
+import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
 import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
 import type { ContainerResolver } from '../containers/resolver.js';

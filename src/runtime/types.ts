@@ -1,8 +1,8 @@
 /** The contract between a tracker and everything else: one eBPF object + this descriptor. */
 import type { PerfEventSpec } from '../core/bpf-object.js';
 import type { Decoder } from '../core/btf/index.js';
-import type { Column } from '../pipeline/types.js';
-import type { TrackerMetrics } from '../metrics/types.js';
+import type { Column } from './events.js';
+import type { TrackerMetrics } from './metric-spec.js';
 
 export type OptionType = 'uint' | 'bool' | 'string';
 
