@@ -214,6 +214,14 @@ test('systemd_unit_written: units in system directories and in users\' ~/.config
   for (const p of ['/home/eve/.bash_history', '/home/eve/.config/systemd/notes.txt', '/etc/systemd/journald.conf']) assert.ok(!fires(p), p);
 });
 
+test('package_db_modified: the package tools are excepted by name, an interpreter is not', () => {
+  const set = loadRules([]);
+  const rules = (comm: string): string[] => set.match(open(comm, '/var/lib/dpkg/status', 'O_WRONLY|O_TRUNC', host)).map((m) => m.rule);
+  assert.deepEqual(rules('dpkg'), []);
+  assert.deepEqual(rules('update-alternat'), []);
+  assert.deepEqual(rules('python3'), ['package_db_modified']);
+});
+
 test('shell_history_deleted: a runtime removing a container (its layers hold a history) is silent; the same deletion by anything else alerts', () => {
   const set = loadRules([]);
   const path = '/var/lib/docker/overlay2/50fa85c8d772/diff/root/.ash_history';

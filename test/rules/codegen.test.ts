@@ -171,6 +171,8 @@ test('a prefilter too large for one function is walked by functions of its own, 
   const paths = Array.from({ length: 300 }, (_, i) => `/srv/d${i % 7}/sub${i % 13}/file-${i}.conf`);
   const conds = paths.map((p, i) => expr(i % 2 ? `path startswith ${p} and fd >= 0` : `path endswith ${p.slice(5)} and fd >= 0`));
   const gen = generated('opensnoop', conds);
+  // The matcher calls walk functions of its own (w0, w1 …) rather than holding the whole trie.
+  assert.match(String(gen), /\bw\d+\(s, n\);/, 'the walk was split');
   const ref = reference(conds);
   for (const path of [...paths, ...paths.map((p) => `${p}.bak`), ...paths.map((p) => p.slice(0, -3)), '/srv/', '', '/etc/passwd']) {
     const e = ev({ path, fd: 1 }, 'opensnoop');
