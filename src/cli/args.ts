@@ -4,7 +4,7 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { parseFormat, type Format } from '../exporters/index.js';
 import { allOptions } from '../runtime/options.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from '../runtime/types.js';
-import { DEFAULT_METRICS_LISTEN } from '../server/config.js';
+import { DEFAULT_METRICS_LISTEN } from '../agent/config.js';
 
 export interface RunArgs {
   tracker: TrackerDescriptor;

@@ -16,7 +16,7 @@ import type { RunArgs } from './args.js';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, startMetricsServer } from '../metrics/index.js';
-import { parseListen } from '../server/config.js';
+import { parseListen } from '../agent/config.js';
 
 export interface RunIo {
   stderr: NodeJS.WritableStream;

@@ -12,7 +12,7 @@ import { parseSeedStart } from '../hotload/index.js';
 import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../runtime/types.js';
-import type { Agent } from './agent.js';
+import type { Agent } from '../agent/agent.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
 
 export interface ApiOptions {

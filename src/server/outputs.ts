@@ -5,7 +5,7 @@
  */
 import { createSink, openOutput, type Format } from '../exporters/index.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
-import type { Agent } from './agent.js';
+import type { Agent } from '../agent/agent.js';
 
 /** Handler names the seed's API used, and what each means here. */
 const FORMATS: Record<string, Format | 'enrichment' | 'none'> = {

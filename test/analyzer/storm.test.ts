@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadNative } from '../../src/core/native.js';
-import { Agent } from '../../src/server/agent.js';
-import { defaultConfig } from '../../src/server/config.js';
+import { Agent } from '../../src/agent/agent.js';
+import { defaultConfig } from '../../src/agent/config.js';
 import { dockerAsync, needsDocker, removeContainers, startSleeper, uniqueName } from '../docker.js';
 import { waitFor } from '../helpers.js';
 

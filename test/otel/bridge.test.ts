@@ -16,7 +16,7 @@ import { RegistryMetricProducer } from '../../src/otel/metrics.js';
 import { startOtel } from '../../src/otel/index.js';
 import { FailureLog } from '../../src/otel/exporters.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import { defaultConfig } from '../../src/server/config.js';
+import { defaultConfig } from '../../src/agent/config.js';
 import { waitFor } from '../helpers.js';
 import { startHttpReceiver, type HttpReceiver } from './receiver.js';
 

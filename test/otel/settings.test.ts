@@ -5,8 +5,8 @@ import { isEunomiaError } from '../../src/core/errors.js';
 import { labelAttributes } from '../../src/otel/metrics.js';
 import { imageAttributes } from '../../src/otel/semconv.js';
 import { parseKeyValueList, resolveSettings } from '../../src/otel/settings.js';
-import type { OtelConfig } from '../../src/server/config.js';
-import { defaultConfig } from '../../src/server/config.js';
+import type { OtelConfig } from '../../src/agent/config.js';
+import { defaultConfig } from '../../src/agent/config.js';
 
 const cfg = (o: Partial<OtelConfig> = {}): OtelConfig => ({ ...defaultConfig().otel, ...o });
 

@@ -18,8 +18,8 @@ import type { Alert } from '../../src/alerts/index.js';
 import { withRuleTrackers } from '../../src/cli/server.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
-import { Agent } from '../../src/server/agent.js';
-import { defaultConfig } from '../../src/server/config.js';
+import { Agent } from '../../src/agent/agent.js';
+import { defaultConfig } from '../../src/agent/config.js';
 import { dockerAsync, needsDocker, removeContainers, uniqueName } from '../docker.js';
 
 const V = 1; // the version in scripts/fleet-images.sh

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isEunomiaError } from '../../src/core/errors.js';
-import { defaultConfig, loadConfig, parseListen, type ServerConfig } from '../../src/server/config.js';
+import { defaultConfig, loadConfig, parseListen, type ServerConfig } from '../../src/agent/config.js';
 import { safeConfig, serverConfig, tokenOf, withRuleTrackers } from '../../src/cli/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eunomia-config-'));
