@@ -8,7 +8,7 @@ import type { BpfObject } from '../core/bpf-object.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { OptionValues } from '../runtime/types.js';
 import type { ContainerResolver } from './resolver.js';
-import { containerFilterMode, containerSelectors, FilterMode, kernelPrefix, KERNEL_PREFIX, selects } from './selectors.js';
+import { containerFilterMode, containerSelectors, FilterMode, kernelPrefix, KERNEL_PREFIX, selects } from '../runtime/scope.js';
 import type { ContainerInfo } from './types.js';
 
 const CG_CONTAINER = 1;

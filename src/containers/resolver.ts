@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { cgroup2Root, containerFromPath, scanCgroups } from './cgroup.js';
 import { k8sFromLabels } from './k8s.js';
-import { selects } from './selectors.js';
+import { selects } from '../runtime/scope.js';
 import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeName } from './types.js';
 
 /** Synchronous cgroup id → container id, from the kernel (see watcher.ts). */

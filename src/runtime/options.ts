@@ -1,7 +1,7 @@
 /** Validates tracker options and turns them into the eBPF object's globals. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { commonOptions } from '../trackers/common.js';
-import { containerFilterMode } from '../containers/selectors.js';
+import { commonOptions } from './common-options.js';
+import { containerFilterMode } from './scope.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 
 /** `-i` and `-n`, for trackers that report every interval. */

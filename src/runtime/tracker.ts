@@ -13,7 +13,7 @@ import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
 import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
 import type { ContainerResolver } from '../containers/resolver.js';
-import { containerFilterMode } from '../containers/selectors.js';
+import { containerFilterMode } from './scope.js';
 import type { OptionValues, StreamSpec, TrackerDescriptor } from './types.js';
 
 export interface TrackerDeps {

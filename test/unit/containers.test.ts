@@ -8,7 +8,7 @@ import { cgroup2Root, containerFromPath } from '../../src/containers/cgroup.js';
 import { enrichHandler } from '../../src/containers/enrich.js';
 import { k8sFromLabels } from '../../src/containers/k8s.js';
 import { ContainerResolver } from '../../src/containers/resolver.js';
-import { containerFilterMode, FilterMode, kernelPrefix, selects } from '../../src/containers/selectors.js';
+import { containerFilterMode, FilterMode, kernelPrefix, selects } from '../../src/runtime/scope.js';
 import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeWatch } from '../../src/containers/types.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 

@@ -1,7 +1,6 @@
 /** The container filter options (--container, --host-only, --containers-only): checked, and matched. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import type { OptionValues } from '../runtime/types.js';
-import type { ContainerInfo } from './types.js';
+import type { OptionValues } from './types.js';
 
 /** Values of eunomia_container_filter in bpf/include/eunomia.bpf.h. */
 export const FilterMode = { OFF: 0, WANTED: 1, HOST: 2, CONTAINERS: 3 } as const;
@@ -38,7 +37,7 @@ export function containerFilterMode(tracker: string, values: OptionValues): Filt
 }
 
 /** Does a selector name this container (exact name, or id prefix)? */
-export function selects(selector: string, c: Pick<ContainerInfo, 'id' | 'name'>): boolean {
+export function selects(selector: string, c: { id: string; name: string }): boolean {
   return c.name === selector || (/^[0-9a-f]+$/.test(selector) && c.id.startsWith(selector));
 }
 
