@@ -14,7 +14,7 @@ import { jsonLine } from '../src/exporters/index.js';
 import { opensnoopTracker } from '../src/trackers/opensnoop/index.js';
 import { TrackerManager } from '../src/runtime/manager.js';
 import type { NativeBinding } from '../src/core/native.js';
-import { enrichHandler, type Containers } from '../src/containers/index.js';
+import { containerScopes, enrichHandler, type Containers } from '../src/containers/index.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { countingSink } from '../src/pipeline/handlers.js';
 import type { Handler, TrackerEvent } from '../src/pipeline/types.js';
@@ -110,7 +110,7 @@ async function firstExecLatency(native: NativeBinding, c: Containers, runs: numb
     },
   };
   const pipeline = new Pipeline({ handlers: [enrich], sinks: [sink] });
-  const m = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, containers: c.resolver });
+  const m = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, scope: containerScopes(c.resolver) });
   const inst = m.start(processTracker, { containersOnly: true });
   for (let i = 0; i < runs; i++) {
     const name = `eunomia-bench-${process.pid}-${i}`;

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
 import { preflight } from '../src/core/kernel.js';
 import { TrackerManager } from '../src/runtime/manager.js';
+import { findTracker } from '../src/trackers/registry.js';
 import { loadNative } from '../src/core/native.js';
 import { objectDir } from '../src/core/paths.js';
 import { enableBpfStats } from '../src/metrics/bpf-stats.js';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
         // runs first (and warms the caches for the other) alternates.
         const order = Object.keys(builds);
         if (r % 2) order.reverse();
-        const insts = order.map((b) => [b, managers[b]!.start('process')] as const);
+        const insts = order.map((b) => [b, managers[b]!.start(findTracker('process'))] as const);
         await promisify(execFile)(work, ['exec', '0.4'], { env });
         for (const [b, inst] of insts) {
           await managers[b]!.stop(inst.id);

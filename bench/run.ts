@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { systemClock } from '../src/core/clock.js';
 import { preflight } from '../src/core/kernel.js';
 import { TrackerManager } from '../src/runtime/manager.js';
+import { findTracker } from '../src/trackers/registry.js';
 import { loadNative } from '../src/core/native.js';
 import { countingSink, mapHandler } from '../src/pipeline/handlers.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
@@ -94,7 +95,7 @@ async function startTimes(n: number): Promise<void> {
   const total: number[] = [];
   const load: number[] = [];
   for (let i = 0; i < n; i++) {
-    const inst = m.start('process');
+    const inst = m.start(findTracker('process'));
     total.push(inst.timings.openMs + inst.timings.loadMs + inst.timings.attachMs);
     load.push(inst.timings.loadMs);
     await m.stop(inst.id);

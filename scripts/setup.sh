@@ -44,4 +44,19 @@ stamp=dist/.tsbuildinfo
 if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   say "compiling TypeScript"
   npx tsc -p tsconfig.json
+  # The layers (README "Layout", .dependency-cruiser.cjs): an import that runs back up fails the build.
+  layers=$(npx depcruise src --config .dependency-cruiser.cjs --output-type err 2>&1) || { printf '%s\n' "$layers" >&2; exit 1; }
+fi
+
+# 6. Each tracker's event type from its object's BTF (src/trackers/<name>/event.gen.ts, committed
+#    so that a fresh clone compiles): regenerated when an object, a tracker, the BTF library or the
+#    generator changed; the TypeScript is compiled again only if a generated file changed.
+types=dist/.event-types
+if [ ! -f "$types" ] || [ -n "$(find dist/bpf src/trackers src/core/btf scripts/gen-event-types.js -newer "$types" -print -quit)" ]; then
+  changed=$(node scripts/gen-event-types.js)
+  if [ -n "$changed" ]; then
+    say "event types changed ($(echo $changed)): compiling TypeScript"
+    npx tsc -p tsconfig.json
+  fi
+  touch "$types"
 fi

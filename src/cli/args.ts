@@ -1,9 +1,9 @@
 /** Command-line parsing for `eunomia run <tracker>`: common flags plus the tracker's own options. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { parseFormat, type Format } from '../exporters/index.js';
 import { allOptions } from '../runtime/options.js';
-import type { OptionSpec, OptionValues, TrackerDescriptor } from '../runtime/types.js';
+import { parseTrackerArgv, parseUintFlag, type FlagSpecs } from '../runtime/argv.js';
+import type { OptionValues, TrackerDescriptor } from '../runtime/types.js';
 import { DEFAULT_METRICS_LISTEN } from '../agent/config.js';
 
 export interface RunArgs {
@@ -22,9 +22,7 @@ export interface RunArgs {
   bpfStats: boolean;
 }
 
-type Spec = NonNullable<ParseArgsConfig['options']>;
-
-const runFlags: Spec = {
+const runFlags: FlagSpecs = {
   fmt: { type: 'string', short: 'f' },
   output: { type: 'string', short: 'o' },
   time: { type: 'string', short: 'T' },
@@ -39,37 +37,13 @@ function usage(msg: string): EunomiaError {
   return new EunomiaError(ErrorCodes.USAGE, msg);
 }
 
-function parseUint(flag: string, s: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(s)) throw usage(`--${flag} expects a non-negative integer, got "${s}"`);
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n > max) throw usage(`--${flag} must be at most ${max}, got ${s}`);
-  return n;
-}
-
-function optionValue(spec: OptionSpec, raw: string | boolean): number | boolean | string {
-  if (spec.type === 'bool') return raw === true;
-  if (typeof raw !== 'string') throw usage(`--${spec.flag} needs a value`);
-  return spec.type === 'uint' ? parseUint(spec.flag, raw, spec.max) : raw;
-}
-
 /** Parses the arguments after `run <tracker>`; unknown flags are errors naming the flag. */
 export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArgs {
-  const specs = allOptions(tracker);
-  const options: Spec = { ...runFlags };
-  for (const s of specs) {
-    options[s.flag] = { type: s.type === 'bool' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}), ...(s.repeatable ? { multiple: true } : {}) };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  } catch (e) {
-    throw usage(`${(e as Error).message.replace(/\. To specify.*$/s, '')} — see "eunomia run ${tracker.name} --help"`);
-  }
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const { options, flags: v } = parseTrackerArgv(tracker, argv, runFlags);
   const out: RunArgs = {
     tracker,
     format: parseFormat((v.fmt as string | undefined) ?? 'plain'),
-    options: {},
+    options,
     help: v.help === true,
     containers: v['no-containers'] !== true,
     bpfStats: v['bpf-stats'] === true,
@@ -79,14 +53,9 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
   if (v['bpf-stats'] === true && v.prometheus !== true) throw usage('--bpf-stats needs --prometheus');
   if (v.prometheus === true) out.metricsListen = (v['metrics-listen'] as string | undefined) ?? DEFAULT_METRICS_LISTEN;
   if (v.time !== undefined) {
-    const t = parseUint('time', v.time as string);
+    const t = parseUintFlag('time', v.time as string);
     if (t === 0) throw usage('-T expects a number of seconds greater than 0');
     out.seconds = t;
-  }
-  for (const s of specs) {
-    const given = v[s.flag];
-    const raw = Array.isArray(given) ? given.join(',') : given;
-    if (raw !== undefined) out.options[s.name] = optionValue(s, raw);
   }
   return out;
 }

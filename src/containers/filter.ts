@@ -6,26 +6,19 @@
  */
 import type { BpfObject } from '../core/bpf-object.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import type { OptionValues } from '../runtime/types.js';
 import type { ContainerResolver } from './resolver.js';
-import { containerFilterMode, containerSelectors, FilterMode, kernelPrefix, KERNEL_PREFIX, selects } from '../runtime/scope.js';
+import { FilterMode, kernelPrefix, KERNEL_PREFIX, selects, type ContainerScope, type ScopeHandle, type ScopeInstaller } from '../runtime/scope.js';
 import type { ContainerInfo } from './types.js';
 
 const CG_CONTAINER = 1;
 const CG_WANTED = 2;
 
-export interface ContainerFilter {
-  /** Selectors that matched no container yet (they may still, when one starts). */
-  readonly unmatched: string[];
-  close(): void;
+/** The runtime's ScopeInstaller over this resolver (TrackerDeps.scope). */
+export function containerScopes(resolver: ContainerResolver): ScopeInstaller {
+  return (obj, tracker, scope) => installContainerFilter(obj, tracker, scope, resolver);
 }
 
-/** Call after load, before attach. */
-export function installContainerFilter(obj: BpfObject, tracker: string, values: OptionValues, resolver: ContainerResolver | undefined): ContainerFilter | undefined {
-  const mode = containerFilterMode(tracker, values);
-  if (mode === FilterMode.OFF) return undefined;
-  if (!resolver) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: container filters need container attribution, which --no-containers turned off`);
-  const selectors = containerSelectors(tracker, values);
+function installContainerFilter(obj: BpfObject, tracker: string, { mode, selectors }: ContainerScope, resolver: ContainerResolver): ScopeHandle {
   const cgroups = obj.map('eunomia_cgroups');
   const wanted = obj.map('eunomia_wanted');
   const wantedIds = new Set<string>();

@@ -9,6 +9,7 @@ import { CgroupWatcher } from './watcher.js';
 
 export { ContainerResolver } from './resolver.js';
 export { enrichHandler, HOST_CONTAINER, type EnrichHandler } from './enrich.js';
+export { containerScopes } from './filter.js';
 export type { ContainerInfo, RuntimeClient } from './types.js';
 
 /** Socket paths, honouring the runtimes' own environment variables. */

@@ -25,9 +25,11 @@ export function programDescriptor(pkg: ProgramPackage): TrackerDescriptor {
     object: `${pkg.name} (hot-loaded)`,
     objectBytes: pkg.object,
     streams: pkg.streams.map((s) => ({ map: s.map, decoder: s.decoder })),
-    optionsAreGlobals: true,
     globals: { ...pkg.options },
-    options: [],
+    // Options are the object's globals by name, each checked against its BTF type when set;
+    // the common ones only where the object was built with bpf/include/eunomia.bpf.h.
+    options: pkg.globals.map((g) => ({ name: g, flag: g, type: 'global', global: g, description: `the object's global variable ${g}` })),
+    commonOptions: pkg.globals.includes('eunomia_exclude_pid'),
     columns: columns(pkg.streams[0]?.decoder),
     // libbpf might see a program the ELF check did not; it then stays unloaded.
     programs: () => programs,

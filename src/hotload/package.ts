@@ -42,6 +42,8 @@ export interface ProgramPackage {
   streams: PackageStream[];
   /** Global variables (`const volatile` in .rodata, or .data/.bss) to set before load, by name. */
   options: OptionValues;
+  /** Names of every global variable of the object: what a start may set. */
+  globals: string[];
   /** Where "perf_event" programs attach (our format's `perf`). */
   perfEvent?: PerfEventSpec;
 }
@@ -274,6 +276,7 @@ function scalars(o: Json, field: string): OptionValues {
 function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
   const info = inspectObject(raw.object, raw.objectField, lim);
   checkDeclared(raw, info);
+  const globals = GLOBAL_SECTIONS.flatMap((s) => info.btf.datasec(s)?.vars ?? []).map((v) => v.name);
   checkOptions(raw, info.btf);
   const perfPrograms = info.programs.filter((p) => p.type === 'perf_event' && p.autoload);
   if (perfPrograms.length > 0 && !raw.perf) {
@@ -288,6 +291,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     maps: info.maps,
     streams: streams(raw, info, lim),
     options: raw.options,
+    globals,
   };
   if (raw.description !== undefined) pkg.description = raw.description;
   if (raw.perf) pkg.perfEvent = raw.perf;

@@ -1,6 +1,5 @@
 /** Holds the running tracker instances: start and stop any of them at any time. */
 import { TrackerInstance, notRunning, type TrackerDeps, type TrackerStats } from './tracker.js';
-import { findTracker } from '../trackers/registry.js';
 import type { OptionValues, TrackerDescriptor } from './types.js';
 
 export interface InstanceInfo {
@@ -16,9 +15,8 @@ export class TrackerManager {
 
   constructor(private readonly deps: TrackerDeps) {}
 
-  /** Starts a tracker by name (or descriptor); ids start at 1 and are never reused. */
-  start(tracker: string | TrackerDescriptor, options: OptionValues = {}): TrackerInstance {
-    const d = typeof tracker === 'string' ? findTracker(tracker) : tracker;
+  /** Starts a tracker from its descriptor (the catalogue's lookup is the caller's); ids start at 1 and are never reused. */
+  start(d: TrackerDescriptor, options: OptionValues = {}): TrackerInstance {
     const inst = TrackerInstance.start(this.deps, d, this.nextId, options);
     this.instances.set(inst.id, inst);
     this.nextId++;
@@ -31,10 +29,9 @@ export class TrackerManager {
    * and its stats keep counting (the old instance's final counts are carried over). If the
    * new one fails to start, the old one keeps running and the error is thrown.
    */
-  async replace(id: number, tracker: string | TrackerDescriptor, options: OptionValues = {}): Promise<TrackerInstance> {
+  async replace(id: number, d: TrackerDescriptor, options: OptionValues = {}): Promise<TrackerInstance> {
     const old = this.instances.get(id);
     if (!old) throw notRunning(id);
-    const d = typeof tracker === 'string' ? findTracker(tracker) : tracker;
     const inst = TrackerInstance.start(this.deps, d, id, options);
     this.instances.set(id, inst);
     inst.inherit(await old.stop());

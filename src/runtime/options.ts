@@ -1,7 +1,7 @@
 /** Validates tracker options and turns them into the eBPF object's globals. */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { commonOptions } from './common-options.js';
-import { containerFilterMode } from './scope.js';
+import { containerScope, type ContainerScope } from './scope.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 
 /** `-i` and `-n`, for trackers that report every interval. */
@@ -14,10 +14,10 @@ function intervalOptions(d: TrackerDescriptor): OptionSpec[] {
 }
 
 export function allOptions(d: TrackerDescriptor): OptionSpec[] {
-  return [...commonOptions, ...intervalOptions(d), ...d.options];
+  return [...(d.commonOptions === false ? [] : commonOptions), ...intervalOptions(d), ...d.options];
 }
 
-function check(d: TrackerDescriptor, spec: OptionSpec, v: unknown): number | boolean | string {
+function check(d: TrackerDescriptor, spec: OptionSpec, v: number | boolean | string): number | boolean | string {
   const what = `tracker ${d.name}: option ${spec.flag}`;
   switch (spec.type) {
     case 'uint':
@@ -31,14 +31,18 @@ function check(d: TrackerDescriptor, spec: OptionSpec, v: unknown): number | boo
     case 'string':
       if (typeof v !== 'string') throw new EunomiaError(ErrorCodes.OPTION, `${what}: expected a string, got ${JSON.stringify(v)}`);
       return v;
+    case 'global':
+      return v;
   }
 }
 
 export interface ResolvedOptions {
   /** Every option with its value (defaults filled in). */
   values: OptionValues;
-  /** Globals to set in the object before load. */
+  /** Globals to set in the object before load (the descriptor's own, then the options'). */
   globals: Record<string, unknown>;
+  /** The container scope the options ask for. */
+  scope: ContainerScope;
 }
 
 /** Unknown keys and wrong types are errors that name the option — never silently ignored. */
@@ -50,7 +54,7 @@ export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPi
     }
   }
   const values: OptionValues = {};
-  const globals: Record<string, unknown> = {};
+  const globals: Record<string, unknown> = { ...d.globals };
   for (const spec of specs) {
     const raw = input[spec.name] ?? spec.default;
     if (raw === undefined) continue;
@@ -60,8 +64,9 @@ export function resolveOptions(d: TrackerDescriptor, input: OptionValues, selfPi
   }
   d.validate?.(values);
   if (values.interval === 0) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: option interval must be at least 1 second`);
-  if (!values.includeSelf) globals.eunomia_exclude_pid = selfPid;
-  const mode = containerFilterMode(d.name, values);
-  if (mode) globals.eunomia_container_filter = mode;
-  return { values, globals };
+  // Unless given as a global of its own (a hot-loaded program may set it).
+  if (d.commonOptions !== false && !values.includeSelf) globals.eunomia_exclude_pid ??= selfPid;
+  const scope = containerScope(d.name, values);
+  if (scope.mode) globals.eunomia_container_filter = scope.mode;
+  return { values, globals, scope };
 }

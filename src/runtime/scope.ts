@@ -1,4 +1,5 @@
 /** The container filter options (--container, --host-only, --containers-only): checked, and matched. */
+import type { BpfObject } from '../core/bpf-object.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { OptionValues } from './types.js';
 
@@ -12,7 +13,7 @@ const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const KERNEL_PREFIX = 12;
 
 /** The --container values, split and checked. */
-export function containerSelectors(tracker: string, values: OptionValues): string[] {
+function containerSelectors(tracker: string, values: OptionValues): string[] {
   const raw = values.container;
   if (raw === undefined || raw === '') return [];
   const list = String(raw).split(',').map((s) => s.trim());
@@ -24,17 +25,36 @@ export function containerSelectors(tracker: string, values: OptionValues): strin
   return list.map((s) => s.replace(/^\//, ''));
 }
 
-export function containerFilterMode(tracker: string, values: OptionValues): FilterMode {
-  const wanted = containerSelectors(tracker, values).length > 0;
-  const chosen = [wanted && '--container', values.hostOnly === true && '--host-only', values.containersOnly === true && '--containers-only'].filter(Boolean);
+/** Which processes a tracker instance sees, by container: parsed once from its options. */
+export interface ContainerScope {
+  mode: FilterMode;
+  /** With mode WANTED: the container ids (prefixes) and names asked for. */
+  selectors: string[];
+}
+
+export function containerScope(tracker: string, values: OptionValues): ContainerScope {
+  const selectors = containerSelectors(tracker, values);
+  const chosen = [selectors.length > 0 && '--container', values.hostOnly === true && '--host-only', values.containersOnly === true && '--containers-only'].filter(Boolean);
   if (chosen.length > 1) {
     throw new EunomiaError(ErrorCodes.OPTION, `tracker ${tracker}: ${chosen.join(' and ')} exclude each other — use one`);
   }
-  if (wanted) return FilterMode.WANTED;
-  if (values.hostOnly === true) return FilterMode.HOST;
-  if (values.containersOnly === true) return FilterMode.CONTAINERS;
-  return FilterMode.OFF;
+  const mode = selectors.length > 0 ? FilterMode.WANTED : values.hostOnly === true ? FilterMode.HOST : values.containersOnly === true ? FilterMode.CONTAINERS : FilterMode.OFF;
+  return { mode, selectors };
 }
+
+/** A scope kept in force on a loaded object (its container filter maps), until closed. */
+export interface ScopeHandle {
+  /** Selectors that matched no container yet (they may still, when one starts). */
+  readonly unmatched: string[];
+  close(): void;
+}
+
+/**
+ * Fills an object's container filter maps for a scope and keeps them current; called after
+ * load, before attach. The container subsystem provides it (src/containers/filter.ts): the
+ * runtime only knows the interface.
+ */
+export type ScopeInstaller = (obj: BpfObject, tracker: string, scope: ContainerScope) => ScopeHandle;
 
 /** Does a selector name this container (exact name, or id prefix)? */
 export function selects(selector: string, c: { id: string; name: string }): boolean {

@@ -11,9 +11,7 @@ import type { NativeBinding } from '../core/native.js';
 import { objectDir } from '../core/paths.js';
 import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
-import { installContainerFilter, type ContainerFilter } from '../containers/filter.js';
-import type { ContainerResolver } from '../containers/resolver.js';
-import { containerFilterMode } from './scope.js';
+import type { ScopeHandle, ScopeInstaller } from './scope.js';
 import type { OptionValues, StreamSpec, TrackerDescriptor } from './types.js';
 
 export interface TrackerDeps {
@@ -25,8 +23,8 @@ export interface TrackerDeps {
   objectDir?: string;
   /** Reader poll interval: the longest an event waits in the ring buffer. */
   pollMs?: number;
-  /** Needed for container filters (--container, --host-only, --containers-only). */
-  containers?: ContainerResolver;
+  /** Needed for container scopes (--container, --host-only, --containers-only): src/containers' containerScopes. */
+  scope?: ScopeInstaller;
 }
 
 export interface TrackerStats {
@@ -74,16 +72,6 @@ function openStream(obj: BpfObject, s: StreamSpec): Stream {
   return { map: s.map, decoder, tsOffset: ts ? ts.offset : -1 };
 }
 
-/** Options of a tracker whose options are its object's globals (hot-loaded programs). */
-function globalOptions(d: TrackerDescriptor, obj: BpfObject, input: OptionValues): { values: OptionValues; globals: Record<string, unknown> } {
-  const values: OptionValues = {};
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) values[k] = v;
-  const globals: Record<string, unknown> = { ...d.globals, ...values };
-  // Built with bpf/include/eunomia.bpf.h: Eunomia's own process stays out unless asked for.
-  if (!('eunomia_exclude_pid' in globals) && obj.globals().some((g) => g.name === 'eunomia_exclude_pid')) globals.eunomia_exclude_pid = process.pid;
-  return { values, globals };
-}
-
 /** Leaves out the optional programs whose tracepoint this kernel does not have. */
 function skipMissingTracepoints(obj: BpfObject, names: readonly string[]): void {
   for (const name of names) {
@@ -117,12 +105,12 @@ export class TrackerInstance {
 
   /** open → set globals → load → attach → read. Anything failing leaves nothing behind. */
   static start(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}): TrackerInstance {
-    const resolved = d.optionsAreGlobals ? undefined : resolveOptions(d, input, process.pid);
+    const { values, globals, scope } = resolveOptions(d, input, process.pid);
+    if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
     const t0 = performance.now();
     const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
-    let filter: ContainerFilter | undefined;
+    let filter: ScopeHandle | undefined;
     try {
-      const { values, globals } = resolved ?? globalOptions(d, obj, input);
       const specs = d.streams ?? (d.event ? [d.event] : []);
       const streams = specs.map((s) => openStream(obj, s));
       obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...globals });
@@ -131,7 +119,7 @@ export class TrackerInstance {
         for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
       }
       if (d.optionalPrograms) skipMissingTracepoints(obj, d.optionalPrograms);
-      const filtering = !d.optionsAreGlobals && containerFilterMode(d.name, values) !== 0;
+      const filtering = scope.mode !== 0;
       if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
       else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
       if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
@@ -140,7 +128,7 @@ export class TrackerInstance {
       const t1 = performance.now();
       obj.load();
       const t2 = performance.now();
-      if (!d.optionsAreGlobals) filter = installContainerFilter(obj, d.name, values, deps.containers);
+      if (filtering) filter = deps.scope!(obj, d.name, scope);
       obj.attachAll();
       if (d.perfEvent) for (const p of obj.programs()) if (p.autoload && p.section === 'perf_event') obj.attachPerfEvent(p.name, d.perfEvent);
       const t3 = performance.now();
@@ -161,7 +149,7 @@ export class TrackerInstance {
     }
   }
 
-  private filter?: ContainerFilter;
+  private filter?: ScopeHandle;
 
   /** Container selectors that matched nothing yet (a container started later still will). */
   get unmatchedContainers(): string[] {
@@ -236,10 +224,14 @@ export class TrackerInstance {
 
   stats(): TrackerStats {
     if (this.finalStats) return this.finalStats;
+    return this.counts(this.streams.map((s) => s.reader?.stats()));
+  }
+
+  /** The one sum of what was seen and lost: the readers' counts (live or final), the kernel's, the maps'. */
+  private counts(readers: ({ lostKernel: number; lostQueue: number } | undefined)[]): TrackerStats {
     let lostKernel = this.obj.kernelLost() ?? 0;
     let lostQueue = 0;
-    for (const s of this.streams) {
-      const r = s.reader?.stats();
+    for (const r of readers) {
       lostKernel += r?.lostKernel ?? 0;
       lostQueue += r?.lostQueue ?? 0;
     }
@@ -274,20 +266,13 @@ export class TrackerInstance {
       clearInterval(this.timer);
       this.filter?.close();
       await this.obj.detachAll();
-      let lostKernel = 0;
-      let lostQueue = 0;
-      for (const s of this.streams) {
-        const r = await s.reader?.close();
-        lostKernel += r?.lostKernel ?? 0;
-        lostQueue += r?.lostQueue ?? 0;
-      }
+      const readers = [];
+      for (const s of this.streams) readers.push(await s.reader?.close());
       // The last, partial interval is reported too: stopping loses nothing.
       if (this.interval) this.report(this.interval);
-      lostKernel += this.obj.kernelLost() ?? 0;
-      const mapInsertFailures = this.obj.mapInsertFailures() ?? 0;
+      this.finalStats = this.counts(readers);
       this.finalPrograms = this.programStats();
       await this.obj.close();
-      this.finalStats = this.withInherited({ events: this.events, decodeErrors: this.decodeErrors + this.reportErrors, lostKernel, lostQueue, mapInsertFailures });
       return this.finalStats;
     })();
     return this.stopping;

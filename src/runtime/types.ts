@@ -4,7 +4,8 @@ import type { Decoder } from '../core/btf/index.js';
 import type { Column } from './events.js';
 import type { TrackerMetrics } from './metric-spec.js';
 
-export type OptionType = 'uint' | 'bool' | 'string';
+/** `global`: a value of the global variable's own BTF type, checked by the object when it is set. */
+export type OptionType = 'uint' | 'bool' | 'string' | 'global';
 
 export interface OptionSpec {
   /** Key in the options object, e.g. "minDuration". */
@@ -36,7 +37,7 @@ export interface MapEntry {
 }
 
 /** A tracker that aggregates in the kernel and reports every interval (like filetop). */
-export interface IntervalSpec {
+export interface IntervalSpec<E = Record<string, unknown>, M extends MapEntry = MapEntry> {
   /** The aggregation map (hash or array); read, and cleared, every interval. */
   map: string;
   /** The map to read for these options, when the options choose it (default: `map`). */
@@ -48,7 +49,7 @@ export interface IntervalSpec {
   /** Field to sort rows by, largest first (after `rows`). */
   sortBy?: string;
   /** Turns the entries into rows (event data); default: key and value fields merged. */
-  rows?: (entries: MapEntry[], options: OptionValues) => Record<string, unknown>[];
+  rows?(entries: M[], options: OptionValues): E[];
   /** Keep the counts across intervals (cumulative) instead of clearing them. */
   keep?: boolean;
 }
@@ -59,7 +60,14 @@ export interface IntervalSpec {
  */
 export type StreamSpec = { map: string; struct: string; decoder?: undefined } | { map: string; decoder: Decoder; struct?: undefined };
 
-export interface TrackerDescriptor {
+/**
+ * `E`: the data of its events (and rows), `M`: the entries of its interval maps, both typed from
+ * the object's BTF (src/trackers/<name>/event.gen.ts); untyped records by default (hot-loaded
+ * programs). The callbacks are methods, so a typed descriptor is still a `TrackerDescriptor`:
+ * a tracker checks its own with `satisfies TrackerDescriptor<ItsData>` and exports the plain
+ * type, the one the registry, the runtime and the benches hand decoded records to.
+ */
+export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEntry = MapEntry> {
   name: string;
   /** One line for `eunomia trackers`. */
   summary: string;
@@ -72,16 +80,16 @@ export interface TrackerDescriptor {
   /** Several event streams, each decoded into events (instead of `event`). */
   streams?: StreamSpec[];
   /**
-   * Options are the object's global variables by name (hot-loaded programs): no option specs,
-   * no common options; each is checked against the object's BTF when it is set.
+   * Whether the common options (pid, container scope, include-self) apply: they set globals of
+   * bpf/include/eunomia.bpf.h, which every built-in object has (default true).
    */
-  optionsAreGlobals?: boolean;
+  commonOptions?: boolean;
   /** Globals set before load, before the options (which may override them). */
   globals?: Record<string, unknown>;
   /** Perf events to attach programs of section "perf_event" to (their section names no attach point). */
   perfEvent?: PerfEventSpec;
   /** In-kernel aggregation reported every interval (aggregating trackers). Trackers have this, `event` or `streams`. */
-  interval?: IntervalSpec;
+  interval?: IntervalSpec<E, M>;
   /** Options of this tracker only; the common ones (pid filter, …) apply to all. */
   options: OptionSpec[];
   /** Columns for table and CSV output (JSON shows every field). */
@@ -93,7 +101,7 @@ export interface TrackerDescriptor {
    * number, address bytes, flag bits). Hot path: keep it cheap. A throw counts the record
    * as undecodable.
    */
-  format?: (data: Record<string, unknown>) => void;
+  format?(data: E): void;
   /** Rejects option combinations this tracker cannot honour (throw EunomiaError E_OPTION). */
   validate?: (options: OptionValues) => void;
   /**
@@ -108,7 +116,7 @@ export interface TrackerDescriptor {
    */
   optionalPrograms?: readonly string[];
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
-  plain?: (data: Record<string, unknown>) => string;
+  plain?(data: E): string;
   /** Prometheus metric families its events update (docs/metrics.md). */
   metrics?: TrackerMetrics;
 }

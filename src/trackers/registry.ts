@@ -35,10 +35,11 @@ export const trackers: readonly TrackerDescriptor[] = [
   tcprttTracker,
 ];
 
-export function findTracker(name: string): TrackerDescriptor {
-  const t = trackers.find((d) => d.name === name);
+/** A tracker by name, in the catalogue or in `among` (a part of it). */
+export function findTracker(name: string, among: readonly TrackerDescriptor[] = trackers): TrackerDescriptor {
+  const t = among.find((d) => d.name === name);
   if (!t) {
-    throw new EunomiaError(ErrorCodes.UNKNOWN_TRACKER, `unknown tracker "${name}" — available: ${trackers.map((d) => d.name).join(', ')} (see "eunomia trackers")`);
+    throw new EunomiaError(ErrorCodes.UNKNOWN_TRACKER, `unknown tracker "${name}" — available: ${among.map((d) => d.name).join(', ')} (see "eunomia trackers")`);
   }
   return t;
 }

@@ -4,7 +4,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { TrackerManager } from '../../src/runtime/manager.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerInstance } from '../../src/runtime/tracker.js';
-import { enrichHandler, startContainers, type Containers, type EnrichHandler, type RuntimeClient } from '../../src/containers/index.js';
+import { containerScopes, enrichHandler, startContainers, type Containers, type EnrichHandler, type RuntimeClient } from '../../src/containers/index.js';
 import type { ContainerField } from '../../src/containers/enrich.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { countingSink } from '../../src/pipeline/handlers.js';
@@ -32,7 +32,7 @@ export class Rig {
       handlers: [this.enrich],
       sinks: [{ ...collect, name: 'collect', write: (ev) => (collect.write(ev), events.push(ev)) }],
     });
-    this.manager = new TrackerManager({ native: loadNative(), clock: systemClock(), emit: this.pipeline.push, containers: containers.resolver });
+    this.manager = new TrackerManager({ native: loadNative(), clock: systemClock(), emit: this.pipeline.push, scope: containerScopes(containers.resolver) });
   }
 
   /** `watch` notes every kernel object the rig holds (the watcher's, each tracker's). */

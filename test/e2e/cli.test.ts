@@ -112,8 +112,9 @@ describe('eunomia CLI', () => {
         const { TrackerManager } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/manager.js'))});
         const { loadNative } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/native.js'))});
         const { systemClock } = await import(${JSON.stringify(join(repoRoot, 'dist/src/core/clock.js'))});
+        const { findTracker } = await import(${JSON.stringify(join(repoRoot, 'dist/src/trackers/registry.js'))});
         const m = new TrackerManager({ native: loadNative(), clock: systemClock(), emit: () => {} });
-        m.start('process');
+        m.start(findTracker('process'));
         console.log('started');
         setInterval(() => {}, 1000);`;
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

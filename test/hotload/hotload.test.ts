@@ -4,7 +4,7 @@
  * place, a sampling program, the example, and nothing left behind after many cycles.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +146,7 @@ describe('hot-loaded programs on the real kernel', { skip: needsRoot || needsCla
     await manager.stop(inst.id);
     assert.ok(of(inst.id).every((e) => e.data.tag === 11));
     const running = manager.list().length;
-    assert.throws(() => manager.start(descriptor(hotMulti), { target_pid: 1 }), isCode(ErrorCodes.OPTION, /hot_multi: no global variable "target_pid" \(known: target_tgid, tag\)/));
+    assert.throws(() => manager.start(descriptor(hotMulti), { target_pid: 1 }), isCode(ErrorCodes.OPTION, /unknown option "target_pid" \(options: target_tgid, tag\)/));
     assert.throws(() => manager.start(descriptor(hotMulti), { tag: 'x' } as OptionValues), isCode(ErrorCodes.OPTION, /tag/));
     assert.equal(manager.list().length, running);
   });
@@ -216,6 +216,26 @@ describe('hot-loaded programs on the real kernel', { skip: needsRoot || needsCla
     await waitFor(() => of(inst.id).some((e) => e.data.path === catFile && e.data.comm === 'cat'), 'the open by cat');
     await manager.stop(inst.id);
     assert.ok(!of(inst.id).some((e) => e.data.path === mineFile), "Eunomia's own open is not reported (eunomia_exclude_pid)");
+  });
+
+  test('an object built with eunomia.bpf.h takes the common options: --pid filters in the kernel, includeSelf lets Eunomia in', async () => {
+    const object = readFileSync(buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c')));
+    const d = programDescriptor(parseProgramPackage({ name: 'opensnoop', object: object.toString('base64') }));
+    assert.equal(d.commonOptions, true);
+    const file = join(dir, 'common.txt');
+    writeFileSync(file, 'x');
+    const sleeper = spawn('sh', ['-c', `read x; exec cat ${file}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const inst = manager.start(d, { pid: sleeper.pid!, includeSelf: true });
+    try {
+      closeSync(openSync(file, 'r')); // this process: included, but not the pid asked for
+      execFileSync('cat', [file]); // another process
+      sleeper.stdin!.end('go\n'); // the pid asked for: it execs cat, the same pid
+      await waitFor(() => of(inst.id).some((e) => e.data.path === file && e.data.pid === sleeper.pid), 'the open by the chosen pid');
+    } finally {
+      await manager.stop(inst.id);
+    }
+    assert.deepEqual([...new Set(of(inst.id).map((e) => e.data.pid))], [sleeper.pid], 'only the pid asked for');
+    assert.throws(() => manager.start(d, { hostOnly: true, containersOnly: true }), /--host-only and --containers-only exclude each other/);
   });
 
   test('50 start/stop cycles leave nothing loaded', async () => {

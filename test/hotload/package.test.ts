@@ -195,7 +195,8 @@ describe('decoding rule and options (hot_multi)', { skip: needsClang }, () => {
     const d = programDescriptor(pkg);
     assert.equal(d.name, 'test');
     assert.equal(d.objectBytes, pkg.object);
-    assert.equal(d.optionsAreGlobals, true);
+    assert.deepEqual(d.options.map((o) => [o.name, o.type, o.global]), [['target_tgid', 'global', 'target_tgid'], ['tag', 'global', 'tag']]);
+    assert.equal(d.commonOptions, false, 'built without bpf/include/eunomia.bpf.h: no common options');
     assert.deepEqual(d.globals, { tag: 5, target_tgid: 1 });
     assert.deepEqual(d.streams!.map((s) => s.map), ['rb', 'pb']);
     assert.deepEqual(d.programs!({}), ['count_syscalls', 'enter_getppid', 'exit_getppid']);

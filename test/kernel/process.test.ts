@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/core/clock.js';
 import { preflight } from '../../src/core/kernel.js';
 import { TrackerManager } from '../../src/runtime/manager.js';
+import { findTracker } from '../../src/trackers/registry.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { KernelWatch, NOTHING_LEFT, needsRoot, waitFor } from '../helpers.js';
@@ -64,7 +65,7 @@ describe('process tracker', { skip: needsRoot }, () => {
   test('reports exec and exit of a command with pid, ppid, path, args, exit code and lifetime', async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const inst = m.start('process', { includeSelf: true });
+    const inst = m.start(findTracker('process'), { includeSelf: true });
     watch.note();
     const t0 = Date.now();
     const r = await runCommand('/bin/sh', ['-c', 'sleep 0.2; exit 7', 'eunomia-test', 'an arg with spaces']);
@@ -100,7 +101,7 @@ describe('process tracker', { skip: needsRoot }, () => {
   test('a process killed by a signal reports the signal', async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const inst = m.start('process', { includeSelf: true });
+    const inst = m.start(findTracker('process'), { includeSelf: true });
     watch.note();
     const r = await runCommand('/bin/sleep', ['10'], { killAfterMs: 100 });
     await waitFor(() => c.of(r.pid, 'exit').length > 0, 'the exit event');
@@ -117,9 +118,9 @@ describe('process tracker', { skip: needsRoot }, () => {
     // Both shells wait, then exec a command in place (same pid), then exit.
     const a = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo a-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
     const b = spawn('/bin/sh', ['-c', 'read x; exec /bin/echo b-side'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    const ia = m.start('process', { pid: a.pid, includeSelf: true });
+    const ia = m.start(findTracker('process'), { pid: a.pid, includeSelf: true });
     watch.note();
-    const ib = m.start('process', { pid: b.pid, includeSelf: true });
+    const ib = m.start(findTracker('process'), { pid: b.pid, includeSelf: true });
     const exited = (p: typeof a) => new Promise((r) => p.on('exit', r));
     const done = Promise.all([exited(a), exited(b)]);
     a.stdin!.end('go\n');
@@ -139,7 +140,7 @@ describe('process tracker', { skip: needsRoot }, () => {
   test('minimum duration keeps only processes that lived long enough', async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const inst = m.start('process', { minDuration: 150, includeSelf: true });
+    const inst = m.start(findTracker('process'), { minDuration: 150, includeSelf: true });
     watch.note();
     const short = await runCommand('/bin/true', []);
     const long = await runCommand('/bin/sleep', ['0.3']);
@@ -153,9 +154,9 @@ describe('process tracker', { skip: needsRoot }, () => {
   test("Eunomia's own activity (its process and what it spawns) is excluded unless asked for", async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const excl = m.start('process');
+    const excl = m.start(findTracker('process'));
     watch.note();
-    const incl = m.start('process', { includeSelf: true });
+    const incl = m.start(findTracker('process'), { includeSelf: true });
     const r = await runCommand('/bin/true', ['self-test']);
     await waitFor(() => c.of(r.pid, 'exit', incl.id).length > 0, 'the exit seen by the includeSelf instance');
     await m.stopAll();
@@ -166,7 +167,7 @@ describe('process tracker', { skip: needsRoot }, () => {
   test('exec carries what the security rules need: stdin/stdout kind, terminal, vpid, capabilities, upper layer', async () => {
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const inst = m.start('process', { includeSelf: true });
+    const inst = m.start(findTracker('process'), { includeSelf: true });
     watch.note();
     // A shell whose stdin is a TCP connection (a reverse shell's shape); Node's 'pipe' is a unix socket pair.
     const server = createServer((s) => s.end('exit\n'));
@@ -207,7 +208,7 @@ describe('process tracker', { skip: needsRoot }, () => {
       chmodSync(join(mnt, 'true'), 0o755);
       const c = collector();
       const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-      const inst = m.start('process', { includeSelf: true });
+      const inst = m.start(findTracker('process'), { includeSelf: true });
       watch.note();
       const PATH = process.env.PATH;
       // cat exec'd in place with its stdin opened from the FIFO (a writer in the background),
@@ -269,7 +270,7 @@ describe('process tracker', { skip: needsRoot }, () => {
       execFileSync('cc', ['-O1', '-x', 'c', '-', '-o', execenv], { input: EXECENV_C });
       const c = collector();
       const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-      const inst = m.start('process', { includeSelf: true });
+      const inst = m.start(findTracker('process'), { includeSelf: true });
       watch.note();
       const set = await runCommand('/bin/true', [], { env: { PATH: '/opt/eunomia/bin:/usr/bin:/bin', GLIBC_TUNABLES: 'glibc.malloc.mxfast=0' } });
       const none = await runCommand('/bin/true', [], { env: {} });
@@ -324,7 +325,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     symlinkSync('/bin/sh', gp);
     const c = collector();
     const m = new TrackerManager({ native, clock: systemClock(), emit: c.emit });
-    const inst = m.start('process', { includeSelf: true });
+    const inst = m.start(findTracker('process'), { includeSelf: true });
     watch.note();
     try {
       // On the host: node → eunomia-gp → sh → true.
@@ -378,7 +379,7 @@ describe('process tracker', { skip: needsRoot }, () => {
     const m = new TrackerManager({ native, clock: systemClock(), emit: () => {} });
     const mine = new KernelWatch();
     for (let i = 0; i < 100; i++) {
-      const inst = m.start('process');
+      const inst = m.start(findTracker('process'));
       assert.ok(mine.note() >= 5, 'programs, links and maps held while running');
       await m.stop(inst.id);
     }

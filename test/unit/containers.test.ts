@@ -8,7 +8,7 @@ import { cgroup2Root, containerFromPath } from '../../src/containers/cgroup.js';
 import { enrichHandler } from '../../src/containers/enrich.js';
 import { k8sFromLabels } from '../../src/containers/k8s.js';
 import { ContainerResolver } from '../../src/containers/resolver.js';
-import { containerFilterMode, FilterMode, kernelPrefix, selects } from '../../src/runtime/scope.js';
+import { containerScope, FilterMode, kernelPrefix, selects } from '../../src/runtime/scope.js';
 import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeWatch } from '../../src/containers/types.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 
@@ -60,13 +60,13 @@ describe('container ids from cgroup paths', () => {
 
 describe('container filter options', () => {
   test('modes, and exclusive choices named', () => {
-    assert.equal(containerFilterMode('t', {}), FilterMode.OFF);
-    assert.equal(containerFilterMode('t', { container: 'web,db' }), FilterMode.WANTED);
-    assert.equal(containerFilterMode('t', { hostOnly: true }), FilterMode.HOST);
-    assert.equal(containerFilterMode('t', { containersOnly: true }), FilterMode.CONTAINERS);
-    assert.throws(() => containerFilterMode('t', { hostOnly: true, containersOnly: true }), /--host-only and --containers-only exclude each other/);
-    assert.throws(() => containerFilterMode('t', { container: 'web', containersOnly: true }), /--container and --containers-only/);
-    assert.throws(() => containerFilterMode('t', { container: 'a b' }), /"a b" is neither a container id nor a container name/);
+    assert.equal(containerScope('t', {}).mode, FilterMode.OFF);
+    assert.deepEqual(containerScope('t', { container: 'web, /db' }), { mode: FilterMode.WANTED, selectors: ['web', 'db'] });
+    assert.equal(containerScope('t', { hostOnly: true }).mode, FilterMode.HOST);
+    assert.equal(containerScope('t', { containersOnly: true }).mode, FilterMode.CONTAINERS);
+    assert.throws(() => containerScope('t', { hostOnly: true, containersOnly: true }), /--host-only and --containers-only exclude each other/);
+    assert.throws(() => containerScope('t', { container: 'web', containersOnly: true }), /--container and --containers-only/);
+    assert.throws(() => containerScope('t', { container: 'a b' }), /"a b" is neither a container id nor a container name/);
   });
 
   test('selectors: name, id prefix; ids of 12+ digits match in the kernel', () => {
