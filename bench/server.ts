@@ -1,5 +1,5 @@
 /**
- * `eunomia server`: how long POST /instances takes for a built-in tracker and for a
+ * `eunomia server`: how long it takes from spawn to answering, how long POST /instances takes for a built-in tracker and for a
  * hot-loaded program, until its first event reaches a stream client; and what an idle
  * server with the default trackers costs (RSS, CPU). The server runs as its own process.
  */
@@ -10,10 +10,12 @@ import { buildBpf, repoRoot } from '../test/helpers.js';
 import { openStream } from '../test/server/sse.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
+/** Another build's bin/eunomia.js to compare with, run by turns with this one (EUNOMIA_BENCH_VS). */
+const vsBin = process.env.EUNOMIA_BENCH_VS;
 
-async function startServer(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+async function startServer(args: string[], which = bin): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [which, 'server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const end = Date.now() + 20_000;
@@ -59,9 +61,35 @@ async function startToFirstEvent(base: string, body: () => unknown, runs: number
   return { start, first };
 }
 
+/**
+ * Spawn → the API answering (the "server listening" line), with the default trackers and
+ * rules; and `eunomia version`, what every command pays to load. By turns with EUNOMIA_BENCH_VS.
+ */
+async function startTimes(runs: number): Promise<void> {
+  const bins = vsBin ? [bin, vsBin] : [bin];
+  const start = bins.map(() => [] as number[]);
+  const version = bins.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, b] of bins.entries()) {
+      let t0 = performance.now();
+      execFileSync(process.execPath, [b, 'version'], { stdio: 'ignore' });
+      version[k]!.push(performance.now() - t0);
+      t0 = performance.now();
+      const { child } = await startServer(['--metrics-listen', 'off'], b);
+      start[k]!.push(performance.now() - t0);
+      await stopServer(child);
+    }
+  }
+  for (const [k, b] of bins.entries()) {
+    const who = vsBin ? ` [${b}]` : '';
+    console.log(`server start, spawn → API answering (defaults), ${runs} runs: ${quantiles(start[k]!)}${who}`);
+    console.log(`eunomia version, spawn → exit, ${runs} runs: ${quantiles(version[k]!)}${who}`);
+  }
+}
+
 /** RSS and CPU of the server process over `seconds`, after it settled. */
-async function idle(seconds: number, args: string[], what: string): Promise<void> {
-  const { child } = await startServer([...args, '--metrics-listen', 'off']);
+async function idle(seconds: number, args: string[], what: string, which = bin): Promise<void> {
+  const { child } = await startServer([...args, '--metrics-listen', 'off'], which);
   try {
     await new Promise((r) => setTimeout(r, 5000));
     const ticks = (): number => {
@@ -72,13 +100,14 @@ async function idle(seconds: number, args: string[], what: string): Promise<void
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpu = ((ticks() - t0) / 100 / seconds) * 100;
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-    console.log(`idle server (${what}), over ${seconds} s: RSS ${rss.toFixed(1)} MiB (target ≤ 80 MB), CPU ${cpu.toFixed(2)} % of a core (target ≤ 1 %)`);
+    console.log(`idle server (${what})${which === bin ? '' : ` [${which}]`}, over ${seconds} s: RSS ${rss.toFixed(1)} MiB (target ≤ 80 MB), CPU ${cpu.toFixed(2)} % of a core (target ≤ 1 %)`);
   } finally {
     await stopServer(child);
   }
 }
 
 export async function serverBench(): Promise<void> {
+  await startTimes(10);
   // Something to report: an exec (and its opens) every few ms, all through the runs.
   const load = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.005; done'], { stdio: 'ignore' });
   try {
@@ -101,6 +130,8 @@ export async function serverBench(): Promise<void> {
   } finally {
     load.kill();
   }
-  await idle(30, [], 'defaults: process, files, tcpconnect, containers, rules with opensnoop, mountsnoop, secsnoop');
-  await idle(30, ['--no-safe'], 'process, files, tcpconnect, containers; --no-safe');
+  for (const b of vsBin ? [bin, vsBin] : [bin]) {
+    await idle(30, [], 'defaults: process, files, tcpconnect, containers, rules with opensnoop, mountsnoop, secsnoop, bindsnoop', b);
+    await idle(30, ['--no-safe'], 'process, files, tcpconnect, containers; --no-safe', b);
+  }
 }

@@ -1,26 +1,26 @@
 /**
- * The long-running agent: trackers and hot-loaded programs (one table of instances), the
- * pipeline with container enrichment, live streams and an optional output. The HTTP API
- * (http.ts) and the CLI drive it; it knows nothing of HTTP.
+ * The agent: what `eunomia run`, `eunomia safe` and `eunomia server` all are, with different
+ * parts switched on — trackers and hot-loaded programs (one table of instances), the pipeline
+ * with container enrichment, the security rules and the trackers they need, metrics, OTLP,
+ * live streams and the outputs. The faces (CLI, HTTP API) drive it; it knows nothing of them.
  */
 import { systemClock } from '../core/clock.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { preflight } from '../core/kernel.js';
 import { TrackerManager } from '../runtime/manager.js';
-import type { NativeBinding } from '../core/native.js';
+import { loadNative, type NativeBinding } from '../core/native.js';
 import type { TrackerInstance, TrackerStats } from '../runtime/tracker.js';
-import { enrichHandler, startContainers, type Containers } from '../containers/index.js';
+import { containerScopes, enrichHandler, startContainers, type Containers } from '../containers/index.js';
 import { createSink, openOutput } from '../exporters/index.js';
 import { parseProgramPackage, programDescriptor, type HotloadLimits } from '../hotload/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import type { Sink } from '../pipeline/types.js';
-import { findTracker, trackers } from '../trackers/registry.js';
-import type { OptionValues } from '../runtime/types.js';
-import type { ServerConfig } from './config.js';
+import type { Handler, Sink } from '../pipeline/types.js';
+import { findTracker, trackers as catalogue } from '../trackers/registry.js';
+import type { OptionValues, TrackerDescriptor } from '../runtime/types.js';
+import type { ServerConfig, TrackerConfig } from './config.js';
 import { EventStreams } from './streams.js';
-import { jsonlSink, logSink, webhookSink, type AlertSink } from '../alerts/index.js';
-import { Analyzer } from '../analyzer/analyzer.js';
-import { loadRules } from '../rules/index.js';
+import type { Analyzer } from '../analyzer/analyzer.js';
+import type { RuleSet } from '../rules/index.js';
 import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
 import type { OtelExport } from '../otel/index.js';
@@ -36,20 +36,45 @@ export interface InstanceView {
 }
 
 export interface AgentDeps {
-  native: NativeBinding;
-  log: (line: string) => void;
+  /** Default: the shipped addon (loadNative()). */
+  native?: NativeBinding;
+  /** Status lines; default: stderr, prefixed "eunomia: ". */
+  log?: (line: string) => void;
+  /** Trackers that can be started by name (default: the whole catalogue); their metric families are registered. */
+  trackers?: readonly TrackerDescriptor[];
+  /** Stages of the caller's own, after container enrichment (so they see the container) and before the sinks (so rules and outputs see what they add). */
+  handlers?: Handler[];
+  /** More sinks after the agent's own (`eunomia run`: its table, JSON or CSV printer). */
+  sinks?: Sink[];
+  /** Prometheus metrics: the registry, the trackers' families and the agent's counters (default on). */
+  metrics?: boolean;
+  /** Live streams for API clients (default on; `run` has no API). */
+  streams?: boolean;
 }
 
-const builtIn = new Set(trackers.map((t) => t.name));
+/**
+ * What the agent starts: the configured trackers, then (rules on, `rules.trackers`) each
+ * tracker an enabled rule needs that is not running yet, with default options, in catalogue
+ * order — so that every enabled rule can fire.
+ */
+export function trackersToStart(config: ServerConfig, rules: RuleSet | undefined, known: readonly TrackerDescriptor[] = catalogue): TrackerConfig[] {
+  const out = [...config.trackers];
+  if (!rules || !config.rules.trackers) return out;
+  const needed = new Set(rules.rules().filter((r) => r.enabled).flatMap((r) => r.events));
+  const running = new Set(out.map((t) => t.name));
+  for (const t of known) if (needed.has(t.name) && !running.has(t.name)) out.push({ name: t.name, options: {} });
+  return out;
+}
 
-/** Rules (built-in, then the config's files), alert sinks, throttling. */
-function analyzerFor(config: ServerConfig, deps: AgentDeps): Analyzer {
+/** Rules (built-in, then the config's files), alert sinks, throttling; loaded only when rules are on. */
+async function analyzerFor(config: ServerConfig, log: (line: string) => void): Promise<Analyzer> {
+  const [{ loadRules }, { Analyzer }, { jsonlSink, logSink, webhookSink }] = await Promise.all([import('../rules/index.js'), import('../analyzer/analyzer.js'), import('../alerts/index.js')]);
   const rules = loadRules(config.rules.files);
   if (config.rules.disable.length) rules.disable(config.rules.disable);
-  const sinks: AlertSink[] = [logSink(process.stderr)];
+  const sinks = [logSink(process.stderr)];
   if (config.rules.alertFile) sinks.push(jsonlSink(config.rules.alertFile));
   if (config.rules.webhook) sinks.push(webhookSink(config.rules.webhook));
-  deps.log(`security rules: ${rules.rules().filter((r) => r.enabled).length} on; alerts to the log${config.rules.alertFile ? `, ${config.rules.alertFile}` : ''}${config.rules.webhook ? `, ${config.rules.webhook}` : ''}`);
+  log(`security rules: ${rules.rules().filter((r) => r.enabled).length} on; alerts to the log${config.rules.alertFile ? `, ${config.rules.alertFile}` : ''}${config.rules.webhook ? `, ${config.rules.webhook}` : ''}`);
   return new Analyzer({ rules, sinks, selfPid: process.pid, throttle: { burst: config.rules.burst, intervalMs: config.rules.intervalMs } });
 }
 
@@ -73,8 +98,10 @@ export class Agent {
     private readonly limits: Partial<HotloadLimits>,
     /** The security analyzer, when rules are on. */
     readonly analyzer: Analyzer | undefined,
-    /** Prometheus metrics of this agent (served by `eunomia server` on --metrics-listen). */
+    /** Prometheus metrics of this agent (served by `eunomia server` on --metrics-listen; empty with metrics off). */
     readonly metrics: Registry,
+    /** Trackers it starts by name. */
+    readonly trackers: readonly TrackerDescriptor[],
   ) {}
 
   /** What hot-loaded packages are checked against (config [hotload]). */
@@ -82,32 +109,40 @@ export class Agent {
     return this.limits;
   }
 
-  static async start(config: ServerConfig, deps: AgentDeps): Promise<Agent> {
-    preflight(deps.native);
-    const analyzer = config.rules.enabled ? analyzerFor(config, deps) : undefined;
-    const containers = config.containers ? await startContainers(deps.native, { log: deps.log }) : undefined;
+  static async start(config: ServerConfig, deps: AgentDeps = {}): Promise<Agent> {
+    const native = deps.native ?? loadNative();
+    const log = deps.log ?? ((line: string): void => void process.stderr.write(`eunomia: ${line}\n`));
+    preflight(native);
+    const known = deps.trackers ?? catalogue;
+    const analyzer = config.rules.enabled ? await analyzerFor(config, log) : undefined;
+    const containers = config.containers ? await startContainers(native, { log }) : undefined;
     const streams = new EventStreams();
     const metrics = createRegistry();
-    const exporter = new MetricsExporter(metrics, trackers, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs });
+    const withMetrics = deps.metrics !== false;
     // The analyzer is a sink: it changes no event. Containers enrich first, so rules see container and pod.
-    const sinks: Sink[] = [streams, exporter, ...(analyzer ? [analyzer.sink()] : [])];
+    const sinks: Sink[] = deps.streams === false ? [] : [streams];
+    if (withMetrics) sinks.push(new MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs }));
+    if (analyzer) sinks.push(analyzer.sink());
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
-    const handlers = containers ? [enrichHandler(containers.resolver)] : [];
+    sinks.push(...(deps.sinks ?? []));
+    const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(deps.handlers ?? [])];
     const pipeline = new Pipeline({ handlers, sinks });
-    const manager = new TrackerManager({ native: deps.native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
+    const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, scope: containers && containerScopes(containers.resolver) });
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
-    if (analyzer) registerAlertMetrics(metrics, analyzer);
-    const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics);
-    if (config.metrics.bpfStats) agent.bpfStatsOff = enableBpfStats(deps.native, deps.log);
-    registerAgentMetrics(metrics, { manager, pipeline, native: deps.native, totals: agent.totals, bpfStats: agent.bpfStatsOff !== undefined });
+    const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics, known);
+    if (withMetrics) {
+      if (analyzer) registerAlertMetrics(metrics, analyzer);
+      if (config.metrics.bpfStats) agent.bpfStatsOff = enableBpfStats(native, log);
+      registerAgentMetrics(metrics, { manager, pipeline, native, totals: agent.totals, bpfStats: agent.bpfStatsOff !== undefined });
+    }
     try {
       // The OpenTelemetry SDK weighs ~24 MiB of memory: it is loaded only when export is on.
       if (resolveSettings(config.otel)) {
         const { startOtel } = await import('../otel/index.js');
-        agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log: deps.log });
+        agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log });
       }
-      for (const t of config.trackers) agent.startTracker(t.name, t.options);
+      for (const t of trackersToStart(config, analyzer?.rules, known)) agent.startTracker(t.name, t.options);
     } catch (e) {
       await agent.close();
       throw e;
@@ -122,7 +157,7 @@ export class Agent {
 
   startTracker(name: string, options: OptionValues = {}): TrackerInstance {
     this.assertOpen();
-    return this.track(this.manager.start(findTracker(name), options), 'tracker');
+    return this.track(this.manager.start(findTracker(name, this.trackers), options), 'tracker');
   }
 
   /** Loads a program package (any format parseProgramPackage takes) as a new instance. */
@@ -162,7 +197,7 @@ export class Agent {
     return {
       id: inst.id,
       name: inst.name,
-      kind: s?.kind ?? (builtIn.has(inst.name) ? 'tracker' : 'program'),
+      kind: s?.kind ?? (this.trackers.includes(inst.descriptor) ? 'tracker' : 'program'),
       options: inst.options,
       startedAt: new Date(s?.at ?? this.startedAt).toISOString(),
       stats: inst.stats(),

@@ -4,38 +4,10 @@
  * the agent: past its buffer limit its events are dropped, counted, and the count is sent to
  * it as a `dropped` event once it catches up.
  */
-import type { ServerResponse } from 'node:http';
-import { jsonLine } from '../exporters/index.js';
+import { SseClient, DEFAULT_CLIENT_BUFFER, type SseOutput } from '../exporters/index.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 
-export const DEFAULT_CLIENT_BUFFER = 4 * 1024 * 1024;
-
-class Client {
-  dropped = 0;
-  private reported = 0;
-  constructor(
-    readonly res: ServerResponse,
-    private readonly limit: number,
-  ) {}
-
-  send(ev: TrackerEvent): boolean {
-    if (this.res.writableLength > this.limit) {
-      this.dropped++;
-      return false;
-    }
-    if (this.dropped > this.reported) {
-      this.res.write(`event: dropped\ndata: {"dropped":${this.dropped}}\n\n`);
-      this.reported = this.dropped;
-    }
-    // jsonLine ends with "\n"; one more ends the SSE message.
-    this.res.write(`data: ${jsonLine(ev)}\n`);
-    return true;
-  }
-
-  event(name: string, data: unknown): void {
-    this.res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
-}
+export { DEFAULT_CLIENT_BUFFER };
 
 export interface StreamTotals {
   clients: number;
@@ -45,8 +17,8 @@ export interface StreamTotals {
 
 export class EventStreams implements Sink {
   readonly name = 'streams';
-  private readonly byInstance = new Map<number, Set<Client>>();
-  private readonly everything = new Set<Client>();
+  private readonly byInstance = new Map<number, Set<SseClient>>();
+  private readonly everything = new Set<SseClient>();
   private written = 0;
   private droppedTotal = 0;
 
@@ -58,7 +30,7 @@ export class EventStreams implements Sink {
     for (const c of this.everything) this.deliver(c, ev);
   }
 
-  private deliver(c: Client, ev: TrackerEvent): void {
+  private deliver(c: SseClient, ev: TrackerEvent): void {
     if (c.send(ev)) this.written++;
     else this.droppedTotal++;
   }
@@ -67,10 +39,9 @@ export class EventStreams implements Sink {
    * Starts an SSE response for one instance (or every instance with `instance` undefined).
    * The first message is `event: ready`, so a client knows from when it sees events.
    */
-  open(res: ServerResponse, instance: number | undefined, ready: unknown): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const c = new Client(res, this.clientBuffer);
-    let set: Set<Client>;
+  open(res: SseOutput & { on(event: 'close', f: () => void): unknown }, instance: number | undefined, ready: unknown): void {
+    const c = new SseClient(res, ready, this.clientBuffer);
+    let set: Set<SseClient>;
     if (instance === undefined) set = this.everything;
     else {
       set = this.byInstance.get(instance) ?? new Set();
@@ -81,7 +52,6 @@ export class EventStreams implements Sink {
       set.delete(c);
       if (instance !== undefined && set.size === 0) this.byInstance.delete(instance);
     });
-    c.event('ready', ready);
   }
 
   /** The instance is gone: its clients get an `end` event (with its final stats) and are closed. */
@@ -89,10 +59,7 @@ export class EventStreams implements Sink {
     const set = this.byInstance.get(instance);
     if (!set) return;
     this.byInstance.delete(instance);
-    for (const c of set) {
-      c.event('end', data);
-      c.res.end();
-    }
+    for (const c of set) c.end('end', data);
   }
 
   totals(): StreamTotals {
@@ -107,10 +74,7 @@ export class EventStreams implements Sink {
 
   async close(): Promise<void> {
     for (const id of [...this.byInstance.keys()]) this.end(id, { id, reason: 'server stopping' });
-    for (const c of this.everything) {
-      c.event('end', { reason: 'server stopping' });
-      c.res.end();
-    }
+    for (const c of this.everything) c.end('end', { reason: 'server stopping' });
     this.everything.clear();
   }
 }

@@ -1,22 +1,18 @@
 /** `eunomia run <tracker>`: one tracker, its events to stdout or a file, a summary at the end. */
 import { join } from 'node:path';
 import { readObject } from '../core/bpf-object.js';
-import { systemClock } from '../core/clock.js';
 import { objectDir } from '../core/paths.js';
 import { preflight } from '../core/kernel.js';
-import { TrackerManager } from '../runtime/manager.js';
 import { loadNative } from '../core/native.js';
 import type { TrackerStats } from '../runtime/tracker.js';
 import { containerColumn, containerCsvColumns } from '../containers/columns.js';
-import { enrichHandler, startContainers, type Containers } from '../containers/index.js';
 import { createSink, openOutput } from '../exporters/index.js';
 import type { Column } from '../pipeline/types.js';
-import { Pipeline } from '../pipeline/pipeline.js';
 import type { RunArgs } from './args.js';
 import type { Server } from 'node:http';
-import type { Registry } from 'prom-client';
-import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, startMetricsServer } from '../metrics/index.js';
-import { parseListen } from '../agent/config.js';
+import { startMetricsServer } from '../metrics/index.js';
+import { Agent } from '../agent/agent.js';
+import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
 
 export interface RunIo {
   stderr: NodeJS.WritableStream;
@@ -62,33 +58,37 @@ function columnsOf(args: RunArgs, enriched: boolean): readonly Column[] {
   return args.format === 'csv' ? [...cols, ...containerCsvColumns] : [containerColumn, ...cols];
 }
 
+/** `run`'s agent: one tracker (started by the caller), no rules, no API; metrics only with --prometheus. */
+function runConfig(args: RunArgs): ServerConfig {
+  const config = defaultConfig();
+  config.trackers = [];
+  config.containers = args.containers;
+  config.rules.enabled = false;
+  config.metrics.bpfStats = args.bpfStats;
+  // OTLP is the server's: its environment variables do not turn it on for `run`.
+  config.otel.enabled = false;
+  return config;
+}
+
 export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const native = loadNative();
   preflight(native);
   const output = openOutput(args.output);
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
-  let containers: Containers | undefined;
   // The tracker's own object first: if the install is broken, that is the error to show.
   readObject(join(objectDir, args.tracker.object));
-  if (args.containers) containers = await startContainers(native, { log });
-  const columns = columnsOf(args, containers !== undefined);
+  const columns = columnsOf(args, args.containers);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
-  const handlers = containers ? [enrichHandler(containers.resolver)] : [];
-  const prom = args.metricsListen ? prometheusFor(args) : undefined;
-  const pipeline = new Pipeline({ handlers, sinks: [sink, ...(prom ? [prom.exporter] : [])] });
-  const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, containers: containers?.resolver });
+  const agent = await Agent.start(runConfig(args), { native, log, trackers: [args.tracker], sinks: [sink], metrics: args.metricsListen !== undefined, streams: false });
   const sig = signals();
   let server: Server | undefined;
-  let bpfStatsOff: (() => void) | undefined;
   try {
-    if (prom) {
-      if (args.bpfStats) bpfStatsOff = enableBpfStats(native, log);
-      registerAgentMetrics(prom.registry, { manager, pipeline, native, bpfStats: bpfStatsOff !== undefined });
-      const { host, port } = parseListen(args.metricsListen!, '--metrics-listen');
-      server = await startMetricsServer(prom.registry, host, port);
+    if (args.metricsListen) {
+      const { host, port } = parseListen(args.metricsListen, '--metrics-listen');
+      server = await startMetricsServer(agent.metrics, host, port);
       log(`Prometheus metrics on http://${args.metricsListen}/metrics`);
     }
-    const inst = manager.start(args.tracker, args.options);
+    const inst = agent.startTracker(args.tracker.name, args.options);
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
@@ -98,25 +98,17 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     if (args.seconds) waits.push(new Promise((r) => (timer = setTimeout(r, args.seconds! * 1000))));
     await Promise.race(waits);
     clearTimeout(timer);
-    const stats = await manager.stop(inst.id);
+    const stats = await agent.stop(inst.id);
     // The summary is printed even when the output failed (disk full…); the error follows it.
-    const closed = await pipeline.close().then(() => undefined, (e: unknown) => e);
+    const closed = await agent.pipeline.close().then(() => undefined, (e: unknown) => e);
     io.stderr.write(summaryLine(args.tracker.name, stats, sink.stats()) + '\n');
-    const errors = pipeline.stats().errors;
-    if (errors > 0) io.stderr.write(`eunomia: ${errors} pipeline errors, first: ${pipeline.stats().errorSamples[0]?.message}\n`);
+    const errors = agent.pipeline.stats().errors;
+    if (errors > 0) io.stderr.write(`eunomia: ${errors} pipeline errors, first: ${agent.pipeline.stats().errorSamples[0]?.message}\n`);
     if (closed) throw closed;
     return 0;
   } finally {
     sig.dispose();
-    manager.stopAllNow();
-    containers?.closeNow();
+    agent.closeNow();
     server?.close();
-    bpfStatsOff?.();
   }
-}
-
-/** The tracker's metric families in a registry of their own, as a pipeline sink. */
-function prometheusFor(args: RunArgs): { registry: Registry; exporter: MetricsExporter } {
-  const registry = createRegistry();
-  return { registry, exporter: new MetricsExporter(registry, [args.tracker]) };
 }

@@ -6,10 +6,9 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { loadNative } from '../core/native.js';
 import { parseFormat } from '../exporters/index.js';
 import { Agent } from '../agent/agent.js';
-import { checkConfig, defaultConfig, loadConfig, parseListen, type ServerConfig } from '../agent/config.js';
+import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
+import { checkConfig, loadConfig } from '../agent/config-load.js';
 import { buildApi } from '../server/http.js';
-import { trackers } from '../trackers/registry.js';
-import { loadRules } from '../rules/index.js';
 import { startMetricsServer } from '../metrics/index.js';
 import { notCounted } from './run.js';
 
@@ -95,32 +94,14 @@ export function tokenOf(config: ServerConfig): string | undefined {
 
 /**
  * `eunomia safe`: security monitoring only, as in the seed — the trackers the enabled rules
- * need (and only those), alerts to the log, no event output.
+ * need (and only those: the agent derives them from the rules it loads), alerts to the log,
+ * no event output.
  */
 export function safeConfig(config: ServerConfig): ServerConfig {
   if (!config.rules.enabled) throw serverError('"eunomia safe" is the security rules: --no-safe makes no sense here');
-  config.trackers = ruleTrackers(config).map((name) => ({ name, options: {} }));
+  config.trackers = [];
+  config.rules.trackers = true;
   delete config.output;
-  return config;
-}
-
-/** The trackers the enabled rules look at, in catalogue order. */
-function ruleTrackers(config: ServerConfig): string[] {
-  const rules = loadRules(config.rules.files);
-  if (config.rules.disable.length) rules.disable(config.rules.disable);
-  const needed = new Set(rules.rules().filter((r) => r.enabled).flatMap((r) => r.events));
-  return trackers.filter((t) => needed.has(t.name)).map((t) => t.name);
-}
-
-/**
- * `eunomia server` with rules on: the configured trackers plus those the rules need (with
- * default options), so that every enabled rule can fire. Not with --no-trackers or
- * `rules.trackers = false`.
- */
-export function withRuleTrackers(config: ServerConfig): ServerConfig {
-  if (!config.rules.enabled || !config.rules.trackers) return config;
-  const running = new Set(config.trackers.map((t) => t.name));
-  for (const name of ruleTrackers(config)) if (!running.has(name)) config.trackers.push({ name, options: {} });
   return config;
 }
 
@@ -130,7 +111,7 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     io.stdout.write(SERVER_HELP);
     return 0;
   }
-  const config = io.safe ? safeConfig(parsed.config) : withRuleTrackers(parsed.config);
+  const config = io.safe ? safeConfig(parsed.config) : parsed.config;
   const listen = parseListen(config.listen);
   const token = tokenOf(config);
   if (!listen.loopback && !token) {

@@ -8,6 +8,7 @@ import { StreamSink } from './stream-sink.js';
 export { parseFormat, valueText, type ColumnsFor, type CustomFor, type Format } from './format.js';
 export { toJson, jsonLine, withJsonText, JSON_TEXT } from './json.js';
 export { csvField } from './csv.js';
+export { SseClient, DEFAULT_CLIENT_BUFFER, type SseOutput } from './sse.js';
 export {
   DEFAULT_MAX_QUEUED_BYTES,
   StreamSink,

@@ -6,13 +6,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import { parseRunArgs } from '../cli/args.js';
 import { EunomiaError, ErrorCodes, isEunomiaError, type ErrorCode } from '../core/errors.js';
+import { SseClient } from '../exporters/index.js';
 import { parseSeedStart } from '../hotload/index.js';
+import { parseTrackerArgv } from '../runtime/argv.js';
 import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../runtime/types.js';
 import type { Agent } from '../agent/agent.js';
+import { configJsonSchema } from '../agent/config.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
 
 export interface ApiOptions {
@@ -46,6 +48,9 @@ interface ErrorBody {
 function errorBody(code: string, message: string): ErrorBody {
   return { status: 'error', error: { code, message } };
 }
+
+/** An alert client's buffer: alerts are few (throttled per rule and container). */
+const ALERT_CLIENT_BUFFER = 1 << 20;
 
 const errorSchema = {
   type: 'object',
@@ -85,7 +90,8 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
   await app.register(swagger, {
     openapi: {
       info: { title: 'Eunomia control API', version: opts.version, description: 'Start and stop trackers, hot-load eBPF programs, stream their events.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      // The config file's schema (docs/server.md), from the same declaration as its checks.
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { ServerConfig: configJsonSchema() } },
       security: opts.token ? [{ bearer: [] }] : [],
     },
   });
@@ -146,8 +152,7 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
       }
     } else {
       if (!args.every((a) => typeof a === 'string')) throw new EunomiaError(ErrorCodes.REQUEST, `"args" of tracker ${name} are its command-line flags: an array of strings`);
-      const parsed = parseRunArgs(findTracker(name), args as string[]);
-      id = agent.startTracker(name, parsed.options).id;
+      id = agent.startTracker(name, parseTrackerArgv(findTracker(name), args as string[]).options).id;
     }
     outputs.attach(id, handlers.map((h) => h.name));
     return { status: 'ok', id };
@@ -260,15 +265,10 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
     const analyzer = agent.analyzer;
     if (!analyzer) throw new EunomiaError(ErrorCodes.STATE, 'security rules are off (--no-safe)');
     reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write('event: ready\ndata: {}\n\n');
-    const off = analyzer.subscribe((a) => {
-      // Alerts are throttled upstream; a client that stops reading is cut off, not buffered forever.
-      if (res.writableLength > 1 << 20) return void res.destroy();
-      res.write(`event: alert\ndata: ${JSON.stringify(a)}\n\n`);
-    });
-    res.on('close', off);
+    const client = new SseClient(reply.raw, {}, ALERT_CLIENT_BUFFER);
+    // Alerts are throttled upstream; a client that stops reading loses them, counted (a `dropped` event).
+    const off = analyzer.subscribe((a) => void client.message('alert', a));
+    reply.raw.on('close', off);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

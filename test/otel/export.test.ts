@@ -44,6 +44,7 @@ describe('OTLP export from the agent', { skip: needsDocker }, () => {
     http = await startHttpReceiver();
     grpc = await startGrpcReceiver();
     const config = { ...defaultConfig(), trackers: [{ name: 'process', options: {} }, { name: 'opensnoop', options: {} }] };
+    config.rules.trackers = false; // these two only
     agent = await Agent.start(config, { native: loadNative(), log: () => {} });
     const deps = { registry: agent.metrics, analyzer: agent.analyzer, pipeline: agent.pipeline, log: (l: string) => lines.push(l), env };
     viaHttp = (await startOtel(otelConfig({ endpoint: http.url, protocol: 'http/protobuf', events: ['process'] }), { ...deps, env: { ...env, OTEL_EXPORTER_OTLP_HEADERS: 'x-test=eunomia', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' } }))!;

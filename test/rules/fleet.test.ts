@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '../../src/alerts/index.js';
-import { withRuleTrackers } from '../../src/cli/server.js';
 import { loadNative } from '../../src/core/native.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { Agent } from '../../src/agent/agent.js';
@@ -194,7 +193,7 @@ describe('a benign fleet stays silent', { skip: needsFleet }, () => {
   }
 
   before(async () => {
-    const config = withRuleTrackers(defaultConfig()); // `eunomia server`: default trackers + every rule's
+    const config = defaultConfig(); // `eunomia server`: default trackers + every rule's (the agent adds them)
     config.rules.burst = 100_000; // every alert, not a throttled few
     agent = await Agent.start(config, { native: loadNative(), log: () => {} });
     agent.analyzer!.subscribe((a) => alerts.push(a));

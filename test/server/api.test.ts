@@ -23,7 +23,7 @@ const TOKEN = 'test-token-0123456789abcdef';
 const openssl = ['/usr/bin/openssl'].find((p) => existsSync(p));
 
 async function agentFor(): Promise<Agent> {
-  return Agent.start({ ...defaultConfig(), trackers: [], containers: false }, { native: loadNative(), log: () => {} });
+  return Agent.start({ ...defaultConfig(), trackers: [], containers: false, rules: { ...defaultConfig().rules, trackers: false } }, { native: loadNative(), log: () => {} });
 }
 
 describe('control API', { skip: needsRoot }, () => {

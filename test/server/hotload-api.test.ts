@@ -33,7 +33,7 @@ describe('hot-loaded programs over the API', { skip: needsRoot || needsClang }, 
   };
 
   before(async () => {
-    agent = await Agent.start({ ...defaultConfig(), trackers: [], containers: false, bodyLimitBytes: 1024 * 1024 }, { native: loadNative(), log: () => {} });
+    agent = await Agent.start({ ...defaultConfig(), trackers: [], containers: false, bodyLimitBytes: 1024 * 1024, rules: { ...defaultConfig().rules, trackers: false } }, { native: loadNative(), log: () => {} });
     app = await buildApi(agent, { bodyLimitBytes: 1024 * 1024, version: 'test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     stream = await openStream(`${base}/events`);
