@@ -9,7 +9,7 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Analyzer } from '../analyzer/analyzer.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import type { OtelConfig } from '../agent/config.js';
+import type { OtelConfig } from './config.js';
 import { CountingLogExporter, CountingMetricExporter, FailureLog, logExporter, metricExporter, type ExportCounts } from './exporters.js';
 import { ALERT_EVENT_NAME, emitAlert, EventLogSink, LogGate, TRACKER_EVENT_NAME } from './logs.js';
 import { RegistryMetricProducer } from './metrics.js';

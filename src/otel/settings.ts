@@ -5,7 +5,7 @@
  * failing later inside the exporter.
  */
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import type { OtelConfig, OtlpProtocol } from '../agent/config.js';
+import type { OtelConfig, OtlpProtocol } from './config.js';
 
 export type Signal = 'metrics' | 'logs';
 
