@@ -5,6 +5,10 @@ import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { bindsnoopMetrics } from './metrics.js';
+import type { BindsnoopEvent } from './event.gen.js';
+
+/** A bindsnoop_event and the names format adds. */
+export type BindsnoopData = BindsnoopEvent & { family: string; addr: string; protocol: string; opts: string; result: string };
 
 /** Bind options as libbpf-tools' bindsnoop prints them: one letter per bit, '.' when unset. */
 const OPT_LETTERS = 'FTNRr'; // IP_FREEBIND, IP_TRANSPARENT, IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, SO_REUSEPORT
@@ -46,12 +50,12 @@ export const bindsnoopTracker: TrackerDescriptor = {
     { key: 'addr', header: 'ADDR' },
   ],
   format(data) {
-    const family = data.family_raw as number;
-    const protocol = data.protocol_raw as number;
+    const family = data.family_raw;
+    const protocol = data.protocol_raw;
     data.family = familyName(family);
-    data.addr = ipString(family, data.addr_raw as number[]);
+    data.addr = ipString(family, data.addr_raw);
     data.protocol = protocol ? ipProtocolName(protocol) : '';
-    data.opts = bindOpts(data.opts_raw as number);
-    data.result = errnoName(data.result_raw as number) || '0';
+    data.opts = bindOpts(data.opts_raw);
+    data.result = errnoName(data.result_raw) || '0';
   },
-};
+} satisfies TrackerDescriptor<BindsnoopData>;

@@ -1,5 +1,6 @@
 /** bindsnoop: binds per container, task name, protocol, port and result. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { BindsnoopData } from './index.js';
 
 export const bindsnoopMetrics: TrackerMetrics = {
   families: [
@@ -10,8 +11,8 @@ export const bindsnoopMetrics: TrackerMetrics = {
       labels: ['protocol', 'port', 'result'],
     },
   ],
-  update(d, f) {
+  update(d: BindsnoopData, f) {
     const binds = f[0]!;
-    binds.add(1, d.protocol as string, d.port as number, d.result as string);
+    binds.add(1, d.protocol, d.port, d.result);
   },
 };

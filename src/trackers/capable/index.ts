@@ -3,6 +3,10 @@ import { commonColumns as c } from '../common.js';
 import { capabilityName } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { capableMetrics } from './metrics.js';
+import type { CapableEvent } from './event.gen.js';
+
+/** A capable_event and the names format adds. */
+export type CapableData = CapableEvent & { cap: string; verdict: 'allowed' | 'denied' };
 
 export const capableTracker: TrackerDescriptor = {
   name: 'capable',
@@ -42,7 +46,7 @@ export const capableTracker: TrackerDescriptor = {
     { key: 'target_ns_level', header: 'NSLEVEL' },
   ],
   format(data) {
-    data.cap = capabilityName(data.cap_raw as number);
+    data.cap = capabilityName(data.cap_raw);
     data.verdict = data.ret === 0 ? 'allowed' : 'denied';
   },
-};
+} satisfies TrackerDescriptor<CapableData>;

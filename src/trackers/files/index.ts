@@ -2,8 +2,12 @@
 import { release } from 'node:os';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { filesMetrics } from './metrics.js';
+import type { FilesEntry, FilesKey, FilesStats } from './event.gen.js';
+
+/** A row: a file's key and its summed counts; format adds the file type and the device as text. */
+export type FilesData = FilesKey & FilesStats & { type?: string; dev?: string };
 
 /** The file type from the S_IFMT bits of i_mode. */
 export function fileType(mode: number): string {
@@ -37,14 +41,14 @@ export function fastReads(kernel = release()): boolean {
 }
 
 const SORTS = {
-  all: (r: Record<string, unknown>) => Number(r.reads) + Number(r.writes) + Number(r.rbytes) + Number(r.wbytes),
-  reads: (r: Record<string, unknown>) => Number(r.reads),
-  writes: (r: Record<string, unknown>) => Number(r.writes),
-  rbytes: (r: Record<string, unknown>) => Number(r.rbytes),
-  wbytes: (r: Record<string, unknown>) => Number(r.wbytes),
+  all: (r: FilesData) => Number(r.reads) + Number(r.writes) + Number(r.rbytes) + Number(r.wbytes),
+  reads: (r: FilesData) => Number(r.reads),
+  writes: (r: FilesData) => Number(r.writes),
+  rbytes: (r: FilesData) => Number(r.rbytes),
+  wbytes: (r: FilesData) => Number(r.wbytes),
 } as const;
 
-function sortKey(options: OptionValues): (r: Record<string, unknown>) => number {
+function sortKey(options: OptionValues): (r: FilesData) => number {
   const s = String(options.sort ?? 'all');
   if (!Object.hasOwn(SORTS, s)) {
     throw new EunomiaError(ErrorCodes.OPTION, `tracker files: option sort: expected one of ${Object.keys(SORTS).join(', ')}, got "${s}"`);
@@ -53,9 +57,9 @@ function sortKey(options: OptionValues): (r: Record<string, unknown>) => number 
 }
 
 /** Rows sorted by --sort here (the runtime's sortBy is one fixed field). */
-function rows(entries: MapEntry[], options: OptionValues): Record<string, unknown>[] {
+function rows(entries: FilesEntry[], options: OptionValues): FilesData[] {
   const key = sortKey(options);
-  const out = entries.map(({ key: k, value }) => ({ ...(k as object), ...(value as object) }) as Record<string, unknown>);
+  const out = entries.map(({ key: k, value }) => ({ ...k, ...value }));
   return out.sort((a, b) => key(b) - key(a));
 }
 
@@ -102,4 +106,4 @@ export const filesTracker: TrackerDescriptor = {
     // Pipes and sockets have no path and often no name: show them as /proc/<pid>/fd does.
     if (!data.name) data.name = `${data.type}:[${String(data.inode)}]`;
   },
-};
+} satisfies TrackerDescriptor<FilesData, FilesEntry>;

@@ -1,5 +1,6 @@
 /** files: reads and writes per container, task name and file type (from each interval's rows). */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { FilesData } from './index.js';
 
 const rows = 'by container, task name and file type (the files tracker\'s reported rows)';
 
@@ -10,7 +11,7 @@ export const filesMetrics: TrackerMetrics = {
     { name: 'eunomia_file_read_bytes_total', help: `Bytes read from files, ${rows}.`, type: 'counter', labels: ['type'] },
     { name: 'eunomia_file_written_bytes_total', help: `Bytes written to files, ${rows}.`, type: 'counter', labels: ['type'] },
   ],
-  update(d, f) {
+  update(d: FilesData, f) {
     const reads = f[0]!;
     const writes = f[1]!;
     const rbytes = f[2]!;

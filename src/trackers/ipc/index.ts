@@ -6,6 +6,10 @@ import type { TrackerDescriptor } from '../../runtime/types.js';
 import { octalMode } from '../names/open-flags.js';
 import { ctlCommand, ipcFlags, kindOf, KIND_BITS, type IpcKind } from './names.js';
 import { ipcMetrics } from './metrics.js';
+import type { IpcEvent } from './event.gen.js';
+
+/** An ipc_event and the names format adds ('' where the call has none). */
+export type IpcData = IpcEvent & { kind: IpcKind | ''; flags: string; mode: string; cmd: string; error: string };
 
 /** "msg,mq" → the kind_mask bits. */
 function kindMask(v: unknown): number {
@@ -59,13 +63,13 @@ export const ipcTracker: TrackerDescriptor = {
   format(data) {
     const call = String(data.call);
     const kind = kindOf(call);
-    const flags = data.flags_raw as number;
+    const flags = data.flags_raw;
     data.kind = kind;
     data.flags = ipcFlags(call, flags);
     const hasMode = call.endsWith('get') || (call === 'mq_open' && flags & 0o100);
-    data.mode = hasMode ? octalMode(data.mode_raw as number) : '';
-    data.cmd = call.endsWith('ctl') && kind ? ctlCommand(kind, data.cmd_raw as number) : '';
-    const ret = data.ret as number;
-    data.error = ret < 0 ? errnoName(ret) : '';
+    data.mode = hasMode ? octalMode(data.mode_raw) : '';
+    data.cmd = call.endsWith('ctl') && kind ? ctlCommand(kind, data.cmd_raw) : '';
+    const ret = data.ret;
+    data.error = ret < 0 ? errnoName(Number(ret)) : '';
   },
-};
+} satisfies TrackerDescriptor<IpcData>;

@@ -4,6 +4,10 @@ import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { attrFlags, callFlags } from './flags.js';
 import { mountsnoopMetrics } from './metrics.js';
+import type { MountEvent } from './event.gen.js';
+
+/** A mount_event and the names format adds. */
+export type MountsnoopData = MountEvent & { flags: string; attr: string; error: string };
 
 export const mountsnoopTracker: TrackerDescriptor = {
   name: 'mountsnoop',
@@ -26,8 +30,8 @@ export const mountsnoopTracker: TrackerDescriptor = {
     { key: 'data', header: 'DATA' },
   ],
   format(d) {
-    d.flags = callFlags(d.call, d.flags_raw as number | bigint);
-    d.attr = attrFlags(d.attr_raw as number);
-    d.error = errnoName(d.error_raw as number);
+    d.flags = callFlags(d.call, d.flags_raw);
+    d.attr = attrFlags(d.attr_raw);
+    d.error = errnoName(d.error_raw);
   },
-};
+} satisfies TrackerDescriptor<MountsnoopData>;

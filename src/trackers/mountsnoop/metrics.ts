@@ -1,5 +1,6 @@
 /** mountsnoop: mount-family calls per container, task name, call and result. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { MountsnoopData } from './index.js';
 
 export const mountsnoopMetrics: TrackerMetrics = {
   families: [
@@ -10,8 +11,8 @@ export const mountsnoopMetrics: TrackerMetrics = {
       labels: ['call', 'result'],
     },
   ],
-  update(d, f) {
+  update(d: MountsnoopData, f) {
     const mounts = f[0]!;
-    mounts.add(1, d.call as string, typeof d.error === 'string' && d.error ? d.error : 'ok');
+    mounts.add(1, d.call, typeof d.error === 'string' && d.error ? d.error : 'ok');
   },
 };

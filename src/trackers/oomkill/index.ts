@@ -2,6 +2,7 @@
 import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { oomkillMetrics } from './metrics.js';
+import type { OomkillEvent } from './event.gen.js';
 
 const mb = (v: unknown): string => (typeof v === 'number' ? (v / 1024).toFixed(1) : '');
 
@@ -24,4 +25,4 @@ export const oomkillTracker: TrackerDescriptor = {
     { key: 'oom_score_adj', header: 'ADJ', width: 5 },
     { key: 'memcg_path', header: 'MEMCG' },
   ],
-};
+} satisfies TrackerDescriptor<OomkillEvent>;

@@ -4,6 +4,10 @@ import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { createsFile, octalMode, openFlags, opensForWriting, resolveFlags } from '../names/open-flags.js';
 import { opensnoopMetrics } from './metrics.js';
+import type { OpenEvent } from './event.gen.js';
+
+/** An open_event and the names format adds ('' for no mode, no resolve flags, no error). */
+export type OpensnoopData = OpenEvent & { flags: string; write: boolean; mode: string; resolve: string; error: string };
 
 /** char path_prefix[64] in the object, with its NUL. */
 const PREFIX_MAX = 63;
@@ -43,11 +47,11 @@ export const opensnoopTracker: TrackerDescriptor = {
     { key: 'path', header: 'PATH' },
   ],
   format(d) {
-    const flags = d.flags_raw as number;
+    const flags = d.flags_raw;
     d.flags = openFlags(flags);
     d.write = opensForWriting(flags);
-    d.mode = createsFile(flags) ? octalMode(d.mode_raw as number) : '';
-    d.resolve = resolveFlags(d.resolve_raw as number);
-    d.error = errnoName(d.error_raw as number);
+    d.mode = createsFile(flags) ? octalMode(d.mode_raw) : '';
+    d.resolve = resolveFlags(d.resolve_raw);
+    d.error = errnoName(d.error_raw);
   },
-};
+} satisfies TrackerDescriptor<OpensnoopData>;

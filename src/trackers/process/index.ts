@@ -3,6 +3,7 @@ import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
 import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { processMetrics } from './metrics.js';
+import type { ProcessEvent } from './event.gen.js';
 
 const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };
 const FAMILIES: Record<number, string> = { 1: 'unix', 2: 'inet', 10: 'inet6', 16: 'netlink' };
@@ -63,6 +64,17 @@ const EXEC_ONLY = [
   'glibc_tunables', 'glibc_tunables_len', 'path_env',
 ] as const;
 
+/** What format adds to an exec. */
+type ExecNames = { prog: string; cmdline: string; exe_fs: string; caps: readonly string[]; stdin: string; stdout: string };
+
+/**
+ * A process_event: an exec, with the names format adds (and `upper_layer` made a boolean), or
+ * an exit, whose exec-only fields format clears.
+ */
+export type ProcessData =
+  | (Omit<ProcessEvent, 'type' | 'upper_layer'> & ExecNames & { type: 'exec'; upper_layer: number | boolean })
+  | (Omit<ProcessEvent, 'type' | (typeof EXEC_ONLY)[number]> & { type: Exclude<ProcessEvent['type'], 'exec'> } & { [K in (typeof EXEC_ONLY)[number]]?: undefined });
+
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
 
 export const processTracker: TrackerDescriptor = {
@@ -105,14 +117,14 @@ export const processTracker: TrackerDescriptor = {
     }
     // The name the program was invoked by. Usually comm, but busybox re-executes its applets
     // through /proc/self/exe, which makes comm "exe" for every one of them.
-    const argv0 = (d.args as string[])[0];
+    const argv0 = d.args[0];
     d.prog = argv0 ? argv0.slice(argv0.lastIndexOf('/') + 1) : d.comm;
     // The command line as one string, for rules that look inside arguments (a URL's host).
-    d.cmdline = (d.args as string[]).join(' ');
+    d.cmdline = d.args.join(' ');
     d.upper_layer = d.upper_layer === 1;
-    d.exe_fs = exeFs(d.exe_fs_magic as number, d.exe as string);
-    d.caps = capabilityList(d.cap_effective as bigint | number);
-    d.stdin = fdKind(d.stdin_raw as number);
-    d.stdout = fdKind(d.stdout_raw as number);
+    d.exe_fs = exeFs(d.exe_fs_magic, d.exe);
+    d.caps = capabilityList(d.cap_effective);
+    d.stdin = fdKind(d.stdin_raw);
+    d.stdout = fdKind(d.stdout_raw);
   },
-};
+} satisfies TrackerDescriptor<ProcessData>;

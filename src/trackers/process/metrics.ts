@@ -1,5 +1,6 @@
 /** process: execs and exits per container and task name; lifetimes as a histogram. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { ProcessData } from './index.js';
 import { signalName } from '../names/signals.js';
 
 export const processMetrics: TrackerMetrics = {
@@ -20,7 +21,7 @@ export const processMetrics: TrackerMetrics = {
       buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600],
     },
   ],
-  update(d, f) {
+  update(d: ProcessData, f) {
     const execs = f[0]!;
     const exits = f[1]!;
     const lifetime = f[2]!;

@@ -11,37 +11,151 @@ import {
   sockoptName, unlinkatFlags, userfaultfdFlags,
 } from './names.js';
 import { secsnoopMetrics } from './metrics.js';
+import type { SecCall, SecEvent } from './event.gen.js';
 
-/**
- * Names the raw arguments per call (bpf/secsnoop/secsnoop.bpf.c fills arg_raw and str_raw)
- * and removes the raw fields: every event carries only the fields of its call, and `detail`.
- */
-export function nameArguments(d: Record<string, unknown>): void {
-  const arg = d.arg_raw as (number | bigint)[];
-  const [a0, a1, a2] = [Number(arg[0]), Number(arg[1]), Number(arg[2])];
-  const str = d.str_raw as string;
-  const str2 = d.str2_raw as string;
-  const addr = d.addr_raw as number[];
-  delete d.arg_raw;
-  delete d.str_raw;
-  delete d.str2_raw;
-  delete d.addr_raw;
-  switch (d.call) {
-    case 'bpf':
+/** The raw arguments of a sec_event: format names them per call, then removes them. */
+type Raw = 'arg_raw' | 'str_raw' | 'str2_raw' | 'addr_raw';
+
+/** A sec_event with only the fields of its call (named from the raw arguments), and `detail`. */
+export type SecsnoopData = Omit<SecEvent, Raw> &
+  Partial<Pick<SecEvent, Raw>> & {
+    cmd?: string;
+    prog_type?: string;
+    name?: string;
+    request?: string;
+    target_pid?: number;
+    family?: string;
+    type?: string;
+    protocol?: number;
+    path?: string;
+    daddr?: string;
+    dport?: number;
+    result?: string;
+    fd?: number;
+    nstype?: string;
+    flags?: string;
+    length?: number | bigint;
+    oldfd?: number;
+    newfd?: number;
+    accepted?: boolean;
+    mode?: string;
+    target?: string;
+    atime?: number;
+    mtime?: number;
+    xattr?: string;
+    size?: number;
+    major?: number;
+    minor?: number;
+    optname?: string;
+    detail: string;
+  };
+
+/** The raw arguments: the numbers (a0..a2 as numbers), the two strings and the address bytes. */
+interface Args {
+  arg: (number | bigint)[];
+  a0: number;
+  a1: number;
+  a2: number;
+  str: string;
+  str2: string;
+  addr: number[];
+}
+
+/** One call: its arguments named (bpf/secsnoop/secsnoop.bpf.c fills them), and its line for tables (default: its flags). */
+interface Call {
+  name(d: SecsnoopData, a: Args): void;
+  detail?(d: SecsnoopData): string;
+}
+
+const chmod: Call = {
+  name: (d, { a0, str }) => {
+    d.path = str;
+    d.mode = modeOctal(a0);
+  },
+  detail: (d) => `${d.mode} ${d.path}`,
+};
+const link: Call = {
+  name: (d, { str, str2 }) => {
+    d.path = str;
+    d.target = str2;
+  },
+  detail: (d) => `${d.path} -> ${d.target}`,
+};
+const rename: Call = {
+  name: link.name,
+  detail: (d) => `${d.path} -> ${d.target}${d.flags && d.flags !== '0' ? ` ${d.flags}` : ''}`,
+};
+const pathOnly: Call = {
+  name: (d, { str }) => {
+    d.path = str;
+  },
+  detail: (d) => String(d.path),
+};
+const utime: Call = {
+  name: (d, { a0, a1, a2, str }) => {
+    d.path = str;
+    // Only the times set to explicit values: one left unchanged or set to now has no field.
+    if (a0 & 1) d.atime = a1;
+    if (a0 & 2) d.mtime = a2;
+  },
+  detail: (d) => [d.path, d.atime !== undefined && `atime ${d.atime}`, d.mtime !== undefined && `mtime ${d.mtime}`].filter((x) => x !== false).join(' '),
+};
+const setxattr: Call = {
+  name: (d, { a0, str, str2 }) => {
+    d.path = str;
+    d.xattr = str2;
+    d.size = a0;
+  },
+  detail: (d) => `${d.xattr} ${d.size} bytes ${d.path}`,
+};
+const dup: Call = {
+  name: (d, { a0, a1, a2 }) => {
+    d.oldfd = a0;
+    d.newfd = a1;
+    d.family = addressFamilyName(a2 & 0xffff);
+    d.type = socketTypeName((a2 >>> 16) & 0xffff);
+    d.accepted = Math.floor(a2 / 2 ** 32) === 1; // the socket came from accept(): a server's
+  },
+  detail: (d) => `${d.family} ${d.type} fd ${d.oldfd} -> ${d.newfd}`,
+};
+const mknod: Call = {
+  name: (d, { a0, a1, str }) => {
+    d.path = str;
+    d.mode = deviceType(a0);
+    const { major, minor } = deviceNumbers(a1);
+    d.major = major;
+    d.minor = minor;
+  },
+  detail: (d) => `${d.mode} ${d.major}:${d.minor} ${d.path}`,
+};
+
+/** Every call of enum sec_call: adding one to the C enum fails the build until it has its entry here. */
+const CALLS: Record<SecCall, Call> = {
+  bpf: {
+    name: (d, { a1, str }) => {
       d.cmd = 'BPF_PROG_LOAD';
       d.prog_type = progTypeName(a1);
       d.name = str;
-      break;
-    case 'ptrace':
+    },
+    detail: (d) => [d.cmd, d.prog_type, d.name].filter(Boolean).join(' '),
+  },
+  ptrace: {
+    name: (d, { a0, a1 }) => {
       d.request = ptraceRequest(a0);
       d.target_pid = a1;
-      break;
-    case 'socket':
+    },
+    detail: (d) => (d.request === 'PTRACE_TRACEME' ? String(d.request) : `${d.request} pid ${d.target_pid}`),
+  },
+  socket: {
+    name: (d, { a0, a1, a2 }) => {
       d.family = addressFamilyName(a0);
       d.type = socketTypeName(a1);
       d.protocol = a2;
-      break;
-    case 'connect':
+    },
+    detail: (d) => `${d.family} ${d.type} ${d.protocol}`,
+  },
+  connect: {
+    name: (d, { a1, a2, str, addr }) => {
       d.family = addressFamilyName(a1 & 0xffff);
       if (d.family === 'AF_UNIX') {
         d.path = str;
@@ -50,179 +164,160 @@ export function nameArguments(d: Record<string, unknown>): void {
         d.dport = (a1 >>> 16) & 0xffff;
         d.result = errnoName(a2);
       }
-      break;
-    case 'setns':
+    },
+    detail: (d) => (d.family === 'AF_UNIX' ? String(d.path) : `${d.family === 'AF_INET6' ? `[${d.daddr}]` : d.daddr}:${d.dport} ${d.result}`),
+  },
+  setns: {
+    name: (d, { a0, a1 }) => {
       d.fd = a0;
       d.nstype = namespaceTypes(a1);
-      break;
-    case 'unshare':
+    },
+    detail: (d) => `fd ${d.fd} ${d.nstype}`,
+  },
+  unshare: {
+    name: (d, { a0 }) => {
       d.flags = cloneFlags(a0);
-      break;
-    case 'memfd_create':
+    },
+  },
+  memfd_create: {
+    name: (d, { a0, str }) => {
       d.name = str;
       d.flags = memfdFlags(a0);
-      break;
-    case 'init_module':
+    },
+    detail: (d) => `${d.name} ${d.flags}`,
+  },
+  init_module: {
+    name: (d, { arg }) => {
       d.length = arg[0];
-      break;
-    case 'finit_module':
+    },
+    detail: (d) => `${d.length} bytes`,
+  },
+  finit_module: {
+    name: (d, { a0 }) => {
       d.fd = a0;
-      break;
-    case 'delete_module':
+    },
+    detail: (d) => `fd ${d.fd}`,
+  },
+  delete_module: {
+    name: (d, { str }) => {
       d.name = str;
-      break;
-    case 'dup2':
-    case 'dup3':
-      d.oldfd = a0;
-      d.newfd = a1;
-      d.family = addressFamilyName(a2 & 0xffff);
-      d.type = socketTypeName((a2 >>> 16) & 0xffff);
-      d.accepted = Math.floor(a2 / 2 ** 32) === 1; // the socket came from accept(): a server's
-      break;
-    case 'chmod':
-    case 'fchmod':
-    case 'fchmodat':
-    case 'fchmodat2':
+    },
+    detail: (d) => String(d.name),
+  },
+  dup2: dup,
+  dup3: dup,
+  chmod,
+  fchmod: {
+    name: (d, { a0, a1, str }) => {
       d.path = str;
-      if (d.call === 'fchmod') d.fd = a1;
+      d.fd = a1;
       d.mode = modeOctal(a0);
-      break;
-    case 'userfaultfd':
+    },
+    detail: (d) => `${d.mode} fd ${d.fd}`,
+  },
+  fchmodat: chmod,
+  fchmodat2: chmod,
+  userfaultfd: {
+    name: (d, { a0 }) => {
       d.flags = userfaultfdFlags(a0);
-      break;
-    case 'kexec_load':
-    case 'kexec_file_load':
-      d.flags = kexecFlags(d.call, a0);
-      break;
-    case 'symlink':
-    case 'symlinkat':
-    case 'link':
-    case 'linkat':
+    },
+  },
+  kexec_load: {
+    name: (d, { a0 }) => {
+      d.flags = kexecFlags('kexec_load', a0);
+    },
+  },
+  kexec_file_load: {
+    name: (d, { a0 }) => {
+      d.flags = kexecFlags('kexec_file_load', a0);
+    },
+  },
+  symlink: link,
+  symlinkat: link,
+  link,
+  linkat: {
+    name: (d, a) => {
+      link.name(d, a);
+      d.flags = linkatFlags(a.a0);
+    },
+    detail: link.detail,
+  },
+  unlink: pathOnly,
+  unlinkat: {
+    name: (d, { a1, str }) => {
       d.path = str;
-      d.target = str2;
-      if (d.call === 'linkat') d.flags = linkatFlags(a0);
-      break;
-    case 'unlink':
-    case 'unlinkat':
+      d.flags = unlinkatFlags(a1);
+    },
+    detail: (d) => (d.flags === '0' ? String(d.path) : `${d.path} ${d.flags}`),
+  },
+  rename,
+  renameat: rename,
+  renameat2: {
+    name: (d, a) => {
+      link.name(d, a);
+      d.flags = renameFlags(a.a0);
+    },
+    detail: rename.detail,
+  },
+  mkdir: pathOnly,
+  mkdirat: pathOnly,
+  utimensat: utime,
+  futimesat: utime,
+  utimes: utime,
+  utime,
+  setxattr,
+  lsetxattr: setxattr,
+  fsetxattr: {
+    name: (d, { a0, a1, str, str2 }) => {
       d.path = str;
-      if (d.call === 'unlinkat') d.flags = unlinkatFlags(a1);
-      break;
-    case 'rename':
-    case 'renameat':
-    case 'renameat2':
-      d.path = str;
-      d.target = str2;
-      if (d.call === 'renameat2') d.flags = renameFlags(a0);
-      break;
-    case 'mkdir':
-    case 'mkdirat':
-      d.path = str;
-      break;
-    case 'utimensat':
-    case 'futimesat':
-    case 'utimes':
-    case 'utime':
-      d.path = str;
-      // Only the times set to explicit values: one left unchanged or set to now has no field.
-      if (a0 & 1) d.atime = a1;
-      if (a0 & 2) d.mtime = a2;
-      break;
-    case 'setxattr':
-    case 'lsetxattr':
-    case 'fsetxattr':
-    case 'setxattrat':
-      d.path = str;
-      if (d.call === 'fsetxattr') d.fd = a1;
+      d.fd = a1;
       d.xattr = str2;
       d.size = a0;
-      break;
-    case 'reboot':
+    },
+    detail: setxattr.detail,
+  },
+  setxattrat: setxattr,
+  reboot: {
+    name: (d, { a0 }) => {
       d.cmd = rebootCmd(a0);
-      break;
-    case 'mknod':
-    case 'mknodat': {
-      d.path = str;
-      d.mode = deviceType(a0);
-      const { major, minor } = deviceNumbers(a1);
-      d.major = major;
-      d.minor = minor;
-      break;
-    }
-    case 'setsockopt':
+    },
+    detail: (d) => String(d.cmd),
+  },
+  mknod,
+  mknodat: mknod,
+  setsockopt: {
+    name: (d, { a0, a1, a2 }) => {
       d.fd = a0;
       d.optname = sockoptName(a1);
       d.family = addressFamilyName(a2);
-      break;
-  }
+    },
+    detail: (d) => `${d.optname} ${d.family} fd ${d.fd}`,
+  },
+};
+
+/** The call's entry; none for a value enum sec_call has no name for. */
+const callOf = (d: SecsnoopData): Call | undefined => (typeof d.call === 'string' && Object.hasOwn(CALLS, d.call) ? CALLS[d.call] : undefined);
+
+/**
+ * Names the raw arguments per call and removes the raw fields: every event carries only the
+ * fields of its call, and `detail`.
+ */
+export function nameArguments(d: SecsnoopData): void {
+  // Every decoded record has them (the defaults are for the type, whose raw fields are gone after this).
+  const { arg_raw: arg = [], str_raw: str = '', str2_raw: str2 = '', addr_raw: addr = [] } = d;
+  const [a0, a1, a2] = [Number(arg[0]), Number(arg[1]), Number(arg[2])];
+  delete d.arg_raw;
+  delete d.str_raw;
+  delete d.str2_raw;
+  delete d.addr_raw;
+  callOf(d)?.name(d, { arg, a0, a1, a2, str, str2, addr });
   d.detail = detail(d);
 }
 
 /** One line of the call's arguments for tables: "PTRACE_ATTACH pid 123", "AF_PACKET SOCK_RAW" … */
-export function detail(d: Record<string, unknown>): string {
-  switch (d.call) {
-    case 'bpf':
-      return [d.cmd, d.prog_type, d.name].filter(Boolean).join(' ');
-    case 'ptrace':
-      return d.request === 'PTRACE_TRACEME' ? String(d.request) : `${d.request} pid ${d.target_pid}`;
-    case 'socket':
-      return `${d.family} ${d.type} ${d.protocol}`;
-    case 'connect':
-      return d.family === 'AF_UNIX' ? String(d.path) : `${d.family === 'AF_INET6' ? `[${d.daddr}]` : d.daddr}:${d.dport} ${d.result}`;
-    case 'delete_module':
-      return String(d.name);
-    case 'setns':
-      return `fd ${d.fd} ${d.nstype}`;
-    case 'memfd_create':
-      return `${d.name} ${d.flags}`;
-    case 'init_module':
-      return `${d.length} bytes`;
-    case 'finit_module':
-      return `fd ${d.fd}`;
-    case 'dup2':
-    case 'dup3':
-      return `${d.family} ${d.type} fd ${d.oldfd} -> ${d.newfd}`;
-    case 'fchmod':
-      return `${d.mode} fd ${d.fd}`;
-    case 'chmod':
-    case 'fchmodat':
-    case 'fchmodat2':
-      return `${d.mode} ${d.path}`;
-    case 'symlink':
-    case 'symlinkat':
-    case 'link':
-    case 'linkat':
-      return `${d.path} -> ${d.target}`;
-    case 'unlink':
-      return String(d.path);
-    case 'unlinkat':
-      return d.flags === '0' ? String(d.path) : `${d.path} ${d.flags}`;
-    case 'rename':
-    case 'renameat':
-    case 'renameat2':
-      return `${d.path} -> ${d.target}${d.flags && d.flags !== '0' ? ` ${d.flags}` : ''}`;
-    case 'mkdir':
-    case 'mkdirat':
-      return String(d.path);
-    case 'utimensat':
-    case 'futimesat':
-    case 'utimes':
-    case 'utime':
-      return [d.path, d.atime !== undefined && `atime ${d.atime}`, d.mtime !== undefined && `mtime ${d.mtime}`].filter((x) => x !== false).join(' ');
-    case 'setxattr':
-    case 'lsetxattr':
-    case 'fsetxattr':
-    case 'setxattrat':
-      return `${d.xattr} ${d.size} bytes ${d.path}`;
-    case 'reboot':
-      return String(d.cmd);
-    case 'mknod':
-    case 'mknodat':
-      return `${d.mode} ${d.major}:${d.minor} ${d.path}`;
-    case 'setsockopt':
-      return `${d.optname} ${d.family} fd ${d.fd}`;
-    default:
-      return String(d.flags ?? '');
-  }
+export function detail(d: SecsnoopData): string {
+  const call = callOf(d);
+  return call?.detail ? call.detail(d) : String(d.flags ?? '');
 }
 
 /** The module and kexec calls: a syscalls: tracepoint each, or the raw fallback where the kernel compiles them out. */
@@ -269,4 +364,4 @@ export const secsnoopTracker: TrackerDescriptor = {
   options: [],
   columns: [c.pid, c.uid, c.comm, { key: 'call', header: 'CALL', width: 15 }, { key: 'detail', header: 'DETAIL' }],
   format: nameArguments,
-};
+} satisfies TrackerDescriptor<SecsnoopData>;

@@ -1,5 +1,6 @@
 /** secsnoop: security-relevant syscall attempts per container, task name and call. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { SecsnoopData } from './index.js';
 
 export const secsnoopMetrics: TrackerMetrics = {
   families: [
@@ -10,8 +11,8 @@ export const secsnoopMetrics: TrackerMetrics = {
       labels: ['call'],
     },
   ],
-  update(d, f) {
+  update(d: SecsnoopData, f) {
     const calls = f[0]!;
-    calls.add(1, d.call as string);
+    calls.add(1, d.call);
   },
 };

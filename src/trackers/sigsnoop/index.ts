@@ -4,6 +4,10 @@ import { signalName } from '../names/signals.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { sigsnoopMetrics } from './metrics.js';
+import type { SignalEvent } from './event.gen.js';
+
+/** A signal_event and the names format adds; `result` is the delivery's name when it has none of its own. */
+export type SigsnoopData = SignalEvent & { signal: string; error: string; result: string | number };
 
 export const sigsnoopTracker: TrackerDescriptor = {
   name: 'sigsnoop',
@@ -40,9 +44,9 @@ export const sigsnoopTracker: TrackerDescriptor = {
     { key: 'result', header: 'RESULT' },
   ],
   format(d) {
-    d.signal = signalName(d.signal_raw as number);
-    d.error = errnoName(d.error_raw as number);
+    d.signal = signalName(d.signal_raw);
+    d.error = errnoName(d.error_raw);
     // The errno if the send failed, else what the kernel did with the signal.
     d.result = d.error || (d.delivery === 'none' ? 'ok' : d.delivery);
   },
-};
+} satisfies TrackerDescriptor<SigsnoopData>;

@@ -1,5 +1,6 @@
 /** sigsnoop: signals sent, by the sender's container and task name, the signal and the result. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { SigsnoopData } from './index.js';
 
 export const sigsnoopMetrics: TrackerMetrics = {
   families: [
@@ -10,8 +11,8 @@ export const sigsnoopMetrics: TrackerMetrics = {
       labels: ['signal', 'result'],
     },
   ],
-  update(d, f) {
+  update(d: SigsnoopData, f) {
     const signals = f[0]!;
-    signals.add(1, d.signal as string, d.result as string);
+    signals.add(1, d.signal, d.result);
   },
 };

@@ -2,19 +2,26 @@
 import { cgroupIdOfPid } from '../../containers/cgroup.js';
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { syscallMetrics } from './metrics.js';
+import type { CountsEntry, PidCountsEntry, SyscallCount, SyscallEvent, SyscallKey } from './event.gen.js';
+
+/** A first use (an event) or an interval's count (a row); format names the syscall. */
+export type SyscallData = (
+  | (SyscallEvent & { type?: 'first_use' })
+  | (SyscallKey & SyscallCount & { type: 'count'; cgroup_id?: number | bigint })
+) & { syscall?: string };
 
 /**
  * Interval rows; none with --first-only (the counts are still kept, as a cache in the kernel).
  * With -p the map is indexed by syscall number alone (`pid_counts`), the pid is the option's.
  */
-function rows(entries: MapEntry[], options: OptionValues): Record<string, unknown>[] {
+function rows(entries: (CountsEntry | PidCountsEntry)[], options: OptionValues): SyscallData[] {
   if (options.firstOnly) return [];
   return entries.map(({ key, value }) => ({
     type: 'count',
-    ...(typeof key === 'number' ? { pid: options.pid, syscall_raw: key } : (key as object)),
-    ...(value as object),
+    ...(typeof key === 'number' ? { pid: Number(options.pid), syscall_raw: key } : key),
+    ...value,
   }));
 }
 
@@ -60,4 +67,4 @@ export const syscallTracker: TrackerDescriptor = {
       if (cg !== undefined) data.cgroup_id = cg;
     }
   },
-};
+} satisfies TrackerDescriptor<SyscallData, CountsEntry | PidCountsEntry>;

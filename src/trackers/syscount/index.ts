@@ -1,9 +1,10 @@
 /** syscount: syscall counts (and latency) per interval, by syscall or by process. */
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
-import type { IntervalSpec, MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
+import type { IntervalSpec, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { syscountMetrics } from './metrics.js';
 import { cgroupIdOfPid } from '../../containers/cgroup.js';
+import type { ProcessesEntry, SyscallsEntry } from './event.gen.js';
 
 /** A duration in ns as the table shows it: "312ns", "12.3us", "4.56ms", "2.01s". */
 export function durationText(ns: unknown): string {
@@ -14,32 +15,38 @@ export function durationText(ns: unknown): string {
   return n < 1e9 ? `${(n / 1e6).toFixed(2)}ms` : `${(n / 1e9).toFixed(2)}s`;
 }
 
-interface Counts {
-  count: number;
-  total_ns: number;
+/** A row: by syscall (number and name) or by process (pid, comm, and the syscall --syscall chose); format adds the cgroup. */
+export type SyscountData = {
+  pid?: number;
   comm?: string;
-}
+  nr?: number;
+  syscall?: string;
+  count: number | bigint;
+  total_ns?: number | bigint;
+  avg_ns?: number;
+  cgroup_id?: number;
+};
 
-function rows(entries: MapEntry[], options: OptionValues): Record<string, unknown>[] {
+/** By process (--by-process) the entries are the processes map's, keyed by tgid; else the syscalls map's, by number. */
+const byProcess = (e: SyscallsEntry | ProcessesEntry): e is ProcessesEntry => typeof e.key !== 'number';
+
+function rows(entries: (SyscallsEntry | ProcessesEntry)[], options: OptionValues): SyscountData[] {
   const latency = options.latency === true;
   // By process, rows name the syscall only when --syscall chose one.
   const only = options.syscall === undefined ? {} : { syscall: syscallName(parseSyscallOption('syscount', options.syscall, 512)) };
-  return entries.map(({ key, value }) => {
-    const v = value as Counts;
-    const row: Record<string, unknown> = options.byProcess
-      ? { pid: (key as { pid: number }).pid, comm: v.comm, ...only }
-      : { nr: key as number, syscall: syscallName(key as number) };
-    row.count = v.count;
+  return entries.map((e) => {
+    const { count, total_ns } = e.value;
+    const row: SyscountData = byProcess(e) ? { pid: e.key.pid, comm: e.value.comm, ...only, count } : { nr: e.key, syscall: syscallName(e.key), count };
     if (latency) {
-      row.total_ns = v.total_ns;
-      row.avg_ns = v.count ? Math.round(Number(v.total_ns) / v.count) : 0;
+      row.total_ns = total_ns;
+      row.avg_ns = count ? Math.round(Number(total_ns) / Number(count)) : 0;
     }
     return row;
   });
 }
 
 /** The map that holds this mode's counts: a per-CPU array by syscall number, or a per-CPU hash by tgid. */
-const interval: IntervalSpec = {
+const interval: IntervalSpec<SyscountData, SyscallsEntry | ProcessesEntry> = {
   map: 'syscalls',
   mapFor: (o) => (o.byProcess ? 'processes' : 'syscalls'),
   seconds: 3,
@@ -76,4 +83,4 @@ export const syscountTracker: TrackerDescriptor = {
     c.pid,
     c.comm,
   ],
-};
+} satisfies TrackerDescriptor<SyscountData, SyscallsEntry | ProcessesEntry>;

@@ -1,5 +1,6 @@
 /** syscount: calls and time in them, by syscall (host-wide) or by process. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { SyscountData } from './index.js';
 
 export const syscountMetrics: TrackerMetrics = {
   families: [
@@ -11,7 +12,7 @@ export const syscountMetrics: TrackerMetrics = {
     },
     { name: 'eunomia_syscount_time_seconds_total', help: 'Time spent in the system calls syscount --latency counted (entry to exit).', type: 'counter', labels: ['syscall'] },
   ],
-  update(d, f) {
+  update(d: SyscountData, f) {
     const calls = f[0]!;
     const time = f[1]!;
     const syscall = typeof d.syscall === 'string' ? d.syscall : '';

@@ -4,6 +4,10 @@ import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { tcpconnectMetrics } from './metrics.js';
+import type { TcpconnectEvent } from './event.gen.js';
+
+/** A tcpconnect_event and the names format adds. */
+export type TcpconnectData = TcpconnectEvent & { family: string; saddr: string; daddr: string; result: string };
 
 /** "0" when the connection was made, the errno name that ended the handshake, else "aborted". */
 export function connectResult(established: unknown, error: unknown): string {
@@ -55,10 +59,10 @@ export const tcpconnectTracker: TrackerDescriptor = {
     { key: 'result', header: 'RESULT' },
   ],
   format(data) {
-    const family = data.family_raw as number;
+    const family = data.family_raw;
     data.family = familyName(family);
-    data.saddr = ipString(family, data.saddr_raw as number[]);
-    data.daddr = ipString(family, data.daddr_raw as number[]);
+    data.saddr = ipString(family, data.saddr_raw);
+    data.daddr = ipString(family, data.daddr_raw);
     data.result = connectResult(data.established, data.error_raw);
   },
-};
+} satisfies TrackerDescriptor<TcpconnectData>;

@@ -1,5 +1,6 @@
 /** tcpconnect: TCP connects and accepts per container, task name, direction, family, server port and result. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { TcpconnectData } from './index.js';
 
 export const tcpconnectMetrics: TrackerMetrics = {
   families: [
@@ -10,10 +11,10 @@ export const tcpconnectMetrics: TrackerMetrics = {
       labels: ['direction', 'family', 'port', 'result'],
     },
   ],
-  update(d, f) {
+  update(d: TcpconnectData, f) {
     const conns = f[0]!;
     // dport is the server's port both ways: a connect's destination, an accept's local port
     // (the accepting side's source is the client).
-    conns.add(1, d.direction as string, d.family as string, d.dport as number, d.result as string);
+    conns.add(1, d.direction, d.family, d.dport, d.result);
   },
 };

@@ -3,6 +3,10 @@ import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { tcpconnlatMetrics } from './metrics.js';
+import type { TcpconnlatEvent } from './event.gen.js';
+
+/** A tcpconnlat_event and the names format adds. */
+export type TcpconnlatData = TcpconnlatEvent & { family: string; saddr: string; daddr: string };
 
 const us = (v: unknown): string => (typeof v === 'number' ? (v / 1e3).toFixed(1) : '');
 
@@ -37,9 +41,9 @@ export const tcpconnlatTracker: TrackerDescriptor = {
     { key: 'latency_ns', header: 'LAT(us)', format: us },
   ],
   format(data) {
-    const family = data.family_raw as number;
+    const family = data.family_raw;
     data.family = familyName(family);
-    data.saddr = ipString(family, data.saddr_raw as number[]);
-    data.daddr = ipString(family, data.daddr_raw as number[]);
+    data.saddr = ipString(family, data.saddr_raw);
+    data.daddr = ipString(family, data.daddr_raw);
   },
-};
+} satisfies TrackerDescriptor<TcpconnlatData>;

@@ -1,5 +1,6 @@
 /** tcpconnlat: TCP connect latency histogram per container and family. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import type { TcpconnlatData } from './index.js';
 
 export const tcpconnlatMetrics: TrackerMetrics = {
   families: [
@@ -12,8 +13,8 @@ export const tcpconnlatMetrics: TrackerMetrics = {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     },
   ],
-  update(d, f) {
+  update(d: TcpconnlatData, f) {
     const latency = f[0]!;
-    latency.add(Number(d.latency_ns) / 1e9, d.family as string);
+    latency.add(Number(d.latency_ns) / 1e9, d.family);
   },
 };

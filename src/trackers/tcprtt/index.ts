@@ -1,45 +1,35 @@
 /** tcprtt: TCP smoothed round-trip times as log2 histograms per interval (tcp:tcp_probe). */
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { histogramText, log2Buckets, type Bucket } from '../histogram.js';
-import type { MapEntry, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
+import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { addressText, addressWords } from './address.js';
 import { tcprttMetrics } from './metrics.js';
+import type { HistsEntry } from './event.gen.js';
 
-interface Key {
-  raddr_raw: number[];
-  family: number;
-  lport: number;
-}
+/** A row: one interval's histogram, of one remote address or local port when grouped by it. */
+export type TcprttData = { raddr?: string; lport?: number; unit: 'msecs' | 'usecs'; count: number | bigint; avg: number; buckets: Bucket[] };
 
-interface Hist {
-  slots: number[];
-  count: number;
-  total_us: number;
-}
-
-function rows(entries: MapEntry[], options: OptionValues): Record<string, unknown>[] {
+function rows(entries: HistsEntry[], options: OptionValues): TcprttData[] {
   const ms = options.ms === true;
   return entries.map(({ key, value }) => {
-    const k = key as Key;
-    const v = value as Hist;
-    const row: Record<string, unknown> = {};
-    if (options.byRaddr) row.raddr = addressText(k.family, k.raddr_raw);
-    if (options.byLport) row.lport = k.lport;
-    row.unit = ms ? 'msecs' : 'usecs';
-    row.count = v.count;
-    const avg = v.count ? Number(v.total_us) / v.count / (ms ? 1000 : 1) : 0;
-    row.avg = Math.round(avg * 100) / 100;
-    row.buckets = log2Buckets(v.slots);
-    return row;
+    const avg = value.count ? Number(value.total_us) / Number(value.count) / (ms ? 1000 : 1) : 0;
+    return {
+      ...(options.byRaddr ? { raddr: addressText(key.family, key.raddr_raw) } : {}),
+      ...(options.byLport ? { lport: key.lport } : {}),
+      unit: ms ? 'msecs' : 'usecs',
+      count: value.count,
+      avg: Math.round(avg * 100) / 100,
+      buckets: log2Buckets(value.slots),
+    };
   });
 }
 
 /** libbpf-tools' layout: what the histogram is for, the histogram, its average. */
-function plain(d: Record<string, unknown>): string {
+function plain(d: TcprttData): string {
   const lines: string[] = [];
   if (d.raddr !== undefined) lines.push(`Remote Address: ${String(d.raddr)}`);
   if (d.lport !== undefined) lines.push(`Local Port: ${String(d.lport)}`);
-  lines.push(histogramText(d.buckets as Bucket[], String(d.unit)));
+  lines.push(histogramText(d.buckets, String(d.unit)));
   lines.push(`count ${String(d.count)}, avg ${String(d.avg)} ${String(d.unit)}`);
   return lines.join('\n');
 }
@@ -75,7 +65,7 @@ export const tcprttTracker: TrackerDescriptor = {
     { key: 'count', header: 'COUNT', width: 8 },
     { key: 'avg', header: 'AVG', width: 8 },
     { key: 'unit', header: 'UNIT', width: 5 },
-    { key: 'buckets', header: 'BUCKETS', format: (v) => (Array.isArray(v) ? (v as Bucket[]).map((b) => `${b.low}-${b.high}:${b.count}`).join(' ') : '') },
+    { key: 'buckets', header: 'BUCKETS', format: (v) => (Array.isArray(v) ? v.map((b: Bucket) => `${b.low}-${b.high}:${b.count}`).join(' ') : '') },
   ],
   plain,
-};
+} satisfies TrackerDescriptor<TcprttData, HistsEntry>;
