@@ -119,7 +119,7 @@ async function idleRss(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv[2]; // `npm run bench -- overhead` (or containers): only that part
+  const only = process.argv[2]; // `npm run bench -- overhead` (or flow, containers, server, rules, metrics, secsnoop): only that part
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
   execFileSync('cc', ['-O2', '-o', workBin, join(repoRoot, 'bench/work.c')]);
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
+  if (only === 'flow') return throughputAndStartup(objDir, genBin);
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);
