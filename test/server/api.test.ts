@@ -90,6 +90,7 @@ describe('control API', { skip: needsRoot }, () => {
       ['unknown option', () => inject('POST', '/instances', { tracker: 'process', options: { bogus: 1 } }), 400, 'E_OPTION', /unknown option "bogus"/],
       ['wrong option type', () => inject('POST', '/instances', { tracker: 'process', options: { pid: 'one' } }), 400, 'E_OPTION', /option pid: expected an integer/],
       ['bad tracker flag', () => inject('POST', '/start', { name: 'process', args: ['--bogus'] }), 400, 'E_USAGE', /Unknown option '--bogus'/],
+      ['a run flag is not a tracker flag', () => inject('POST', '/start', { name: 'process', args: ['-T', '5'] }), 400, 'E_USAGE', /Unknown option '-T'/],
       ['wrong id type', () => inject('POST', '/stop', { id: 'one' }), 400, 'E_REQUEST', /id must be integer/],
       ['missing field', () => inject('POST', '/stop', {}), 400, 'E_REQUEST', /must have required property 'id'/],
       ['extra field', () => inject('POST', '/stop', { id: 1, force: true }), 400, 'E_REQUEST', /must NOT have additional properties/],
