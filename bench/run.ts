@@ -31,6 +31,7 @@ import { measureOverheads, overheadTable } from './overhead.js';
 import { metricsBench } from './metrics.js';
 import { rulesBench } from './rules.js';
 import { secsnoopBench } from './secsnoop.js';
+import { footprintBench } from './footprint.js';
 import { serverBench } from './server.js';
 
 const native = loadNative();
@@ -119,7 +120,7 @@ async function idleRss(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv[2]; // `npm run bench -- overhead` (or flow, containers, server, rules, metrics, secsnoop): only that part
+  const only = process.argv[2]; // `npm run bench -- overhead` (or flow, footprint, containers, server, rules, metrics, secsnoop): only that part
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
   if (only === 'flow') return throughputAndStartup(objDir, genBin);
+  if (only === 'footprint') return footprintBench();
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);
@@ -141,6 +143,8 @@ async function main(): Promise<void> {
   if (only === 'secsnoop') return secsnoopBench(native, workBin);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
+    console.log('');
+    footprintBench();
     console.log('');
     await containerBench(native);
     console.log('');

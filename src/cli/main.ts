@@ -1,14 +1,9 @@
 /** Entry point: `eunomia <command>`. Errors print one line saying what is wrong and what to do. */
 import { isEunomiaError, ErrorCodes, EunomiaError } from '../core/errors.js';
 import { eunomiaVersion } from '../core/version.js';
-import { trackers, findTracker } from '../trackers/registry.js';
-import { allOptions } from '../runtime/options.js';
-import { parseRunArgs, runHelp } from './args.js';
-import { CLIENT_HELP, runClient } from './client.js';
-import { containersCommand } from './containers.js';
-import { rulesCommand } from './rules.js';
-import { runServer } from './server.js';
-import { runTracker } from './run.js';
+
+// Each command's modules are loaded when that command runs, not before: `eunomia version`
+// need not load Fastify, the rule compiler, gRPC or the catalogue.
 
 const HELP = `Usage: eunomia <command> [options]
 
@@ -34,7 +29,8 @@ Examples:
 `;
 
 
-function listTrackers(): string {
+async function listTrackers(): Promise<string> {
+  const [{ trackers }, { allOptions }] = await Promise.all([import('../trackers/registry.js'), import('../runtime/options.js')]);
   const w = Math.max(...trackers.map((t) => t.name.length));
   const lines = trackers.map((t) => {
     const opts = allOptions(t).map((o) => `--${o.flag}`).join(' ');
@@ -60,23 +56,25 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(eunomiaVersion() + '\n');
       return 0;
     case 'trackers':
-      process.stdout.write(listTrackers() + '\n');
+      process.stdout.write((await listTrackers()) + '\n');
       return 0;
     case 'containers':
-      return containersCommand(rest, process.stdout, process.stderr);
+      return (await import('./containers.js')).containersCommand(rest, process.stdout, process.stderr);
     case 'rules':
-      return rulesCommand(rest, process.stdout);
+      return (await import('./rules.js')).rulesCommand(rest, process.stdout);
     case 'server':
-      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion() });
     case 'safe':
-      return runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: true });
-    case 'client':
+      return (await import('./server.js')).runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: cmd === 'safe' });
+    case 'client': {
+      const { CLIENT_HELP, runClient } = await import('./client.js');
       if (rest.length === 0) {
         process.stderr.write(CLIENT_HELP);
         return 2;
       }
       return runClient(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
     case 'run': {
+      const [{ trackers, findTracker }, { parseRunArgs, runHelp }] = await Promise.all([import('../trackers/registry.js'), import('./args.js')]);
       const [name, ...args] = rest;
       if (!name || name.startsWith('-')) throw new EunomiaError(ErrorCodes.USAGE, `"run" needs a tracker name — available: ${trackers.map((t) => t.name).join(', ')}`);
       const tracker = findTracker(name);
@@ -85,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(runHelp(tracker) + '\n');
         return 0;
       }
-      return runTracker(parsed, { stderr: process.stderr });
+      return (await import('./run.js')).runTracker(parsed, { stderr: process.stderr });
     }
     default:
       throw new EunomiaError(ErrorCodes.USAGE, `unknown command "${cmd}" — see "eunomia help"`);
