@@ -63,18 +63,14 @@ async function startToFirstEvent(base: string, body: () => unknown, runs: number
 
 /**
  * Spawn → the API answering (the "server listening" line), with the default trackers and
- * rules; and `eunomia version`, what every command pays to load. By turns with EUNOMIA_BENCH_VS.
+ * rules. By turns with EUNOMIA_BENCH_VS (what every command pays to load: bench/footprint.ts).
  */
 async function startTimes(runs: number): Promise<void> {
   const bins = vsBin ? [bin, vsBin] : [bin];
   const start = bins.map(() => [] as number[]);
-  const version = bins.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
     for (const [k, b] of bins.entries()) {
-      let t0 = performance.now();
-      execFileSync(process.execPath, [b, 'version'], { stdio: 'ignore' });
-      version[k]!.push(performance.now() - t0);
-      t0 = performance.now();
+      const t0 = performance.now();
       const { child } = await startServer(['--metrics-listen', 'off'], b);
       start[k]!.push(performance.now() - t0);
       await stopServer(child);
@@ -83,7 +79,6 @@ async function startTimes(runs: number): Promise<void> {
   for (const [k, b] of bins.entries()) {
     const who = vsBin ? ` [${b}]` : '';
     console.log(`server start, spawn → API answering (defaults), ${runs} runs: ${quantiles(start[k]!)}${who}`);
-    console.log(`eunomia version, spawn → exit, ${runs} runs: ${quantiles(version[k]!)}${who}`);
   }
 }
 
@@ -91,7 +86,9 @@ async function startTimes(runs: number): Promise<void> {
 async function idle(seconds: number, args: string[], what: string, which = bin): Promise<void> {
   const { child } = await startServer([...args, '--metrics-listen', 'off'], which);
   try {
-    await new Promise((r) => setTimeout(r, 5000));
+    // Settled: past the start's garbage and its first large collection (at 5 s a build could
+    // show 40 MiB it was about to free, and less CPU than it spends idle).
+    await new Promise((r) => setTimeout(r, 25_000));
     const ticks = (): number => {
       const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)

@@ -16,6 +16,11 @@ const dist = (p) => import(new URL(`../dist/src/${p}`, import.meta.url).href);
 const SCRIPT = 'scripts/gen-event-types.js';
 /** Shared by every object (bpf/include/eunomia.bpf.h) and read by the runtime itself. */
 const RUNTIME_MAP = /^eunomia_/;
+/**
+ * Structs of bpf/include/eunomia.bpf.h that every event embeds (as an anonymous member): declared
+ * once, in this file of src/trackers/, and imported by the trackers' files.
+ */
+const SHARED = new Map([['eunomia_common', 'common-event.gen.ts']]);
 /** Hash and array maps, plain, per-CPU or LRU: what an interval report reads. */
 const INTERVAL_MAP_TYPES = new Set([1, 2, 5, 6, 9, 10]);
 const PER_CPU_MAP_TYPES = new Set([5, 6, 10]);
@@ -43,6 +48,7 @@ class Types {
     this.decls = new Map(); // type id → its TypeScript name
     this.queue = [];
     this.names = new Map(); // TypeScript name → what it names, to refuse clashes
+    this.imports = new Map(); // shared file → TypeScript names this file takes from it
   }
 
   /** A name of its own for a named struct, union or enum (declared once, by `declarations`). */
@@ -52,7 +58,9 @@ class Types {
     const name = pascal(t.name);
     this.claim(name, label);
     this.decls.set(t.id, name);
-    this.queue.push(t);
+    const shared = this.shared ? undefined : SHARED.get(t.name);
+    if (shared) this.imports.set(shared, [...(this.imports.get(shared) ?? []), name]);
+    else this.queue.push(t);
     return name;
   }
 
@@ -104,10 +112,20 @@ class Types {
     return names.length ? names.join(sep) : 'never';
   }
 
-  /** An object type: members as Generator.composite() decodes them (anonymous ones flattened). */
+  /**
+   * An object type: members as Generator.composite() decodes them (anonymous ones flattened);
+   * an embedded shared struct (the common header) by its name, its members not repeated.
+   */
   members(t) {
     const { btf } = this;
     const seen = new Set();
+    const embedded = [];
+    for (const m of t.members ?? []) {
+      const r = btf.resolve(m.type);
+      if (m.name || !r.name || !SHARED.has(r.name) || this.shared) continue;
+      embedded.push(this.named(r, `${r.kind} ${r.name}`));
+      for (const f of btf.layout(r.id)) seen.add(f.name);
+    }
     const lines = [];
     for (const f of btf.layout(t.id)) {
       if (seen.has(f.name) || f.tags?.includes(TAG_HIDDEN)) continue;
@@ -116,7 +134,8 @@ class Types {
       seen.add(f.name);
       lines.push(`  ${prop(f.name)}: ${e}; // ${btf.describe(f.typeId)}${f.bitSize ? `:${f.bitSize}` : ''}`);
     }
-    return lines.length ? `{\n${lines.join('\n')}\n}` : 'Record<string, never>';
+    const own = lines.length ? `{\n${lines.join('\n')}\n}` : 'Record<string, never>';
+    return embedded.length ? `${embedded.join(' & ')} & ${own}` : own;
   }
 
   isCharArray(id) {
@@ -159,8 +178,9 @@ function lookup(btf, name) {
  * entry type (key and value) per map an interval report may read: every map of the object but
  * the runtime's own, since `mapFor` chooses among them by the options.
  */
-export function eventTypes(btf, { object, structs = [], maps = false }) {
+export function eventTypes(btf, { object, structs = [], maps = false, shared = false }) {
   const types = new Types(btf);
+  types.shared = shared;
   const out = [];
   for (const s of structs) {
     const r = btf.resolve(lookup(btf, s).id);
@@ -181,10 +201,12 @@ export function eventTypes(btf, { object, structs = [], maps = false }) {
     const summed = PER_CPU_MAP_TYPES.has(mt.type) ? ' (per-CPU values summed)' : '';
     out.push(`/** An entry of map ${m}${summed}. */\nexport type ${pascal(m)}Entry = { key: ${key}; value: ${value} };`, ...types.declarations());
   }
+  const imports = [...types.imports].map(([file, names]) => `import type { ${names.join(', ')} } from '../${file.replace(/\.ts$/, '.js')}';`);
   return [
     `// Generated from ${object} BTF by ${SCRIPT}; do not edit.`,
     '// What its decoders return (src/core/btf/decoder.ts): integers of 8 bytes and pointers are a',
     "// number, or a bigint beyond 2^53; char arrays strings; enums the value's name; bool true/false.",
+    ...(imports.length ? ['', ...imports] : []),
     '',
     out.join('\n\n'),
     '',
@@ -211,12 +233,20 @@ export async function generate({ btfOf } = {}) {
   const { Btf } = await dist('core/btf/index.js');
   const { objectDir } = await dist('core/paths.js');
   const out = [];
+  const committedText = (file) => (existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : ''); // '': a new file
+  const sharedFrom = new Map(); // shared struct → an object that has it
   for (const d of trackers) {
     const structs = [d.event?.struct, ...(d.streams ?? []).map((s) => s.struct)].filter(Boolean);
     const btf = btfOf?.(d) ?? Btf.fromElf(readFileSync(join(objectDir, d.object)));
+    for (const name of SHARED.keys()) if (!sharedFrom.has(name) && btf.findAll(name).length) sharedFrom.set(name, { btf, object: d.object });
     const file = `src/trackers/${d.name}/event.gen.ts`;
-    const committed = existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : ''; // '': a new tracker
-    out.push({ file, text: eventTypes(btf, { object: d.object, structs, maps: d.interval !== undefined }), committed });
+    out.push({ file, text: eventTypes(btf, { object: d.object, structs, maps: d.interval !== undefined }), committed: committedText(file) });
+  }
+  for (const [name, shared] of SHARED) {
+    const from = sharedFrom.get(name);
+    if (!from) throw new Error(`no tracker object has struct ${name}`);
+    const file = `src/trackers/${shared}`;
+    out.push({ file, text: eventTypes(from.btf, { object: from.object, structs: [name], shared: true }), committed: committedText(file) });
   }
   return out;
 }

@@ -29,6 +29,7 @@ export type { TcpconnectData } from './trackers/tcpconnect/index.js';
 export type { TcpconnlatData } from './trackers/tcpconnlat/index.js';
 export type { TcprttData } from './trackers/tcprtt/index.js';
 export type { OomkillEvent as OomkillData } from './trackers/oomkill/event.gen.js';
+export type { EunomiaCommon } from './trackers/common-event.gen.js';
 
 // Events, and the stages and sinks a plug-in adds to the agent's pipeline.
 export type { TrackerEvent, Emit, Column, Handler, Sink } from './pipeline/types.js';

@@ -66,11 +66,17 @@ export function trackersToStart(config: ServerConfig, rules: RuleSet | undefined
   return out;
 }
 
-/** Rules (built-in, then the config's files), alert sinks, throttling; loaded only when rules are on. */
-async function analyzerFor(config: ServerConfig, log: (line: string) => void): Promise<Analyzer> {
-  const [{ loadRules }, { Analyzer }, { jsonlSink, logSink, webhookSink }] = await Promise.all([import('../rules/index.js'), import('../analyzer/analyzer.js'), import('../alerts/index.js')]);
+/** The rule set the config asks for: the built-in rules, then its files, less those it disables. */
+export async function ruleSetOf(config: ServerConfig): Promise<RuleSet> {
+  const { loadRules } = await import('../rules/index.js');
   const rules = loadRules(config.rules.files);
   if (config.rules.disable.length) rules.disable(config.rules.disable);
+  return rules;
+}
+
+/** Rules, alert sinks, throttling; loaded only when rules are on. */
+async function analyzerFor(config: ServerConfig, log: (line: string) => void): Promise<Analyzer> {
+  const [rules, { Analyzer }, { jsonlSink, logSink, webhookSink }] = await Promise.all([ruleSetOf(config), import('../analyzer/analyzer.js'), import('../alerts/index.js')]);
   const sinks = [logSink(process.stderr)];
   if (config.rules.alertFile) sinks.push(jsonlSink(config.rules.alertFile));
   if (config.rules.webhook) sinks.push(webhookSink(config.rules.webhook));

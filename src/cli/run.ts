@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { readObject } from '../core/bpf-object.js';
 import { objectDir } from '../core/paths.js';
-import { preflight } from '../core/kernel.js';
 import { loadNative } from '../core/native.js';
 import type { TrackerStats } from '../runtime/tracker.js';
 import { containerColumn, containerCsvColumns } from '../containers/columns.js';
@@ -72,10 +71,10 @@ function runConfig(args: RunArgs): ServerConfig {
 
 export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const native = loadNative();
-  preflight(native);
   const output = openOutput(args.output);
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
-  // The tracker's own object first: if the install is broken, that is the error to show.
+  // The tracker's own object first: if the install is broken, that is the error to show
+  // (the agent's preflight then checks privileges, BTF and tracefs).
   readObject(join(objectDir, args.tracker.object));
   const columns = columnsOf(args, args.containers);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });

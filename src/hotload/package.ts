@@ -276,8 +276,8 @@ function scalars(o: Json, field: string): OptionValues {
 function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
   const info = inspectObject(raw.object, raw.objectField, lim);
   checkDeclared(raw, info);
-  const globals = GLOBAL_SECTIONS.flatMap((s) => info.btf.datasec(s)?.vars ?? []).map((v) => v.name);
-  checkOptions(raw, info.btf);
+  const vars = GLOBAL_SECTIONS.flatMap((s) => info.btf.datasec(s)?.vars ?? []);
+  checkOptions(raw, info.btf, vars);
   const perfPrograms = info.programs.filter((p) => p.type === 'perf_event' && p.autoload);
   if (perfPrograms.length > 0 && !raw.perf) {
     throw bad(raw.format === 'eunomia' ? 'perf' : raw.objectField, `program ${perfPrograms[0]!.name} (section "perf_event") samples perf events: say which with "perf": {"frequency": 99} (our format; default event: the software CPU clock)`);
@@ -291,7 +291,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     maps: info.maps,
     streams: streams(raw, info, lim),
     options: raw.options,
-    globals,
+    globals: vars.map((v) => v.name),
   };
   if (raw.description !== undefined) pkg.description = raw.description;
   if (raw.perf) pkg.perfEvent = raw.perf;
@@ -318,8 +318,8 @@ function checkDeclared(raw: Raw, info: ObjectInfo): void {
 
 const GLOBAL_SECTIONS = ['.rodata', '.data', '.bss'];
 
-function checkOptions(raw: Raw, btf: Btf): void {
-  const vars = GLOBAL_SECTIONS.flatMap((s) => btf.datasec(s)?.vars ?? []);
+/** `vars`: the object's global variables (its .rodata, .data and .bss). */
+function checkOptions(raw: Raw, btf: Btf, vars: { name: string; typeId: number }[]): void {
   for (const [name, value] of Object.entries(raw.options)) {
     const field = `options.${name}`;
     const v = vars.find((x) => x.name === name);

@@ -1,7 +1,8 @@
 /**
  * GET /alerts/stream over a real socket: a rule of the test's own fires on a real exec and the
- * alert arrives as an SSE `alert` message; an exec the rule does not name raises nothing. And
- * the one SSE writer's promise to slow clients: what they cannot take is counted, then told.
+ * alert arrives as an SSE `alert` message; the same exec by the agent's own process raises
+ * nothing. And the one SSE writer's promise to slow clients: what they cannot take is counted,
+ * then told.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -47,21 +48,21 @@ describe('alert stream', { skip: needsRoot }, () => {
     await agent?.close();
   });
 
-  test('ready, then the alert of a rule that fired; the neighbour exec raised none', async () => {
+  test('ready, then the alert of a rule that fired; the same exec by the agent\'s own process raised none', async () => {
     const addr = await app.listen({ host: '127.0.0.1', port: 0 });
     const stream = await openStream(`${addr}/alerts/stream`);
     try {
       assert.deepEqual(await stream.next('ready'), {});
-      // Not children of the agent (its own process tree raises nothing): each runs once its
-      // shell has exited, under init.
-      spawnSync('sh', ['-c', `(sleep 0.3; exec /bin/true) >/dev/null 2>&1 &`]); // the neighbour
+      // The neighbour: the same program run by the agent's own process, whose tree raises nothing.
+      spawnSync(marked);
+      // Not a child of the agent: it runs once its shell has exited, under init.
       spawnSync('sh', ['-c', `(sleep 0.3; exec ${marked}) >/dev/null 2>&1 &`]);
       type Alert = { rule: string; message: string };
       // Built-in rules may fire on the host's own doings meanwhile (the test runner's environment).
       let alert = (await stream.next('alert')) as Alert;
       while (alert.rule !== 'test_marked_exec') alert = (await stream.next('alert')) as Alert;
       assert.equal(alert.message, 'eunomia-alert-m ran');
-      assert.equal(agent.analyzer!.recent().filter((a) => a.rule === 'test_marked_exec').length, 1, 'one alert: the neighbour raised none');
+      assert.equal(agent.analyzer!.recent().filter((a) => a.rule === 'test_marked_exec').length, 1, 'one alert: the agent\'s own exec raised none');
     } finally {
       stream.close();
     }

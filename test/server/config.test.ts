@@ -9,8 +9,7 @@ import { defaultConfig, parseListen, type ServerConfig } from '../../src/agent/c
 import { checkConfig, loadConfig } from '../../src/agent/config-load.js';
 import type { Format } from '../../src/exporters/index.js';
 import { safeConfig, serverConfig, tokenOf } from '../../src/cli/server.js';
-import { trackersToStart } from '../../src/agent/agent.js';
-import { loadRules } from '../../src/rules/index.js';
+import { ruleSetOf, trackersToStart } from '../../src/agent/agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eunomia-config-'));
 function file(name: string, text: string): string {
@@ -228,21 +227,17 @@ args = [ "-i", "5" ]
     assert.throws(() => serverConfig(['--bogus']), /Unknown option '--bogus'/);
   });
 
-  test("the server adds the trackers the enabled rules need; safe runs only those; --no-trackers and --no-safe add none", () => {
+  test("the server adds the trackers the enabled rules need; safe runs only those; --no-trackers and --no-safe add none", async () => {
     // What Agent.start starts: the configured trackers, then those of the rule set it loaded.
-    const names = (c: ServerConfig): string[] => {
-      const rules = c.rules.enabled ? loadRules(c.rules.files) : undefined;
-      if (c.rules.disable.length) rules?.disable(c.rules.disable);
-      return trackersToStart(c, rules).map((t) => t.name);
-    };
-    assert.deepEqual(names(serverConfig([]).config), ['process', 'files', 'tcpconnect', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop']);
-    assert.deepEqual(names(safeConfig(serverConfig([]).config)), ['process', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop', 'tcpconnect']);
-    assert.deepEqual(names(serverConfig(['--no-trackers']).config), []);
-    assert.deepEqual(names(serverConfig(['--no-safe']).config), ['process', 'files', 'tcpconnect']);
+    const names = async (c: ServerConfig): Promise<string[]> => trackersToStart(c, c.rules.enabled ? await ruleSetOf(c) : undefined).map((t) => t.name);
+    assert.deepEqual(await names(serverConfig([]).config), ['process', 'files', 'tcpconnect', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop']);
+    assert.deepEqual(await names(safeConfig(serverConfig([]).config)), ['process', 'opensnoop', 'mountsnoop', 'secsnoop', 'bindsnoop', 'tcpconnect']);
+    assert.deepEqual(await names(serverConfig(['--no-trackers']).config), []);
+    assert.deepEqual(await names(serverConfig(['--no-safe']).config), ['process', 'files', 'tcpconnect']);
     // Disabling every rule of a tracker drops it.
     const rules = file('off.toml', '[rules]\ndisable = ["mount_in_container", "proc_pid_mount"]');
-    assert.ok(!names(serverConfig(['--config', rules]).config).includes('mountsnoop'));
+    assert.ok(!(await names(serverConfig(['--config', rules]).config)).includes('mountsnoop'));
     const off = file('notrackers.toml', '[rules]\ntrackers = false');
-    assert.deepEqual(names(serverConfig(['--config', off]).config), ['process', 'files', 'tcpconnect']);
+    assert.deepEqual(await names(serverConfig(['--config', off]).config), ['process', 'files', 'tcpconnect']);
   });
 });
