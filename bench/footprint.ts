@@ -1,29 +1,45 @@
 /**
- * What each command loads before it does anything: its module graph (ES and CommonJS modules,
- * counted by bench/module-count.ts) and spawn → exit. By turns with another build's
- * bin/eunomia.js when EUNOMIA_BENCH_VS names one.
+ * What Eunomia costs before it does its work, and the memory it holds while it does:
+ *  - each command's module graph (ES and CommonJS modules, counted by bench/module-count.ts)
+ *    and spawn → exit;
+ *  - spawn → attached and reading: `eunomia run <tracker>` for every tracker (its "started"
+ *    line comes after attach, with the readers open), `eunomia server` with the defaults (the
+ *    API answers once every tracker is attached);
+ *  - RSS: `run process` idle; the server idle, at ~100,000 events/s for 90 s, and a minute
+ *    after a burst of API work (hot loads, bad bodies, lists).
+ * By turns with another build's bin/eunomia.js when EUNOMIA_BENCH_VS names one. Commands run
+ * as programs, as users run them (the #! line's Node flags apply).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../test/helpers.js';
+import { buildBpf, repoRoot } from '../test/helpers.js';
+import { trackers } from '../src/trackers/registry.js';
+import { bin, quantiles, startServer, stopServer, vsBin } from './server.js';
 
 const COMMANDS = [['version'], ['trackers'], ['run', 'process', '--help'], ['rules', 'list'], ['client', '--help'], ['server', '--help']];
 const counter = join(repoRoot, 'dist/bench/module-count.js');
+const bins = vsBin ? [bin, vsBin] : [bin];
+const who = (b: string): string => (vsBin ? `  [${b}]` : '');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Spawn → exit, without the counting hooks (they slow the load). */
-function time(bin: string, args: string[]): number {
+function time(b: string, args: string[]): number {
   const t0 = performance.now();
-  spawnSync(process.execPath, [bin, ...args], { stdio: 'ignore' });
+  spawnSync(b, args, { stdio: 'ignore' });
   return performance.now() - t0;
 }
 
-function modulesOf(bin: string, args: string[]): string {
-  const r = spawnSync(process.execPath, ['--import', counter, bin, ...args], { encoding: 'utf8' });
+function modulesOf(b: string, args: string[]): string {
+  const r = spawnSync(process.execPath, ['--import', counter, b, ...args], { encoding: 'utf8' });
   return /modules: (.*)/.exec(r.stderr)?.[1] ?? `? (${r.stderr.trim().split('\n').pop()})`;
 }
 
-export function footprintBench(runs = 7): void {
-  const bins = [join(repoRoot, 'bin/eunomia.js'), ...(process.env.EUNOMIA_BENCH_VS ? [process.env.EUNOMIA_BENCH_VS] : [])];
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+function commandGraphs(runs = 7): void {
   console.log(`command footprint: spawn → exit, median of ${runs} (by turns with other builds), and the modules it loads:`);
   for (const args of COMMANDS) {
     const times = bins.map(() => [] as number[]);
@@ -31,7 +47,102 @@ export function footprintBench(runs = 7): void {
     for (let i = 0; i < runs; i++) for (const [k, b] of bins.entries()) times[k]!.push(time(b, args));
     for (const [k, b] of bins.entries()) {
       const med = [...times[k]!].sort((x, y) => x - y)[Math.floor(runs / 2)]!;
-      console.log(`  eunomia ${args.join(' ').padEnd(20)} ${med.toFixed(0).padStart(5)} ms  modules: ${modules[k]}${bins.length > 1 ? `  [${b}]` : ''}`);
+      console.log(`  eunomia ${args.join(' ').padEnd(20)} ${med.toFixed(0).padStart(5)} ms  modules: ${modules[k]}${who(b)}`);
     }
   }
+}
+
+/** `eunomia run <tracker>`: spawn → its "started" line; then SIGINT. */
+async function runStart(b: string, tracker: string): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(b, ['run', tracker, '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const end = Date.now() + 20_000;
+  while (!/tracker started/.test(err)) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`eunomia run ${tracker} did not start: ${err}`);
+    await sleep(2);
+  }
+  const t = performance.now() - t0;
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+  return t;
+}
+
+async function startTimes(runs: number): Promise<void> {
+  console.log(`spawn → attached and reading, ${runs} runs each (targets: run p50 ≤ 250 ms, server p50 ≤ 600 ms):`);
+  for (const t of trackers) {
+    const xs = bins.map(() => [] as number[]);
+    for (let i = 0; i < runs; i++) for (const [k, b] of bins.entries()) xs[k]!.push(await runStart(b, t.name));
+    for (const [k, b] of bins.entries()) console.log(`  run ${t.name.padEnd(12)} ${quantiles(xs[k]!)}${who(b)}`);
+  }
+  const xs = bins.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, b] of bins.entries()) {
+      const t0 = performance.now();
+      const { child } = await startServer(['--metrics-listen', 'off'], b);
+      xs[k]!.push(performance.now() - t0);
+      await stopServer(child);
+    }
+  }
+  for (const [k, b] of bins.entries()) console.log(`  server (defaults)    ${quantiles(xs[k]!)}${who(b)}`);
+}
+
+async function runIdle(b: string): Promise<void> {
+  const child = spawn(b, ['run', 'process', '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  while (!/started/.test(err) && child.exitCode === null) await sleep(20);
+  await sleep(10_000);
+  const rss = rssMiB(child.pid!);
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+  console.log(`  run process, idle 10 s after start: RSS ${rss.toFixed(1)} MiB (target ≤ 60 MB)${who(b)}`);
+}
+
+/** 9,000 requests: hot loads (and their stops), bad bodies, lists. */
+async function apiBurst(base: string, object: string): Promise<void> {
+  const post = (body: string): Promise<Response> => fetch(`${base}/instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  for (let i = 0; i < 300; i++) {
+    const r = await post(JSON.stringify({ program: { name: 'opensnoop-lite', object } }));
+    const { id } = (await r.json()) as { id: number };
+    await (await fetch(`${base}/instances/${id}`, { method: 'DELETE' })).arrayBuffer();
+  }
+  for (let i = 0; i < 4200; i++) {
+    await (await post(i % 2 ? '{"tracker": 12}' : `{"program": {"name": "x", "object": "${'A'.repeat(4096)}"}}`)).arrayBuffer();
+    await (await fetch(`${base}/instances`)).arrayBuffer();
+  }
+}
+
+async function serverMemory(b: string, work: string): Promise<void> {
+  const { child, base } = await startServer(['--metrics-listen', 'off'], b);
+  try {
+    await sleep(25_000);
+    const idle = rssMiB(child.pid!);
+    // Opens at 100,000/s: opensnoop's and files' events through the rules, the streams, metrics.
+    const load = spawn(work, ['openclose', '90', '100000'], { stdio: 'ignore' });
+    const under: number[] = [];
+    const sampler = setInterval(() => under.push(rssMiB(child.pid!)), 10_000);
+    await new Promise((r) => load.once('exit', r));
+    clearInterval(sampler);
+    const object = readFileSync(buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'))).toString('base64');
+    await apiBurst(base, object);
+    const burst = rssMiB(child.pid!);
+    await sleep(60_000);
+    const after = rssMiB(child.pid!);
+    console.log(
+      `  server (defaults): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB); ` +
+        `after 9,000 API requests ${burst.toFixed(1)} MiB, a minute later ${after.toFixed(1)} MiB (target < 100 MB)${who(b)}`,
+    );
+  } finally {
+    await stopServer(child);
+  }
+}
+
+export async function footprintBench(work: string): Promise<void> {
+  commandGraphs();
+  await startTimes(7);
+  console.log('memory (RSS):');
+  for (const b of bins) await runIdle(b);
+  for (const b of bins) await serverMemory(b, work);
 }

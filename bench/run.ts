@@ -3,7 +3,8 @@
  *  1. kernel → decoded JavaScript events through the pipeline: peak rate, and loss at a
  *     sustained 200,000 events/s for 10 s (a getppid() per record);
  *  2. time to start the process tracker (open + load + attach), p50/p95;
- *  3. RSS of an idle `eunomia run process`;
+ *  3. footprint: each command's modules and start, spawn → attached for every tracker and the
+ *     server, RSS idle / under load / after a burst of API work (bench/footprint.ts);
  *  4. container enrichment: cost per event, and first exec → named event (bench/containers.ts);
  *  5. `eunomia server`: start and push to first streamed event, idle cost (bench/server.ts);
  *  6. the security rules: throughput with all rules versus none, attack → alert (bench/rules.ts);
@@ -11,10 +12,10 @@
  *     cost per event (bench/metrics.ts);
  *  8. slow-down per tracker (bench/overhead.ts);
  *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
- * `npm run bench -- overhead`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../src/core/clock.js';
@@ -107,18 +108,6 @@ async function startTimes(n: number): Promise<void> {
   );
 }
 
-async function idleRss(): Promise<void> {
-  const cli = spawn(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'process', '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  cli.stderr!.on('data', (d) => (err += d));
-  for (let i = 0; i < 100 && !err.includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 3000));
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'))![1];
-  cli.kill('SIGTERM');
-  await new Promise((r) => cli.on('exit', r));
-  console.log(`idle RSS of "eunomia run process" after 3 s: ${(Number(rss) / 1024).toFixed(1)} MiB`);
-}
-
 async function main(): Promise<void> {
   const only = process.argv[2]; // `npm run bench -- overhead` (or flow, footprint, containers, server, rules, metrics, secsnoop): only that part
   if (!isRoot) {
@@ -135,7 +124,7 @@ async function main(): Promise<void> {
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
   if (only === 'flow') return throughputAndStartup(objDir, genBin);
-  if (only === 'footprint') return footprintBench();
+  if (only === 'footprint') return footprintBench(workBin);
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);
@@ -144,7 +133,7 @@ async function main(): Promise<void> {
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
-    footprintBench();
+    await footprintBench(workBin);
     console.log('');
     await containerBench(native);
     console.log('');
@@ -170,7 +159,6 @@ async function throughputAndStartup(objDir: string, genBin: string): Promise<voi
   await startTimes(50);
   // The decoder alone, on records in memory (bench/decode.ts).
   process.stdout.write(execFileSync(process.execPath, [join(repoRoot, 'dist/bench/decode.js')], { encoding: 'utf8' }));
-  await idleRss();
 }
 
 await main();

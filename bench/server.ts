@@ -1,7 +1,8 @@
 /**
- * `eunomia server`: how long it takes from spawn to answering, how long POST /instances takes for a built-in tracker and for a
- * hot-loaded program, until its first event reaches a stream client; and what an idle
- * server with the default trackers costs (RSS, CPU). The server runs as its own process.
+ * `eunomia server`: how long POST /instances takes for a built-in tracker and for a hot-loaded
+ * program, until its first event reaches a stream client; and what an idle server with the
+ * default trackers costs (RSS, CPU). The server runs as its own process. Its start and memory
+ * under load: bench/footprint.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,13 +10,14 @@ import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { openStream } from '../test/server/sse.js';
 
-const bin = join(repoRoot, 'bin/eunomia.js');
+export const bin = join(repoRoot, 'bin/eunomia.js');
 /** Another build's bin/eunomia.js to compare with, run by turns with this one (EUNOMIA_BENCH_VS). */
-const vsBin = process.env.EUNOMIA_BENCH_VS;
+export const vsBin = process.env.EUNOMIA_BENCH_VS;
 
-async function startServer(args: string[], which = bin): Promise<{ child: ChildProcess; base: string }> {
+/** Run as a program, as users run it (its #! line's Node flags apply). */
+export async function startServer(args: string[], which = bin): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [which, 'server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(which, ['server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const end = Date.now() + 20_000;
@@ -26,12 +28,12 @@ async function startServer(args: string[], which = bin): Promise<{ child: ChildP
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 }
 
-function quantiles(xs: number[]): string {
+export function quantiles(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number): string => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(1);
   return `p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms`;
@@ -61,27 +63,6 @@ async function startToFirstEvent(base: string, body: () => unknown, runs: number
   return { start, first };
 }
 
-/**
- * Spawn → the API answering (the "server listening" line), with the default trackers and
- * rules. By turns with EUNOMIA_BENCH_VS (what every command pays to load: bench/footprint.ts).
- */
-async function startTimes(runs: number): Promise<void> {
-  const bins = vsBin ? [bin, vsBin] : [bin];
-  const start = bins.map(() => [] as number[]);
-  for (let i = 0; i < runs; i++) {
-    for (const [k, b] of bins.entries()) {
-      const t0 = performance.now();
-      const { child } = await startServer(['--metrics-listen', 'off'], b);
-      start[k]!.push(performance.now() - t0);
-      await stopServer(child);
-    }
-  }
-  for (const [k, b] of bins.entries()) {
-    const who = vsBin ? ` [${b}]` : '';
-    console.log(`server start, spawn → API answering (defaults), ${runs} runs: ${quantiles(start[k]!)}${who}`);
-  }
-}
-
 /** RSS and CPU of the server process over `seconds`, after it settled. */
 async function idle(seconds: number, args: string[], what: string, which = bin): Promise<void> {
   const { child } = await startServer([...args, '--metrics-listen', 'off'], which);
@@ -104,7 +85,6 @@ async function idle(seconds: number, args: string[], what: string, which = bin):
 }
 
 export async function serverBench(): Promise<void> {
-  await startTimes(10);
   // Something to report: an exec (and its opens) every few ms, all through the runs.
   const load = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.005; done'], { stdio: 'ignore' });
   try {

@@ -1,5 +1,5 @@
-/* Workloads that hit one hook each, for the per-tracker slow-down: work MODE SECONDS.
- * Prints the operations done per second. */
+/* Workloads that hit one hook each, for the per-tracker slow-down: work MODE SECONDS [RATE].
+ * Prints the operations done per second. RATE (ops/s) paces it; unpaced without. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 		return 1;
 	const char *mode = argv[1];
 	double secs = atof(argv[2]);
+	double rate = argc > 3 ? atof(argv[3]) : 0;
 	char path[] = "/tmp/eunomia-work-XXXXXX", buf[64] = { 0 };
 	int fd = mkstemp(path), port = 0, ls = -1, a = -1, c = -1, q = -1;
 	signal(SIGWINCH, SIG_IGN);
@@ -84,6 +85,13 @@ int main(int argc, char **argv)
 	unsigned long n = 0;
 	double t0 = now(), el = 0;
 	while ((el = now() - t0) < secs) {
+		/* Paced: ahead of the rate, sleep the difference (in steps of 16 operations). */
+		if (rate > 0 && n / rate > el) {
+			double ahead = n / rate - el;
+			struct timespec ts = { .tv_sec = (time_t)ahead, .tv_nsec = (long)((ahead - (time_t)ahead) * 1e9) };
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		for (int i = 0; i < 16; i++) {
 			if (!strcmp(mode, "getppid")) {
 				syscall(SYS_getppid);

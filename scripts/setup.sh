@@ -60,3 +60,10 @@ if [ ! -f "$types" ] || [ -n "$(find dist/bpf src/trackers src/core/btf scripts/
   fi
   touch "$types"
 fi
+
+# 7. The CLI's bundle (scripts/bundle.js), when the compiled code is newer.
+bundle=dist/bundle/cli/main.js
+if [ ! -f "$bundle" ] || [ -n "$(find dist/src scripts/bundle.js -newer "$bundle" -print -quit)" ]; then
+  say "bundling the CLI"
+  node scripts/bundle.js
+fi

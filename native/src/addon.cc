@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <napi.h>
+#include <malloc.h>
 #include <sys/mount.h>
 
 #include <cerrno>
@@ -39,6 +40,12 @@ Napi::Value EnableBpfStats(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd >= 0 ? fd : -errno);
 }
 
+// trimMemory() -> whether any was released. Loading an object makes libbpf parse the kernel's
+// BTF (megabytes, freed after the load); glibc keeps freed memory for reuse unless told.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) == 1);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   eunomia::InstallLibbpfLogger();
   exports.Set("BpfObject", eunomia::BpfObject::Init(env));
@@ -46,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountTracefs", Napi::Function::New(env, MountTracefs));
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion));
   exports.Set("enableBpfStats", Napi::Function::New(env, EnableBpfStats));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
   // At environment teardown, stop reader threads and detach every program.
   napi_add_env_cleanup_hook(env, [](void*) { eunomia::CloseAllObjects(); }, nullptr);
   return exports;

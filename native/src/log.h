@@ -7,7 +7,7 @@ namespace eunomia {
 
 void InstallLibbpfLogger();
 
-// While alive, libbpf messages (info and warnings) are appended to `text()`.
+// While alive, libbpf messages (info and warnings) of this thread are appended to `text()`.
 class LogCapture {
  public:
   LogCapture();

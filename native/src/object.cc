@@ -23,12 +23,16 @@ std::set<BpfObject*> g_live;
 std::string Str(const Napi::Value& v) { return v.As<Napi::String>().Utf8Value(); }
 }  // namespace
 
-void ThrowLibbpf(Napi::Env env, const std::string& what, int err, const std::string& log) {
+Napi::Error LibbpfError(Napi::Env env, const std::string& what, int err, const std::string& log) {
   if (err < 0) err = -err;
   Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("log", Napi::String::New(env, log));
-  throw e;
+  return e;
+}
+
+void ThrowLibbpf(Napi::Env env, const std::string& what, int err, const std::string& log) {
+  throw LibbpfError(env, what, err, log);
 }
 
 Napi::Function BpfObject::Init(Napi::Env env) {
@@ -41,6 +45,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod("setMaxEntries", &BpfObject::SetMaxEntries),
                          InstanceMethod("setAutoload", &BpfObject::SetAutoload),
                          InstanceMethod("load", &BpfObject::Load),
+                         InstanceMethod("loadAsync", &BpfObject::LoadAsync),
                          InstanceMethod("attach", &BpfObject::Attach),
                          InstanceMethod("attachUprobe", &BpfObject::AttachUprobe),
                          InstanceMethod("attachPerfEvent", &BpfObject::AttachPerfEvent),
@@ -83,6 +88,11 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
 BpfObject::~BpfObject() { Destroy(); }
 
 void BpfObject::Destroy() {
+  // A worker thread is loading it: LoadWorker closes it when the load returns.
+  if (loading_) {
+    close_after_load_ = true;
+    return;
+  }
   // Readers first: their threads read maps that the object owns.
   for (auto& [id, r] : readers_) r->Stop();
   readers_.clear();
@@ -96,6 +106,7 @@ void BpfObject::Destroy() {
 
 bpf_object* BpfObject::Obj(Napi::Env env) const {
   if (obj_ == nullptr) throw Napi::Error::New(env, "object is closed");
+  if (loading_) throw Napi::Error::New(env, "object is loading");
   return obj_;
 }
 
@@ -186,6 +197,68 @@ Napi::Value BpfObject::Load(const Napi::CallbackInfo& info) {
   if (err) ThrowLibbpf(env, "load", err, cap.text());
   loaded_ = true;
   return Napi::String::New(env, cap.text());
+}
+
+namespace {
+
+// The verifier's time (tens of ms per program here) spent on a libuv worker thread, so the
+// objects of several trackers load in parallel and the event loop keeps running.
+class LoadWorker : public Napi::AsyncWorker {
+ public:
+  LoadWorker(Napi::Env env, BpfObject* self, Napi::Object js, bpf_object* obj)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), self_(self), obj_(obj) {
+    js_ = Napi::Persistent(js);  // the object must outlive the load
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    LogCapture cap;
+    err_ = bpf_object__load(obj_);
+    log_ = cap.text();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (self_->FinishLoad(err_ == 0)) {
+      deferred_.Reject(Napi::Error::New(env, "object closed while loading").Value());
+    } else if (err_ != 0) {
+      deferred_.Reject(LibbpfError(env, "load", err_, log_).Value());
+    } else {
+      deferred_.Resolve(Napi::String::New(env, log_));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  BpfObject* self_;
+  Napi::ObjectReference js_;
+  bpf_object* obj_;
+  int err_ = 0;
+  std::string log_;
+};
+
+}  // namespace
+
+// loadAsync() -> Promise<string>: load() off the main thread; the object refuses other calls meanwhile.
+Napi::Value BpfObject::LoadAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* w = new LoadWorker(env, this, info.This().As<Napi::Object>(), Obj(env));
+  loading_ = true;
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// Called on the main thread when a LoadWorker is done; true if the object was closed meanwhile (now it is).
+bool BpfObject::FinishLoad(bool ok) {
+  loading_ = false;
+  if (close_after_load_) {
+    Destroy();
+    return true;
+  }
+  loaded_ = ok;
+  return false;
 }
 
 int BpfObject::AddLink(Napi::Env env, bpf_link* link, const char* what, const std::string& log) {
@@ -478,6 +551,12 @@ Napi::Value BpfObject::DetachAllAsync(const Napi::CallbackInfo& info) {
 
 // closeAsync() -> Promise<void>: like close(), off the main thread.
 Napi::Value BpfObject::CloseAsync(const Napi::CallbackInfo& info) {
+  if (loading_) {
+    Destroy();  // closes it when the load returns
+    auto d = Napi::Promise::Deferred::New(info.Env());
+    d.Resolve(info.Env().Undefined());
+    return d.Promise();
+  }
   auto* w = new CloseWorker(info.Env(), obj_, std::move(links_), std::move(readers_), std::move(buffer_));
   obj_ = nullptr;
   links_.clear();

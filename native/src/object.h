@@ -22,6 +22,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   explicit BpfObject(const Napi::CallbackInfo& info);
   ~BpfObject() override;
   void Destroy();  // detach and free everything; idempotent
+  bool FinishLoad(bool ok);
 
  private:
   Napi::Value Programs(const Napi::CallbackInfo& info);
@@ -31,6 +32,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value SetMaxEntries(const Napi::CallbackInfo& info);
   Napi::Value SetAutoload(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value LoadAsync(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value AttachUprobe(const Napi::CallbackInfo& info);
   Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info);
@@ -55,13 +57,16 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
 
   bpf_object* obj_ = nullptr;
   bool loaded_ = false;
+  bool loading_ = false;           // a LoadWorker has obj_
+  bool close_after_load_ = false;  // closed while loading
   std::vector<char> buffer_;  // keeps an in-memory ELF alive for libbpf
   std::map<int, bpf_link*> links_;
   std::map<int, std::unique_ptr<Reader>> readers_;
   int next_id_ = 1;
 };
 
-// Throws a JS Error carrying errno and the captured libbpf log.
+// A JS Error carrying errno and the captured libbpf log.
+Napi::Error LibbpfError(Napi::Env env, const std::string& what, int err, const std::string& log);
 [[noreturn]] void ThrowLibbpf(Napi::Env env, const std::string& what, int err, const std::string& log);
 
 }  // namespace eunomia

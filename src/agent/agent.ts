@@ -17,11 +17,12 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { Handler, Sink } from '../pipeline/types.js';
 import { findTracker, trackers as catalogue } from '../trackers/registry.js';
 import type { OptionValues, TrackerDescriptor } from '../runtime/types.js';
+import type { ScopeInstaller } from '../runtime/scope.js';
 import type { ServerConfig, TrackerConfig } from './config.js';
 import { EventStreams } from './streams.js';
 import type { Analyzer } from '../analyzer/analyzer.js';
 import type { RuleSet } from '../rules/index.js';
-import { createRegistry, enableBpfStats, MetricsExporter, registerAgentMetrics, registerAlertMetrics, TrackerTotals } from '../metrics/index.js';
+import type { TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
 import type { OtelExport } from '../otel/index.js';
 import { resolveSettings } from '../otel/settings.js';
@@ -88,8 +89,8 @@ export class Agent {
   readonly startedAt = Date.now();
   private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
   private closing?: Promise<void>;
-  /** What stopped instances counted: the agent's counters never go down. */
-  private readonly totals = new TrackerTotals();
+  /** What stopped instances counted, for the metrics: the agent's counters never go down. */
+  private totals?: TrackerTotals;
   /** Turns the kernel's BPF run-time stats off again. */
   private bpfStatsOff?: () => void;
   /** OTLP export, when on (config [otel], OTEL_EXPORTER_OTLP_*). */
@@ -104,51 +105,97 @@ export class Agent {
     private readonly limits: Partial<HotloadLimits>,
     /** The security analyzer, when rules are on. */
     readonly analyzer: Analyzer | undefined,
-    /** Prometheus metrics of this agent (served by `eunomia server` on --metrics-listen; empty with metrics off). */
-    readonly metrics: Registry,
+    /** Prometheus metrics of this agent; none with metrics off. */
+    private readonly registry: Registry | undefined,
     /** Trackers it starts by name. */
     readonly trackers: readonly TrackerDescriptor[],
   ) {}
+
+  /** Prometheus metrics of this agent (served by `eunomia server` on --metrics-listen); an error with metrics off. */
+  get metrics(): Registry {
+    if (!this.registry) throw new EunomiaError(ErrorCodes.STATE, 'this agent runs without metrics (AgentDeps.metrics false): start it with metrics on to read them');
+    return this.registry;
+  }
 
   /** What hot-loaded packages are checked against (config [hotload]). */
   get hotloadLimits(): Partial<HotloadLimits> {
     return this.limits;
   }
 
+  /**
+   * Start order, in parallel where it can be: the configured trackers load on worker threads
+   * (BpfObject.loadAsync) while the rules compile and the container watcher loads; they attach
+   * once the pipeline is whole, so no event goes by the rules. The runtimes are asked in the
+   * background. Then the trackers the rules need; those that select containers by name wait
+   * for the runtimes' first answer, so that their names are known.
+   */
   static async start(config: ServerConfig, deps: AgentDeps = {}): Promise<Agent> {
     const native = deps.native ?? loadNative();
     const log = deps.log ?? ((line: string): void => void process.stderr.write(`eunomia: ${line}\n`));
     preflight(native);
     const known = deps.trackers ?? catalogue;
-    const analyzer = config.rules.enabled ? await analyzerFor(config, log) : undefined;
-    const containers = config.containers ? await startContainers(native, { log }) : undefined;
-    const streams = new EventStreams();
-    const metrics = createRegistry();
+    // Bound once the parts are ready; nothing reaches them before (the trackers attach after).
+    const late: { pipeline?: Pipeline; scope?: ScopeInstaller } = {};
+    const manager = new TrackerManager({
+      native,
+      clock: systemClock(),
+      emit: (ev) => late.pipeline!.push(ev),
+      scope: config.containers ? (obj, name, sc) => late.scope!(obj, name, sc) : undefined,
+    });
+    // prom-client (~80 modules) only with metrics on: `eunomia run` has none unless asked.
     const withMetrics = deps.metrics !== false;
+    const containersStarting = config.containers ? startContainers(native, { log }) : undefined;
+    const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined]);
+    const byName = (t: TrackerConfig): boolean => t.options?.container !== undefined;
+    const early = config.trackers.filter((t) => !byName(t)).map((t) => ({ d: findTracker(t.name, known), options: t.options }));
+    const earlyStarts = early.map(({ d, options }) => manager.startAsync(d, options, partsReady));
+    // Their failures are read below (allSettled); until then, not an unhandled rejection.
+    for (const p of earlyStarts) p.catch(() => undefined);
+    let parts: Awaited<typeof partsReady>;
+    try {
+      parts = await partsReady;
+    } catch (e) {
+      // A part failed (a rule file, the install): what did start stops again.
+      await Promise.allSettled(earlyStarts);
+      await manager.stopAll();
+      await containersStarting?.then((c) => c.close(), () => undefined);
+      throw e;
+    }
+    const [analyzer, containers, metricsLib] = parts;
+    const streams = new EventStreams();
+    const metrics = metricsLib?.createRegistry();
     // The analyzer is a sink: it changes no event. Containers enrich first, so rules see container and pod.
     const sinks: Sink[] = deps.streams === false ? [] : [streams];
-    if (withMetrics) sinks.push(new MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs }));
+    if (metricsLib && metrics) sinks.push(new metricsLib.MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs }));
     if (analyzer) sinks.push(analyzer.sink());
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
     sinks.push(...(deps.sinks ?? []));
     const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(deps.handlers ?? [])];
-    const pipeline = new Pipeline({ handlers, sinks });
-    const manager = new TrackerManager({ native, clock: systemClock(), emit: pipeline.push, scope: containers && containerScopes(containers.resolver) });
+    const pipeline = (late.pipeline = new Pipeline({ handlers, sinks }));
+    if (containers) late.scope = containerScopes(containers.resolver);
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics, known);
-    if (withMetrics) {
-      if (analyzer) registerAlertMetrics(metrics, analyzer);
-      if (config.metrics.bpfStats) agent.bpfStatsOff = enableBpfStats(native, log);
-      registerAgentMetrics(metrics, { manager, pipeline, native, totals: agent.totals, bpfStats: agent.bpfStatsOff !== undefined });
+    if (metricsLib && metrics) {
+      agent.totals = new metricsLib.TrackerTotals();
+      if (analyzer) metricsLib.registerAlertMetrics(metrics, analyzer);
+      if (config.metrics.bpfStats) agent.bpfStatsOff = metricsLib.enableBpfStats(native, log);
+      metricsLib.registerAgentMetrics(metrics, { manager, pipeline, native, totals: agent.totals, bpfStats: agent.bpfStatsOff !== undefined });
     }
     try {
       // The OpenTelemetry SDK weighs ~24 MiB of memory: it is loaded only when export is on.
       if (resolveSettings(config.otel)) {
+        if (!metrics) throw new EunomiaError(ErrorCodes.CONFIG, 'OTLP export needs the agent\'s metrics on');
         const { startOtel } = await import('../otel/index.js');
         agent.otel = await startOtel(config.otel, { registry: metrics, analyzer, pipeline, log });
       }
-      for (const t of trackersToStart(config, analyzer?.rules, known)) agent.startTracker(t.name, t.options);
+      const rest = trackersToStart(config, analyzer?.rules, known).filter((t) => byName(t) || !config.trackers.includes(t));
+      // A container chosen by name is found through the runtimes: wait for their first answer.
+      if (containers && rest.some(byName)) await containers.ready;
+      const started = await Promise.allSettled([...earlyStarts, ...rest.map((t) => manager.startAsync(findTracker(t.name, known), t.options))]);
+      for (const r of started) if (r.status === 'fulfilled') agent.track(r.value, 'tracker');
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (e) {
       await agent.close();
       throw e;
@@ -192,7 +239,7 @@ export class Agent {
   async stop(id: number): Promise<TrackerStats> {
     const inst = this.manager.get(id);
     const stats = await this.manager.stop(id);
-    if (inst) this.totals.retire({ name: inst.name, stats, programs: inst.programStats() });
+    if (inst) this.totals?.retire({ name: inst.name, stats, programs: inst.programStats() });
     this.started.delete(id);
     this.streams.end(id, { id, stats });
     return stats;

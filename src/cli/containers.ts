@@ -76,7 +76,7 @@ export async function containersCommand(argv: string[], out: NodeJS.WritableStre
   }
   const format = parseFormat(values.fmt ?? 'plain');
   if (format === 'csv') throw new EunomiaError(ErrorCodes.USAGE, '"eunomia containers" prints plain or json');
-  const resolver = new ContainerResolver({ clients: await defaultClients(), log: (l) => err.write(`eunomia: containers: ${l}\n`) });
+  const resolver = new ContainerResolver({ clients: defaultClients(), log: (l) => err.write(`eunomia: containers: ${l}\n`) });
   try {
     await resolver.start();
     const root = cgroup2Root();

@@ -9,7 +9,6 @@ import { createSink, openOutput } from '../exporters/index.js';
 import type { Column } from '../pipeline/types.js';
 import type { RunArgs } from './args.js';
 import type { Server } from 'node:http';
-import { startMetricsServer } from '../metrics/index.js';
 import { Agent } from '../agent/agent.js';
 import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
 
@@ -57,10 +56,10 @@ function columnsOf(args: RunArgs, enriched: boolean): readonly Column[] {
   return args.format === 'csv' ? [...cols, ...containerCsvColumns] : [containerColumn, ...cols];
 }
 
-/** `run`'s agent: one tracker (started by the caller), no rules, no API; metrics only with --prometheus. */
+/** `run`'s agent: one tracker, no rules, no API; metrics only with --prometheus. */
 function runConfig(args: RunArgs): ServerConfig {
   const config = defaultConfig();
-  config.trackers = [];
+  config.trackers = [{ name: args.tracker.name, options: args.options }];
   config.containers = args.containers;
   config.rules.enabled = false;
   config.metrics.bpfStats = args.bpfStats;
@@ -84,10 +83,11 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   try {
     if (args.metricsListen) {
       const { host, port } = parseListen(args.metricsListen, '--metrics-listen');
+      const { startMetricsServer } = await import('../metrics/server.js');
       server = await startMetricsServer(agent.metrics, host, port);
       log(`Prometheus metrics on http://${args.metricsListen}/metrics`);
     }
-    const inst = agent.startTracker(args.tracker.name, args.options);
+    const inst = agent.manager.instancesNow()[0]!;
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { isEunomiaError, ErrorCodes } from '../core/errors.js';
 import type { NativeBinding } from '../core/native.js';
 import { DockerClient } from './docker.js';
+import { LazyContainerdClient } from './containerd-lazy.js';
 import { ContainerResolver } from './resolver.js';
 import type { RuntimeClient } from './types.js';
 import { CgroupWatcher } from './watcher.js';
@@ -31,16 +32,12 @@ function looksLikeKubernetes(): boolean {
  * Docker always (its socket may appear later); Podman when its socket exists; containerd when
  * its socket exists on what looks like a Kubernetes node. containerd is asked only about
  * Kubernetes' namespace: Docker's own containers there ("moby") come from Docker, with names.
- * The gRPC client is loaded only then: it costs ~100 ms and ~18 MB.
  */
-export async function defaultClients(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeClient[]> {
+export function defaultClients(env: NodeJS.ProcessEnv = process.env): RuntimeClient[] {
   const s = runtimeSockets(env);
   const clients: RuntimeClient[] = [new DockerClient({ socket: s.docker, runtime: 'docker' })];
   if (existsSync(s.podman)) clients.push(new DockerClient({ socket: s.podman, runtime: 'podman' }));
-  if (existsSync(s.containerd) && looksLikeKubernetes()) {
-    const { ContainerdClient } = await import('./containerd.js');
-    clients.push(new ContainerdClient({ socket: s.containerd, namespaces: ['k8s.io'] }));
-  }
+  if (existsSync(s.containerd) && looksLikeKubernetes()) clients.push(new LazyContainerdClient(s.containerd, ['k8s.io']));
   return clients;
 }
 
@@ -50,22 +47,32 @@ export interface Containers {
   closeNow(): void;
 }
 
+export interface Containers {
+  resolver: ContainerResolver;
+  /** Settles when each runtime has answered or failed once (the resolver asks them in the background). */
+  ready: Promise<void>;
+  close(): Promise<void>;
+  closeNow(): void;
+}
+
 /**
- * Needs root for the kernel watcher; without it (or if it fails to load) cgroups made after
- * start are found by rescanning cgroupfs, which misses containers gone before the rescan.
+ * Loads the kernel watcher and returns; the runtimes are asked in the background (`ready`), so
+ * trackers attach meanwhile — the enrichment waits for their first answer where it needs names.
+ * The watcher needs root; without it (or if it fails to load) cgroups made after start are
+ * found by rescanning cgroupfs, which misses containers gone before the rescan.
  */
 export async function startContainers(native: NativeBinding, opts: { log: (line: string) => void; clients?: RuntimeClient[] }): Promise<Containers> {
   let watcher: CgroupWatcher | undefined;
   try {
-    watcher = CgroupWatcher.start(native);
+    watcher = await CgroupWatcher.start(native);
   } catch (e) {
     if (isEunomiaError(e, ErrorCodes.OBJECT_MISSING)) throw e; // a broken install, not a kernel limit
     opts.log(`containers: the kernel cgroup watcher did not start (${(e as Error).message}); short-lived containers may show as host`);
   }
-  const resolver = new ContainerResolver({ clients: opts.clients ?? (await defaultClients()), watcher, log: (l) => opts.log(`containers: ${l}`) });
-  await resolver.start();
+  const resolver = new ContainerResolver({ clients: opts.clients ?? defaultClients(), watcher, log: (l) => opts.log(`containers: ${l}`) });
   return {
     resolver,
+    ready: resolver.start(),
     async close() {
       resolver.close();
       await watcher?.close();

@@ -25,6 +25,13 @@ export interface ResolverStats {
   runtimes: RuntimeName[];
 }
 
+/** Settles when `p` does or after `ms`, whichever is first. */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Emits 'container' (info: ContainerInfo, action: RuntimeEvent['action'] | 'list' | 'inspect')
  * whenever it learns something about a container.
@@ -36,6 +43,8 @@ export class ContainerResolver extends EventEmitter {
   private readonly cache: MetadataCache;
   private readonly conns: RuntimeConnections;
   private gen = 0;
+  /** The first round of runtime connections, while under way. */
+  private starting?: Promise<void>;
 
   constructor(private readonly opts: ResolverOptions = {}) {
     super();
@@ -53,7 +62,12 @@ export class ContainerResolver extends EventEmitter {
    * do not answer are retried in the background. Resolves once each has answered or failed once.
    */
   start(): Promise<void> {
-    return this.conns.start();
+    const p = this.conns.start();
+    this.starting = p;
+    void p.finally(() => {
+      if (this.starting === p) this.starting = undefined;
+    });
+    return p;
   }
 
   /** Changes whenever anything the resolver answers may have changed (for callers' caches). */
@@ -123,6 +137,13 @@ export class ContainerResolver extends EventEmitter {
    * known, perhaps nothing). Asks the runtimes if no fetch is under way.
    */
   waitFor(id: string, timeoutMs: number): Promise<ContainerInfo | undefined> {
+    // Started in the background (the agent does not wait for the runtimes before its trackers
+    // attach): an event that comes first waits for their first answer, within its own time.
+    const starting = this.starting;
+    if (starting && timeoutMs > 0) {
+      const t0 = Date.now();
+      return within(starting, timeoutMs).then(() => (this.starting === starting ? this.cache.get(id) : this.waitFor(id, timeoutMs - (Date.now() - t0))));
+    }
     if (this.cache.complete(id) || !this.conns.connected) return Promise.resolve(this.cache.get(id));
     this.conns.ensureKnown(id);
     return this.cache.wait(id, timeoutMs);

@@ -41,6 +41,7 @@ export class RuntimeConnections {
   async start(): Promise<void> {
     const clients = this.opts.clients ?? [];
     const first = await Promise.all(clients.map((c) => this.connect(c)));
+    if (this.closed) return; // stopped meanwhile: nothing to report
     const failed = clients.filter((_, i) => !first[i]).map((c) => `${c.runtime} (${this.lastError.get(c)})`);
     if (clients.length > 0 && failed.length === clients.length) {
       this.log(`no container runtime answers — ${failed.join('; ')}: containers are known by id from their cgroups only, until one does`);
@@ -83,12 +84,18 @@ export class RuntimeConnections {
     if (this.closed) return false;
     try {
       await c.ping();
+      // Closed while it answered (the agent stops during its start): open nothing more.
+      if (this.closed) return false;
       // Watch before listing, so nothing created between the two is missed.
       const events: RuntimeEvent[] = [];
       let listed = false;
       const w = c.watch((ev) => (listed ? this.onEvent(c, ev) : events.push(ev)));
       this.watches.set(c, w);
       const all = await c.list();
+      if (this.closed) {
+        w.close();
+        return false;
+      }
       for (const info of all) this.cache.put(info, 'list');
       listed = true;
       for (const ev of events) this.onEvent(c, ev);

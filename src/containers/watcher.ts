@@ -24,11 +24,12 @@ export class CgroupWatcher {
     private readonly entered: BpfMap,
   ) {}
 
-  static start(native: NativeBinding, dir = objectDir): CgroupWatcher {
+  /** Loads on a worker thread (BpfObject.loadAsync): the trackers' objects load meanwhile. */
+  static async start(native: NativeBinding, dir = objectDir): Promise<CgroupWatcher> {
     const obj = BpfObject.open(native, join(dir, 'containers.bpf.o'), 'containers');
     try {
       obj.setGlobals(hostMntGlobal(obj.globals()));
-      obj.load();
+      await obj.loadAsync();
       obj.attachAll();
       const w = new CgroupWatcher(obj, obj.map('container_cgroups'), obj.map('entered'));
       w.seed();

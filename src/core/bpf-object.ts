@@ -230,6 +230,21 @@ export class BpfObject {
     for (const m of this.obj.maps()) this.mapInfo.set(m.name, m);
   }
 
+  /**
+   * load(), with the verifier's work on a worker thread: objects load in parallel, and the
+   * event loop runs meanwhile. The object takes no other call until this settles.
+   */
+  async loadAsync(): Promise<void> {
+    if (this.loaded) return;
+    try {
+      await this.live().loadAsync();
+    } catch (e) {
+      throw wrapNative(e, ErrorCodes.LOAD, `${this.name}: load`);
+    }
+    this.loaded = true;
+    for (const m of this.obj.maps()) this.mapInfo.set(m.name, m);
+  }
+
   private requireLoaded(what: string): void {
     if (!this.loaded) throw new EunomiaError(ErrorCodes.STATE, `${this.name}: ${what} needs the object loaded first`);
   }

@@ -4,14 +4,43 @@
  * when the running kernel's BTF has the same hash; otherwise libbpf uses the full BTF.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VMLINUX_BTF } from './kernel.js';
 
+/**
+ * Reading and hashing the kernel's 5 MB of BTF costs ~40 ms of every start. The kernel cannot
+ * change without a reboot, so the hash is kept for this boot (keyed by its boot id) in /run,
+ * a tmpfs that a reboot empties; without root it is computed each time.
+ */
+export const KERNEL_HASH_CACHE = '/run/eunomia/kernel-btf.sha256';
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+
 let kernelHash: string | undefined;
 
-function runningKernelHash(): string {
-  kernelHash ??= createHash('sha256').update(readFileSync(VMLINUX_BTF)).digest('hex');
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running kernel's BTF hash: from this boot's cache, else computed (and cached). */
+export function runningKernelHash(cache = KERNEL_HASH_CACHE): string {
+  if (kernelHash) return kernelHash;
+  const boot = read(BOOT_ID);
+  const [cachedBoot, cachedHash] = (read(cache) ?? '').split(' ');
+  if (boot && cachedBoot === boot && /^[0-9a-f]{64}$/.test(cachedHash ?? '')) return (kernelHash = cachedHash!);
+  kernelHash = createHash('sha256').update(readFileSync(VMLINUX_BTF)).digest('hex');
+  if (boot) {
+    try {
+      mkdirSync(dirname(cache), { recursive: true, mode: 0o755 });
+      writeFileSync(cache, `${boot} ${kernelHash}\n`, { mode: 0o644 });
+    } catch {
+      // not root, or /run read-only: computed again next time
+    }
+  }
   return kernelHash;
 }
 

@@ -48,6 +48,8 @@ export interface NativeObject {
   setAutoload(prog: string, on: boolean): void;
   /** Returns libbpf's informational log. */
   load(): string;
+  /** load() on a libuv worker thread; other calls throw until it settles. */
+  loadAsync(): Promise<string>;
   attach(prog: string): number;
   attachUprobe(prog: string, binary: string, func: string, offset: number, pid: number, retprobe: boolean): number;
   attachPerfEvent(prog: string, type: number, config: number, sample: number, freq: boolean, cpu: number, pid: number): number;
@@ -87,6 +89,8 @@ export interface NativeBinding {
   mountTracefs(target: string): number;
   /** BPF run-time stats on while the returned fd is open; a negative errno on failure. */
   enableBpfStats(): number;
+  /** Returns the C heap's free memory to the kernel (malloc_trim); whether any was released. */
+  trimMemory(): boolean;
 }
 
 let cached: NativeBinding | undefined;

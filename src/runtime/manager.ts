@@ -12,6 +12,9 @@ export interface InstanceInfo {
 export class TrackerManager {
   private readonly instances = new Map<number, TrackerInstance>();
   private nextId = 1;
+  /** startAsync calls under way: stopAll waits for them, so none starts after it. */
+  private readonly pending = new Set<Promise<TrackerInstance>>();
+  private trimTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: TrackerDeps) {}
 
@@ -20,7 +23,29 @@ export class TrackerManager {
     const inst = TrackerInstance.start(this.deps, d, this.nextId, options);
     this.instances.set(inst.id, inst);
     this.nextId++;
+    this.trimSoon();
     return inst;
+  }
+
+  /**
+   * start(), loading on a worker thread: call it for several trackers, then await them all, and
+   * their objects load in parallel. The id is taken now, so ids follow the calls' order. With
+   * `gate`, each attaches only once it resolves.
+   */
+  async startAsync(d: TrackerDescriptor, options: OptionValues = {}, gate?: Promise<unknown>): Promise<TrackerInstance> {
+    const id = this.nextId++;
+    const p = TrackerInstance.startAsync(this.deps, d, id, options, gate);
+    this.pending.add(p);
+    try {
+      const inst = await p;
+      this.instances.set(id, inst);
+      // Loads finish in any order; the table stays in id order, as the calls were made.
+      if (this.instances.size > 1) this.reorder();
+      return inst;
+    } finally {
+      this.pending.delete(p);
+      this.trimSoon();
+    }
   }
 
   /**
@@ -35,7 +60,14 @@ export class TrackerManager {
     const inst = TrackerInstance.start(this.deps, d, id, options);
     this.instances.set(id, inst);
     inst.inherit(await old.stop());
+    this.trimSoon();
     return inst;
+  }
+
+  private reorder(): void {
+    const sorted = [...this.instances].sort(([a], [b]) => a - b);
+    this.instances.clear();
+    for (const [id, inst] of sorted) this.instances.set(id, inst);
   }
 
   get(id: number): TrackerInstance | undefined {
@@ -46,7 +78,22 @@ export class TrackerManager {
     const inst = this.instances.get(id);
     if (!inst) throw notRunning(id);
     this.instances.delete(id);
-    return inst.stop();
+    const stats = await inst.stop();
+    this.trimSoon();
+    return stats;
+  }
+
+  /**
+   * A load makes libbpf parse the kernel's BTF (megabytes, freed after); glibc keeps what is
+   * freed unless told. Once loads and closes settle, it goes back to the kernel.
+   */
+  private trimSoon(): void {
+    if (this.trimTimer) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      this.deps.native.trimMemory();
+    }, 1000);
+    this.trimTimer.unref();
   }
 
   /** The running instances themselves. */
@@ -60,6 +107,7 @@ export class TrackerManager {
 
   async stopAll(): Promise<Map<number, { name: string; stats: TrackerStats }>> {
     const out = new Map<number, { name: string; stats: TrackerStats }>();
+    await Promise.allSettled(this.pending);
     for (const [id, inst] of [...this.instances]) {
       this.instances.delete(id);
       out.set(id, { name: inst.name, stats: await inst.stop() });

@@ -11,7 +11,7 @@ import type { NativeBinding } from '../core/native.js';
 import { objectDir } from '../core/paths.js';
 import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
-import type { ScopeHandle, ScopeInstaller } from './scope.js';
+import type { ContainerScope, ScopeHandle, ScopeInstaller } from './scope.js';
 import type { OptionValues, StreamSpec, TrackerDescriptor } from './types.js';
 
 export interface TrackerDeps {
@@ -81,6 +81,45 @@ function skipMissingTracepoints(obj: BpfObject, names: readonly string[]): void 
   }
 }
 
+/** A tracker's object opened and set up, not loaded yet. */
+interface Prepared {
+  obj: BpfObject;
+  streams: Stream[];
+  values: OptionValues;
+  scope: ContainerScope;
+  openMs: number;
+  loadStart: number;
+}
+
+/** open → set globals → choose programs → size maps. Closes the object if anything fails. */
+function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): Prepared {
+  const { values, globals, scope } = resolveOptions(d, input, process.pid);
+  if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
+  const t0 = performance.now();
+  const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
+  try {
+    const specs = d.streams ?? (d.event ? [d.event] : []);
+    const streams = specs.map((s) => openStream(obj, s));
+    obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...globals });
+    if (d.programs) {
+      const wanted = new Set(d.programs(values));
+      for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
+    }
+    if (d.optionalPrograms) skipMissingTracepoints(obj, d.optionalPrograms);
+    const filtering = scope.mode !== 0;
+    if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
+    else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
+    if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
+    // The common header defines a 4 MiB ring; a tracker that does not read it needs one page.
+    if (obj.hasMap('events') && !specs.some((s) => s.map === 'events')) obj.setMaxEntries('events', 4096);
+    const loadStart = performance.now();
+    return { obj, streams, values, scope, openMs: loadStart - t0, loadStart };
+  } catch (e) {
+    obj.closeNow();
+    throw e;
+  }
+}
+
 export class TrackerInstance {
   private events = 0;
   private decodeErrors = 0;
@@ -105,36 +144,44 @@ export class TrackerInstance {
 
   /** open → set globals → load → attach → read. Anything failing leaves nothing behind. */
   static start(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}): TrackerInstance {
-    const { values, globals, scope } = resolveOptions(d, input, process.pid);
-    if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
-    const t0 = performance.now();
-    const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
+    const p = prepare(deps, d, input);
+    try {
+      p.obj.load();
+      return TrackerInstance.attach(deps, d, id, p);
+    } catch (e) {
+      p.obj.closeNow();
+      throw e;
+    }
+  }
+
+  /**
+   * start(), with the load (the verifier's work) on a worker thread: several trackers load in
+   * parallel. With `gate`, it attaches only once the gate resolves (what its events need is ready).
+   */
+  static async startAsync(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}, gate?: Promise<unknown>): Promise<TrackerInstance> {
+    const p = prepare(deps, d, input);
+    try {
+      await Promise.all([p.obj.loadAsync(), gate]);
+      return TrackerInstance.attach(deps, d, id, p);
+    } catch (e) {
+      p.obj.closeNow();
+      throw e;
+    }
+  }
+
+  /** After load: the container filter, attach, then the readers. */
+  private static attach(deps: TrackerDeps, d: TrackerDescriptor, id: number, p: Prepared): TrackerInstance {
+    const { obj, values, scope } = p;
+    const t2 = performance.now();
     let filter: ScopeHandle | undefined;
     try {
-      const specs = d.streams ?? (d.event ? [d.event] : []);
-      const streams = specs.map((s) => openStream(obj, s));
-      obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...globals });
-      if (d.programs) {
-        const wanted = new Set(d.programs(values));
-        for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
-      }
-      if (d.optionalPrograms) skipMissingTracepoints(obj, d.optionalPrograms);
-      const filtering = scope.mode !== 0;
-      if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
-      else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
-      if (d.ringBytes && d.event) obj.setMaxEntries(d.event.map, d.ringBytes);
-      // The common header defines a 4 MiB ring; a tracker that does not read it needs one page.
-      if (obj.hasMap('events') && !specs.some((s) => s.map === 'events')) obj.setMaxEntries('events', 4096);
-      const t1 = performance.now();
-      obj.load();
-      const t2 = performance.now();
-      if (filtering) filter = deps.scope!(obj, d.name, scope);
+      if (scope.mode) filter = deps.scope!(obj, d.name, scope);
       obj.attachAll();
-      if (d.perfEvent) for (const p of obj.programs()) if (p.autoload && p.section === 'perf_event') obj.attachPerfEvent(p.name, d.perfEvent);
+      if (d.perfEvent) for (const prog of obj.programs()) if (prog.autoload && prog.section === 'perf_event') obj.attachPerfEvent(prog.name, d.perfEvent);
       const t3 = performance.now();
-      const inst = new TrackerInstance(id, d, values, { openMs: t1 - t0, loadMs: t2 - t1, attachMs: t3 - t2 }, obj, streams, deps);
+      const inst = new TrackerInstance(id, d, values, { openMs: p.openMs, loadMs: t2 - p.loadStart, attachMs: t3 - t2 }, obj, p.streams, deps);
       inst.filter = filter;
-      for (const s of streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs });
+      for (const s of p.streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs });
       if (d.interval) {
         const spec = d.interval.mapFor ? { ...d.interval, map: d.interval.mapFor(values) } : d.interval;
         const agg = new IntervalReader(obj, spec);
@@ -144,7 +191,6 @@ export class TrackerInstance {
       return inst;
     } catch (e) {
       filter?.close();
-      obj.closeNow();
       throw e;
     }
   }
@@ -182,7 +228,8 @@ export class TrackerInstance {
     const { descriptor, id } = this;
     const { decoder, tsOffset: ts } = stream;
     const format = descriptor.format;
-    const size = decoder.size;
+    // A struct may allow records cut short (an exit is the head of the exec struct): the decoder says how short.
+    const size = decoder.minSize ?? decoder.size;
     const { emit, clock } = this.deps;
     let off = 0;
     for (let i = 0; i < count; i++) {
@@ -195,7 +242,7 @@ export class TrackerInstance {
       }
       let data: Record<string, unknown>;
       try {
-        data = decoder.decode(buf, rec);
+        data = decoder.decode(buf, rec, len);
         if (format) format(data);
       } catch {
         this.decodeErrors++;

@@ -41,6 +41,8 @@ export class Rig {
     preflight(native);
     const log: string[] = [];
     const containers = await startContainers(native, { log: (l) => log.push(l), ...(clients ? { clients } : {}) });
+    // The runtimes' first answers, as the tests read them (the agent does not wait for them).
+    await containers.ready;
     const rig = new Rig(containers, watch);
     // Lines logged later (runtime lost, back) land here too.
     rig.log.push(...log);

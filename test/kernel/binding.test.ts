@@ -249,6 +249,30 @@ describe('native binding on the real kernel', { skip }, () => {
     await obj.close();
   });
 
+  test('loadAsync: objects verify in parallel off the main thread; each keeps its own log; closing one mid-load leaves nothing', async () => {
+    const [a, b, bad, gone] = [featuresObj, featuresObj, badObj, featuresObj].map((p) => BpfObject.open(native, p));
+    const loads = [a!.loadAsync(), b!.loadAsync(), bad!.loadAsync()];
+    assert.throws(() => a!.attachAll(), /loaded first/, 'not attached before its load is done');
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const [ra, rb, rbad] = await Promise.allSettled(loads);
+    clearInterval(ticker);
+    assert.equal(ra.status, 'fulfilled');
+    assert.equal(rb.status, 'fulfilled');
+    assert.equal(rbad.status, 'rejected');
+    const err = (rbad as PromiseRejectedResult).reason as EunomiaError;
+    assert.equal(err.code, ErrorCodes.LOAD);
+    assert.match(err.log ?? '', /invalid access to map value|R0 invalid mem access|off=32/, "the refused object's own verifier log");
+    assert.doesNotMatch(err.log ?? '', /features/, "not the other objects' lines");
+    assert.ok(ticks > 0, 'the event loop ran during the loads');
+    a!.attachAll();
+    assert.ok(a!.programs().length > 0);
+    const pending = gone!.loadAsync();
+    gone!.closeNow();
+    await assert.rejects(pending, (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.LOAD);
+    await Promise.all([a!.close(), b!.close(), bad!.close()]);
+  });
+
   test('bad input is refused with a clear error before reaching the kernel', () => {
     assert.throws(() => BpfObject.open(native, Buffer.from('not an elf at all')), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OBJECT_INVALID);
     assert.throws(() => BpfObject.open(native, '/nonexistent/x.bpf.o'), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OBJECT_MISSING);
