@@ -114,24 +114,38 @@ async function apiBurst(base: string, object: string): Promise<void> {
   }
 }
 
-async function serverMemory(b: string, work: string): Promise<void> {
-  const { child, base } = await startServer(['--metrics-listen', 'off'], b);
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime, 100/s
+}
+
+async function eventsSeen(base: string): Promise<number> {
+  const list = (await (await fetch(`${base}/instances`)).json()) as { stats: { events: number } }[];
+  return list.reduce((n, i) => n + i.stats.events, 0);
+}
+
+async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
+  const { child, base } = await startServer(['--metrics-listen', 'off'], b, viaNode);
   try {
     await sleep(25_000);
     const idle = rssMiB(child.pid!);
     // Opens at 100,000/s: opensnoop's and files' events through the rules, the streams, metrics.
+    const [ticks0, events0] = [cpuTicks(child.pid!), await eventsSeen(base)];
     const load = spawn(work, ['openclose', '90', '100000'], { stdio: 'ignore' });
     const under: number[] = [];
     const sampler = setInterval(() => under.push(rssMiB(child.pid!)), 10_000);
     await new Promise((r) => load.once('exit', r));
     clearInterval(sampler);
+    const events = (await eventsSeen(base)) - events0;
+    const usPerEvent = (((cpuTicks(child.pid!) - ticks0) / 100) * 1e6) / events;
     const object = readFileSync(buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'))).toString('base64');
     await apiBurst(base, object);
     const burst = rssMiB(child.pid!);
     await sleep(60_000);
     const after = rssMiB(child.pid!);
     console.log(
-      `  server (defaults): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB); ` +
+      `  server (defaults${viaNode ? ', as node bin/eunomia.js: without the #! line\'s flags' : ''}): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); ` +
+        `at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${usPerEvent.toFixed(2)} µs of CPU per event; ` +
         `after 9,000 API requests ${burst.toFixed(1)} MiB, a minute later ${after.toFixed(1)} MiB (target < 100 MB)${who(b)}`,
     );
   } finally {
@@ -145,4 +159,6 @@ export async function footprintBench(work: string): Promise<void> {
   console.log('memory (RSS):');
   for (const b of bins) await runIdle(b);
   for (const b of bins) await serverMemory(b, work);
+  // What the launcher's Node flags (#! line) buy and cost: the same server without them.
+  await serverMemory(bin, work, true);
 }

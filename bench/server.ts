@@ -14,10 +14,11 @@ export const bin = join(repoRoot, 'bin/eunomia.js');
 /** Another build's bin/eunomia.js to compare with, run by turns with this one (EUNOMIA_BENCH_VS). */
 export const vsBin = process.env.EUNOMIA_BENCH_VS;
 
-/** Run as a program, as users run it (its #! line's Node flags apply). */
-export async function startServer(args: string[], which = bin): Promise<{ child: ChildProcess; base: string }> {
+/** Run as a program, as users run it (its #! line's Node flags apply); `viaNode`: as `node bin/eunomia.js`, without them. */
+export async function startServer(args: string[], which = bin, viaNode = false): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(which, ['server', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const argv = ['server', '--listen', `127.0.0.1:${port}`, ...args];
+  const child = viaNode ? spawn(process.execPath, [which, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const end = Date.now() + 20_000;

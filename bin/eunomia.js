@@ -4,9 +4,9 @@
 // unbundled modules run instead (slower to load, never stale), and we say so.
 //
 // --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB under a
-// stream of events and keeps it; capped, the agent stays ~30 MB smaller for the same speed
-// (npm run bench -- footprint measures both). It applies when this file is run as a program
-// (eunomia …, npm start), not as `node bin/eunomia.js`.
+// stream of events and keeps it. `npm run bench -- footprint` measures the server with and
+// without it (RSS, CPU per event). It applies when this file runs as a program (eunomia …,
+// npm start), not as `node bin/eunomia.js`.
 import { statSync } from 'node:fs';
 
 const mtime = (rel) => statSync(new URL(`../dist/${rel}`, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? 0;

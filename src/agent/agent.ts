@@ -148,7 +148,11 @@ export class Agent {
     const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined]);
     const byName = (t: TrackerConfig): boolean => t.options?.container !== undefined;
     const early = config.trackers.filter((t) => !byName(t)).map((t) => ({ d: findTracker(t.name, known), options: t.options }));
-    const earlyStarts = early.map(({ d, options }) => manager.startAsync(d, options, partsReady));
+    // They attach once the pipeline and the container scope are in place (`wired`).
+    let wire = (): void => {};
+    let unwire = (_e: unknown): void => {};
+    const wired = new Promise<void>((resolve, reject) => ((wire = resolve), (unwire = reject)));
+    const earlyStarts = early.map(({ d, options }) => manager.startAsync(d, options, wired));
     // Their failures are read below (allSettled); until then, not an unhandled rejection.
     for (const p of earlyStarts) p.catch(() => undefined);
     let parts: Awaited<typeof partsReady>;
@@ -156,6 +160,7 @@ export class Agent {
       parts = await partsReady;
     } catch (e) {
       // A part failed (a rule file, the install): what did start stops again.
+      unwire(e);
       await Promise.allSettled(earlyStarts);
       await manager.stopAll();
       await containersStarting?.then((c) => c.close(), () => undefined);
@@ -173,6 +178,7 @@ export class Agent {
     const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(deps.handlers ?? [])];
     const pipeline = (late.pipeline = new Pipeline({ handlers, sinks }));
     if (containers) late.scope = containerScopes(containers.resolver);
+    wire();
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics, known);
