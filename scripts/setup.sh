@@ -61,7 +61,15 @@ if [ ! -f "$types" ] || [ -n "$(find dist/bpf src/trackers src/core/btf scripts/
   touch "$types"
 fi
 
-# 7. The CLI's bundle (scripts/bundle.js), when the compiled code is newer.
+# 7. The built-in rules, parsed (scripts/rules-cache.js), when they or the rules' code changed:
+#    loading them then skips the YAML and condition parsers (an edited file misses and is parsed).
+cache=dist/rules-cache.json
+if [ ! -f "$cache" ] || [ -n "$(find rules dist/src/rules scripts/rules-cache.js -newer "$cache" -print -quit)" ]; then
+  say "caching the parsed built-in rules"
+  node scripts/rules-cache.js >/dev/null
+fi
+
+# 8. The CLI's bundle (scripts/bundle.js), when the compiled code is newer.
 bundle=dist/bundle/cli/main.js
 if [ ! -f "$bundle" ] || [ -n "$(find dist/src scripts/bundle.js -newer "$bundle" -print -quit)" ]; then
   say "bundling the CLI"

@@ -3,15 +3,20 @@
  *
  * - Tests read fields where they need them (most tests never run); macros are inlined;
  *   `evt.tracker` tests are decided at compile time (a matcher only sees its tracker's
- *   events); the tests of an `and` that only compare a value run first; the non-matching path
- *   allocates nothing.
+ *   events); the tests of an `and` that only compare a value run first; a number is compared
+ *   as a number, never turned into text; the non-matching path allocates nothing.
  * - A field every rule constrains (`type = exec` in process rules) drops the events that meet
  *   none of those constraints before anything else is read.
  * - A prefilter skips most rules without evaluating them. Each rule's condition yields a
- *   necessary test on one field's text (its leftmost `=`, `in`, `startswith`, `endswith` or
- *   glob with a literal start or end); per field, the literals of all rules become code that
- *   walks a trie of prefixes and exact values and one of suffixes, setting a bit for each rule
- *   worth evaluating for this event.
+ *   necessary test on one field (its leftmost `=`, `in`, `startswith`, `endswith` or glob with
+ *   a literal start or end); per field, the literals of all rules become code that walks a
+ *   trie of prefixes and exact values and one of suffixes (a number: a switch), setting a bit
+ *   for each rule worth evaluating for this event.
+ * - Facts (facts.ts: `write = true`, `container.id != host` …) then clear the bits of rules
+ *   that cannot hold with the event's values, and only the rules still marked are evaluated,
+ *   by a switch on their bits: an event runs the code of its candidates, not of every rule.
+ *   Rules without a prefilter are tested in line, in order.
+ * - A tracker's matcher is compiled by its first event (compileDispatch).
  *
  * The result must agree with `predicate` (condition.ts) on every event. Rule text never
  * becomes source text: string literals and property names go through JSON.stringify, numbers
@@ -20,6 +25,7 @@
  */
 import type { TrackerEvent } from '../pipeline/types.js';
 import { predicate, toNum, toStr, type Expr, type Pred } from './condition.js';
+import { andOperands, chooseFacts, fold, Known, type Folded } from './facts.js';
 
 export interface RuleCode {
   cond: Expr;
@@ -31,7 +37,7 @@ export type Matcher<M> = (ev: TrackerEvent) => M[];
 
 /** A rule whose inlined condition would be larger than this (macros nested many times) runs as closures instead. */
 const MAX_INLINE_NODES = 4000;
-/** Source characters per generated function: V8 stops optimizing very large functions. */
+/** Source characters of in-line tests per generated function: V8 stops optimizing very large functions. */
 const CHUNK_CHARS = 24_000;
 /** Literals in one rule's prefilter; beyond that the rule has none (it is always evaluated). */
 const MAX_GUARD_LITERALS = 512;
@@ -45,6 +51,8 @@ const MAX_TRIE_NODES = 6000;
 const SPLIT_NODES = 200;
 /** A field's prefilter pays for its walk only when it can skip several rules. */
 const MIN_FIELD_RULES = 2;
+/** Exact literals from which a field is looked up in a Map rather than walked. */
+const EXACT_MAP_MIN = 8;
 
 // ---- Helpers called from generated code (small, so V8 inlines them) ----
 
@@ -79,14 +87,48 @@ function inS(v: unknown, set: ReadonlySet<string>): boolean {
   const s = sv(v);
   return s !== undefined ? set.has(s) : Array.isArray(v) && inArr(set, v);
 }
+// A number's text is canonical (String(n)): it equals a literal only if the literal is the
+// canonical text of a number, and then exactly when the numbers are equal. So a number is
+// compared as a number, without making its text.
+const eqN = (v: unknown, n: number, k: string): boolean => (typeof v === 'number' ? v === n : sv(v) === k);
+const inN = (v: unknown, nums: ReadonlySet<number>, set: ReadonlySet<string>): boolean => (typeof v === 'number' ? nums.has(v) : inS(v, set));
+// "true" and "false" are the text of the booleans only.
+const eqB = (v: unknown, b: boolean, k: string): boolean => v === b || v === k;
+
+/** The number whose canonical text (String(n)) is `s`, if there is one; not NaN, which equals no number. */
+function canonicalNumber(s: string): number | undefined {
+  const n = Number(s);
+  return String(n) === s && n === n ? n : undefined;
+}
+
+const numberSets = new WeakMap<ReadonlySet<string>, ReadonlySet<number>>();
+
+/** The members of a set that are the text of a number, as numbers (Set.has finds NaN, and -0 as 0, as their texts would be found). */
+function numbersOf(set: ReadonlySet<string>): ReadonlySet<number> {
+  let out = numberSets.get(set);
+  if (out === undefined) {
+    const nums = new Set<number>();
+    for (const s of set) {
+      const n = Number(s);
+      if (String(n) === s) nums.add(n);
+    }
+    numberSets.set(set, (out = nums));
+  }
+  return out;
+}
 
 // ---- Prefilter ----
 
-/** One way a rule can hold: field `field`, as text, equals / starts with / ends with one of `lits`. */
+/**
+ * One way a rule can hold: field `field`, as text, equals / starts with / ends with one of
+ * `lits`; or (`num`) as a number, equals one of `nums` (a value that is not a number may too:
+ * " 22" is 22).
+ */
 export interface Alt {
   field: string;
-  kind: 'exact' | 'prefix' | 'suffix';
+  kind: 'exact' | 'prefix' | 'suffix' | 'num';
   lits: readonly string[];
+  nums?: readonly number[];
 }
 
 /**
@@ -95,7 +137,7 @@ export interface Alt {
  */
 export type Guard = readonly Alt[] | undefined;
 
-const litCount = (g: readonly Alt[]): number => g.reduce((n, a) => n + a.lits.length, 0);
+const litCount = (g: readonly Alt[]): number => g.reduce((n, a) => n + a.lits.length + (a.nums?.length ?? 0), 0);
 
 /** What a glob says about the text: the literal before its first wildcard, or after its last. */
 function globAlts(field: string, glob: string): Alt[] | undefined {
@@ -129,7 +171,8 @@ export function guardOf(e: Expr, tracker: string, memo = new Map<Expr, Guard>())
       if (g !== undefined && litCount(g) > MAX_GUARD_LITERALS) g = undefined;
       break;
     }
-    case 'not': case 'exists': case 'num': g = undefined; break;
+    case 'not': case 'exists': g = undefined; break;
+    case 'num': g = e.op === '=' && e.field !== 'evt.tracker' ? [{ field: e.field, kind: 'num', lits: [], nums: [e.n] }] : undefined; break;
     default:
       if (e.field === 'evt.tracker') {
         g = predicate(e)({ tracker, instance: 0, time: 0, data: {} }) ? undefined : [];
@@ -195,8 +238,13 @@ function setBits(slots: readonly number[]): string {
   return [...words].map(([w, bits]) => `mb[${w}] |= ${bits};`).join(' ');
 }
 
-/** Nodes in a trie, itself included. */
-const trieSize = (t: TrieNode): number => t.kids.reduce((n, k) => n + trieSize(k), 1);
+const sizes = new WeakMap<TrieNode, number>();
+/** Nodes in a trie, itself included (remembered: a walk asks it of every node it emits). */
+function trieSize(t: TrieNode): number {
+  let n = sizes.get(t);
+  if (n === undefined) sizes.set(t, (n = t.kids.reduce((sum, k) => sum + trieSize(k), 1)));
+  return n;
+}
 
 /**
  * Statements that walk text `s` (length `n`) through the trie and run `mark(rules)` where
@@ -239,6 +287,29 @@ interface FieldFilter {
   suffix: TrieNode;
   any: number[];
   nodes: number;
+  /** Exact literals → slots; `affix` when there are prefixes or suffixes too. */
+  exact: Map<string, number[]>;
+  affix: boolean;
+  /** Numbers → slots (`num` alternatives), and those slots, marked for any value that is not a number. */
+  nums: Map<number, number[]>;
+  numAny: number[];
+}
+
+/**
+ * A switch setting the slots of a number `v`: its `num` alternatives, and (`exact`) the exact
+ * literals that are the text of a number; '' if there are none.
+ */
+function numberSwitch(nums: ReadonlyMap<number, readonly number[]>, exact: ReadonlyMap<string, readonly number[]>, konst: (v: unknown) => string): string {
+  const byNumber = new Map<number, readonly number[]>(nums);
+  for (const [lit, slots] of exact) {
+    const n = canonicalNumber(lit);
+    if (n !== undefined) byNumber.set(n, [...(byNumber.get(n) ?? []), ...slots]);
+  }
+  // NaN's text is "NaN", but NaN equals no case.
+  const nan = exact.get('NaN');
+  if (byNumber.size === 0 && !nan) return '';
+  const cases = [...byNumber].map(([n, slots]) => `case ${numLit(n, konst)}: ${setBits(slots)} break;`);
+  return `switch (v) {\n${cases.join('\n')}\n}${nan ? `\nif (v !== v) { ${setBits(nan)} }` : ''}`;
 }
 
 // ---- Conditions ----
@@ -290,14 +361,6 @@ function cost(e: Expr): number {
     case 'in': case 'glob': return 1;
   }
 }
-
-const andOperands = (e: Expr, out: Expr[] = []): Expr[] => {
-  if (e.t === 'and') {
-    andOperands(e.a, out);
-    andOperands(e.b, out);
-  } else out.push(e);
-  return out;
-};
 
 /** What generating a matcher's code shares: its tracker, its constants, its generated helpers. */
 interface Gen {
@@ -362,7 +425,11 @@ function exprCode(e: Expr, g: Gen): Code {
     case 'str': {
       const k = JSON.stringify(e.s);
       switch (e.op) {
-        case '=': return `(sv(${v}) === ${k})`;
+        case '=': {
+          if (e.s === 'true' || e.s === 'false') return `eqB(${v}, ${e.s}, ${k})`;
+          const n = canonicalNumber(e.s);
+          return n !== undefined ? `eqN(${v}, ${numLit(n, (x) => g.konst(x))}, ${k})` : `(sv(${v}) === ${k})`;
+        }
         case '!=': return `neS(sv(${v}), ${k})`;
         case 'startswith': return e.s.length > MAX_INLINE_AFFIX ? `sw(sv(${v}), ${k})` : `${g.affix('prefix', e.s)}(sv(${v}))`;
         case 'endswith': return e.s.length > MAX_INLINE_AFFIX ? `ew(sv(${v}), ${k})` : `${g.affix('suffix', e.s)}(sv(${v}))`;
@@ -371,7 +438,10 @@ function exprCode(e: Expr, g: Gen): Code {
       throw new Error('unknown string operator');
     }
     case 'glob': return `gl(sv(${v}), ${g.konst(e.re)})`;
-    case 'in': return `inS(${v}, ${g.konst(e.set)})`;
+    case 'in': {
+      const nums = numbersOf(e.set);
+      return nums.size > 0 ? `inN(${v}, ${g.konst(nums)}, ${g.konst(e.set)})` : `inS(${v}, ${g.konst(e.set)})`;
+    }
   }
 }
 
@@ -390,15 +460,29 @@ function prefilters(tracker: string, rules: readonly RuleCode[]): { filters: Map
     guards.forEach((g, rule) => {
       // None known, or never holds (the condition folds to false and the rule is left out).
       if (!g || g.length === 0 || !g.every(keep)) return;
-      const i = slots.size;
+      // A rule's slot is its index: the evaluation takes marked rules in slot order.
+      const i = rule;
       slots.set(rule, i);
       for (const alt of g) {
         let f = filters.get(alt.field);
-        if (!f) filters.set(alt.field, (f = { prefix: node(), suffix: node(), any: [], nodes: 0 }));
+        if (!f) filters.set(alt.field, (f = { prefix: node(), suffix: node(), any: [], nodes: 0, exact: new Map(), affix: false, nums: new Map(), numAny: [] }));
         if (!f.any.includes(i)) f.any.push(i);
+        if (alt.kind === 'num') {
+          for (const n of alt.nums!) {
+            const slots = f.nums.get(n) ?? f.nums.set(n, []).get(n)!;
+            if (!slots.includes(i)) slots.push(i);
+          }
+          if (!f.numAny.includes(i)) f.numAny.push(i);
+          continue;
+        }
+        if (alt.kind === 'prefix' || alt.kind === 'suffix') f.affix = true;
         for (const lit of alt.lits) {
           if (alt.kind === 'suffix') f.nodes += insert(f.suffix, lit, true, i, false);
           else f.nodes += insert(f.prefix, lit, false, i, alt.kind === 'exact');
+          if (alt.kind === 'exact') {
+            const slots = f.exact.get(lit) ?? f.exact.set(lit, []).get(lit)!;
+            if (!slots.includes(i)) slots.push(i);
+          }
         }
       }
     });
@@ -406,7 +490,7 @@ function prefilters(tracker: string, rules: readonly RuleCode[]): { filters: Map
   };
   const all = build(() => true);
   const kept = new Set([...all.filters].filter(([, f]) => f.any.length >= MIN_FIELD_RULES && f.nodes <= MAX_TRIE_NODES).map(([field]) => field));
-  return build((alt) => kept.has(alt.field));
+  return kept.size === all.filters.size ? all : build((alt) => kept.has(alt.field));
 }
 
 /**
@@ -419,7 +503,7 @@ function requirement(tracker: string, rules: readonly RuleCode[]): { field: stri
   const perRule: (readonly Alt[])[][] = [];
   for (const r of rules) {
     if (guardOf(r.cond, tracker, memo)?.length === 0) continue; // never holds
-    const onOneField = (g: Guard): g is readonly Alt[] => g !== undefined && g.length > 0 && g.every((a) => a.field === g[0]!.field);
+    const onOneField = (g: Guard): g is readonly Alt[] => g !== undefined && g.length > 0 && g.every((a) => a.field === g[0]!.field && a.kind !== 'num');
     perRule.push(andOperands(r.cond).map((c) => guardOf(c, tracker, memo)).filter(onOneField));
   }
   for (const field of new Set(perRule[0]?.map((g) => g[0]!.field))) {
@@ -441,7 +525,8 @@ function requirement(tracker: string, rules: readonly RuleCode[]): { field: stri
 }
 
 /** Compiles `tracker`'s rules (in the order given) to one matcher. */
-export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], hit: (rule: number, ev: TrackerEvent) => M, none: M[]): Matcher<M> {
+/** What generating one function's code needs: its constants, its generated helpers (names are counters, never rule text). */
+function generator(tracker: string): { gen: Gen; konst: (v: unknown) => string; helper: (key: string, prefix: string, code: (name: string) => string) => string; consts: unknown[]; helperCode: Map<string, string> } {
   const consts: unknown[] = [];
   const konstIds = new Map<unknown, string>();
   const konst = (v: unknown): string => {
@@ -470,13 +555,46 @@ export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], h
     affix: (kind, lit) => helper(`${kind}\0${lit}`, kind === 'prefix' ? 'p' : 'x', (name) => affixCode(name, kind, lit)),
     dig: (path) => helper(`dig\0${path}`, 'g', (name) => digCode(name, path)),
   };
-  const { filters, slots } = prefilters(tracker, rules);
-  const words = Array.from({ length: Math.ceil(slots.size / BITS) }, (_, w) => `m${w}`);
+  return { gen, konst, helper, consts, helperCode };
+}
 
-  // One line per rule; a new function every CHUNK_CHARS.
-  const chunks: string[][] = [[]];
-  let chunkChars = 0;
-  let unguarded = 0;
+/** The helpers generated code calls, by name. */
+const HELPERS = { sv, nv, neN, neS, sw, ew, gl, cn, inS, eqN, inN, eqB, isArray: Array.isArray };
+
+/**
+ * Facts (facts.ts) for a tracker's rules, and per combination of their values the rules that
+ * can hold then (a mask, `words` words per combination): marked rules are filtered by it
+ * before any is evaluated, so a read event evaluates no rule about writes its path marked.
+ * Undefined when no test is required by enough rules.
+ */
+function factMasks(tracker: string, rules: readonly RuleCode[], words: number, gen: Gen): { code: string; table: Int32Array } | undefined {
+  const forTracker = new Known(tracker);
+  const memo = new Map<Expr, Folded>();
+  const facts = chooseFacts(rules.map((r) => fold(r.cond, forTracker, memo)).filter((c): c is Expr => typeof c !== 'boolean'));
+  if (facts.length === 0) return undefined;
+  const table = new Int32Array(2 ** facts.length * words);
+  for (let b = 0; b < 2 ** facts.length; b++) {
+    const known = new Known(tracker, facts, facts.map((_, i) => ((b >> i) & 1) === 1));
+    const memo = new Map<Expr, Folded>();
+    rules.forEach((r, i) => {
+      if (fold(r.cond, known, memo) === false || r.exceptions.some((x) => fold(x, known, memo) === true)) return;
+      table[b * words + Math.floor(i / BITS)]! |= 2 ** (i % BITS);
+    });
+  }
+  const code = facts.map((f, i) => `(${exprCode(f, gen) as string} ? ${2 ** i * words} : 0)`).join(' | ');
+  return { code, table };
+}
+
+/** Compiles `tracker`'s rules (in the order given) to one matcher. */
+export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], hit: (rule: number, ev: TrackerEvent) => M, none: M[]): Matcher<M> {
+  const { gen, konst, helper, consts, helperCode } = generator(tracker);
+  const { filters, slots } = prefilters(tracker, rules);
+  const words = Array.from({ length: Math.max(1, Math.ceil(rules.length / BITS)) }, (_, w) => `m${w}`);
+
+  // Rules the prefilter marks are cases of their word's switch; the others are tested on every
+  // event, in line (mostly one comparison that fails). Either adds the rule's index to `out`.
+  const cases: string[][] = words.map(() => []);
+  const inline: string[] = [];
   const size = new Map<Expr, number>();
   const closures = new Map<Expr, Pred>();
   rules.forEach((r, i) => {
@@ -496,21 +614,15 @@ export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], h
       }
     }
     if (test === false) return;
-    const slot = slots.get(i);
-    const bit = slot === undefined ? undefined : slotBit(slot);
-    if (!bit) unguarded++;
-    const conds = [...(bit ? [`(${bit.word} & ${bit.bit}) !== 0`] : []), ...(test === true ? [] : [test])];
-    const line = `${conds.length ? `if (${conds.join(' && ')}) ` : ''}(out ??= []).push(hit(${i}, ev));`;
-    if (chunkChars > CHUNK_CHARS) {
-      chunks.push([]);
-      chunkChars = 0;
-    }
-    chunks[chunks.length - 1]!.push(line);
-    chunkChars += line.length;
+    const line = `${test === true ? '' : `if (${test}) `}(out ??= []).push(${i});`;
+    if (slots.has(i)) cases[Math.floor(i / BITS)]!.push(`case ${i % BITS}: ${line} break;`);
+    else inline.push(line);
   });
+  const masks = factMasks(tracker, rules, words.length, gen);
 
   // The matcher: drops events no rule can match, marks the rules the fields' prefilters let
-  // through, then runs the chunks. Each field is read into a block of its own.
+  // through and keeps those the facts allow, then evaluates them. Each field is read into a
+  // block of its own.
   const name = `match_${tracker.replace(/\W/g, '_')}`;
   const req = requirement(tracker, rules);
   const ok = (): string => 'ok = true;';
@@ -519,31 +631,113 @@ export function compileMatcher<M>(tracker: string, rules: readonly RuleCode[], h
     : [];
   const walks = [...filters].map(([field, f]) => {
     const split = (code: string): string => helper(`walk\0${code}`, 'w', (name) => `function ${name}(s, n) {\n${code}\n}`);
-    const steps = [trieCode(f.prefix, false, setBits, split), trieCode(f.suffix, true, setBits, split)].filter((x) => x !== '');
-    return `{\nconst v = ${load(field, gen.dig)};\nconst s = sv(v);\nif (s !== undefined) {\nconst n = s.length;\n${steps.join('\n')}\n} else if (isArray(v)) { ${setBits(f.any)} }\n}`;
+    let text: string;
+    if (!f.affix && f.exact.size >= EXACT_MAP_MIN) {
+      // Exact texts only (lists of program names): one Map lookup rather than a trie compiled
+      // to code, which for such lists grew the matcher past what V8 optimizes well.
+      const map = new Map<string, number>();
+      const table: number[] = [];
+      for (const [lit, litSlots] of f.exact) {
+        map.set(lit, table.length);
+        const w = new Array<number>(words.length).fill(0);
+        for (const slot of litSlots) w[Math.floor(slot / BITS)]! |= 2 ** (slot % BITS);
+        table.push(...w);
+      }
+      const t = konst(Int32Array.from(table));
+      const marks = words.map((_, w) => `mb[${w}] |= ${t}[j + ${w}];`).join(' ');
+      text = `const s = sv(v);\nif (s !== undefined) {\nconst j = ${konst(map)}.get(s);\nif (j !== undefined) { ${marks} }\n} else if (isArray(v)) { ${setBits(f.any)} }`;
+    } else {
+      const steps = [trieCode(f.prefix, false, setBits, split), trieCode(f.suffix, true, setBits, split)].filter((x) => x !== '');
+      text = `const s = sv(v);\nif (s !== undefined) {\nconst n = s.length;\n${steps.join('\n')}\n} else if (isArray(v)) { ${setBits(f.any)} }`;
+    }
+    // A number is looked up as a number (see eqN), not turned into text, unless prefixes or
+    // suffixes need its text. Any other value may equal a `num` alternative's number.
+    const numbers = numberSwitch(f.nums, f.affix ? new Map() : f.exact, konst);
+    const others = f.numAny.length ? `\n${setBits(f.numAny)}` : '';
+    const code = numbers ? `if (typeof v === "number") {\n${numbers}${f.affix ? `\n${text}` : ''}\n} else {\n${text}${others}\n}` : `${text}${others}`;
+    return `{\nconst v = ${load(field, gen.dig)};\n${code}\n}`;
   });
-  const params = ['ev', 'd', 'out', ...words].join(', ');
+  // Per word, a function taking its marked rules lowest slot first: only the code of those
+  // rules runs, however many rules the tracker has.
+  const used = words.map((_, w) => cases[w]!.length > 0);
+  const evals = words.map((_, w) => (used[w]
+    ? `function ${name}_${w}(ev, d, out, m) {\ndo {\nconst b = 31 - Math.clz32(m & -m);\nm &= m - 1;\nswitch (b) {\n${cases[w]!.join('\n')}\n}\n} while (m !== 0);\nreturn out;\n}`
+    : ''));
+  const anyMarked = words.map((w) => `${w} !== 0`).join(' || ');
+  // In-line tests beyond CHUNK_CHARS go to functions of their own.
+  const inlineChunks: string[][] = [[]];
+  let chars = 0;
+  for (const line of inline) {
+    if (chars > CHUNK_CHARS) {
+      inlineChunks.push([]);
+      chars = 0;
+    }
+    inlineChunks[inlineChunks.length - 1]!.push(line);
+    chars += line.length;
+  }
+  const [first, ...more] = inlineChunks;
   const body = [
     '"use strict";',
     ...consts.map((_, j) => `const k${j} = k[${j}];`),
     ...helperCode.values(),
-    ...chunks.map((lines, j) => `function ${name}_${j}(${params}) {\n${lines.join('\n')}\nreturn out;\n}`),
-    `const mb = new Int32Array(${Math.max(words.length, 1)});`,
+    ...evals,
+    ...more.map((lines, j) => `function ${name}_i${j}(ev, d, out) {\n${lines.join('\n')}\nreturn out;\n}`),
+    `const mb = new Int32Array(${words.length});`,
+    ...(masks ? ['const fm = masks;'] : []),
     `return function ${name}(ev) {`,
     'const d = ev.data;',
     ...reqCode,
     ...words.map((_, w) => `mb[${w}] = 0;`),
     ...walks,
-    ...words.map((w, i) => `const ${w} = mb[${i}];`),
-    // Every rule has a prefilter and none let this event through.
-    ...(unguarded === 0 && words.length ? [`if (${words.map((w) => `${w} === 0`).join(' && ')}) return none;`] : []),
+    ...words.map((w, i) => `let ${w} = mb[${i}];`),
+    ...(inline.length === 0 ? [`if (!(${anyMarked})) return none;`] : []),
     'let out;',
-    ...chunks.map((_, j) => `out = ${name}_${j}(${params});`),
-    'return out === undefined ? none : out;',
+    ...first!,
+    ...more.map((_, j) => `out = ${name}_i${j}(ev, d, out);`),
+    `if (${anyMarked}) {`,
+    ...(masks ? [`const f = ${masks.code};`, ...words.map((w, i) => `${w} &= fm[f + ${i}];`)] : []),
+    ...words.flatMap((m, w) => (used[w] ? [`if (${m} !== 0) out = ${name}_${w}(ev, d, out, ${m});`] : [])),
+    '}',
+    'return out === undefined ? none : found(out, ev);',
     '};',
     `//# sourceURL=eunomia-rules/${name}.js`,
   ].join('\n');
-  const helpers = { sv, nv, neN, neS, sw, ew, gl, cn, inS, isArray: Array.isArray, hit, none, k: consts };
+  // Rule indices to results, in rule order (in-line rules and marked ones may interleave).
+  const found = (out: number[], ev: TrackerEvent): M[] => {
+    if (out.length > 1) out.sort((a, b) => a - b);
+    return out.map((i) => hit(i, ev));
+  };
+  const helpers = { ...HELPERS, found, none, masks: masks?.table, k: consts };
   const factory = new Function(...Object.keys(helpers), body) as (...args: unknown[]) => Matcher<M>;
   return factory(...Object.values(helpers));
+}
+
+/**
+ * One matcher for all trackers: the tracker's name (by its length, then the name) picks its
+ * matcher, called directly; other trackers' events match nothing. A tracker's matcher is made
+ * (`make`) by its first event: trackers the agent does not run cost nothing, and loading stays
+ * quick.
+ */
+export function compileDispatch<M>(byTracker: ReadonlyMap<string, () => Matcher<M>>, none: M[]): Matcher<M> {
+  const makers: (() => Matcher<M>)[] = [];
+  const byLength = new Map<number, string[]>();
+  for (const [tracker, make] of byTracker) {
+    const lines = byLength.get(tracker.length) ?? byLength.set(tracker.length, []).get(tracker.length)!;
+    lines.push(`if (t === ${JSON.stringify(tracker)}) return m${makers.length}(ev);`);
+    makers.push(make);
+  }
+  const cases = [...byLength].map(([len, lines]) => `case ${len}:\n${lines.join('\n')}\nbreak;`);
+  const body = [
+    '"use strict";',
+    // The first call puts the matcher in place of the stub.
+    ...makers.map((_, j) => `let m${j} = (ev) => (m${j} = make[${j}]())(ev);`),
+    'return function match(ev) {',
+    'const t = ev.tracker;',
+    'if (typeof t !== "string") return none;',
+    `switch (t.length) {\n${cases.join('\n')}\n}`,
+    'return none;',
+    '};',
+    '//# sourceURL=eunomia-rules/match.js',
+  ].join('\n');
+  return (new Function('make', 'none', body) as (make: (() => Matcher<M>)[], none: M[]) => Matcher<M>)(makers, none);
 }

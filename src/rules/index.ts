@@ -1,5 +1,5 @@
 /** The rule language: YAML rule files compiled to matchers (see docs/rules.md). */
-export { RuleSet, type Match, type RuleInfo } from './ruleset.js';
+export { RuleSet, type Match, type RuleInfo, type RuleSetOptions } from './ruleset.js';
 export { PRIORITIES, parseRuleFile, type Priority } from './parse.js';
 export { parseCondition, compileCondition, fieldGetter, type Cond, type Pred } from './condition.js';
 export { compileTemplate, type Render } from './output.js';

@@ -1,11 +1,18 @@
 /** Rule files: YAML → items with source positions. Checks shape only; meaning is checked in ruleset.ts. */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Scalar } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node, Scalar } from 'yaml';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { suggest } from './condition.js';
+import { suggest, type Cond } from './condition.js';
+
+type Yaml = typeof import('yaml');
+let yamlLib: Yaml | undefined;
+/** The YAML parser, loaded when a file is first parsed: the built-in rules come parsed (cache.ts), and it takes tens of ms to load. */
+const yaml = (): Yaml => (yamlLib ??= createRequire(import.meta.url)('yaml') as Yaml);
 
 /** Where a value starts; `exact` when an offset inside it maps to the same line (column + offset). */
 export interface Where { file: string; line: number; col: number; exact: boolean }
-export interface Text { value: string; where: Where }
+/** A string value; a condition's comes parsed (`ast`) from the rules cache (cache.ts). */
+export interface Text { value: string; where: Where; ast?: Cond }
 
 /** Falco's priority scale, most severe first. */
 export const PRIORITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
@@ -44,6 +51,7 @@ const KEYS = {
 } as const;
 
 export function parseRuleFile(text: string, file: string): Item[] {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
   const whereOf = (node: Node | null | undefined): Where => {

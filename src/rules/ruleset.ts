@@ -3,8 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackerEvent } from '../pipeline/types.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { compileMatcher, type Matcher } from './codegen.js';
+import { compileDispatch, compileMatcher, type Matcher } from './codegen.js';
 import { parseCondition, resolveCondition, suggest, type CompileContext, type Expr, type Fail } from './condition.js';
+import { cachedItems } from './cache.js';
 import { compileTemplate, type Render } from './output.js';
 import { parseRuleFile, ruleError, type Item, type ListItem, type MacroItem, type Priority, type RuleItem, type Text, type Where } from './parse.js';
 
@@ -45,14 +46,19 @@ const failAt = (t: Text, label: string): Fail => (offset, message) => { throw ru
 // Shared by every non-matching event (no allocation); frozen so a caller cannot fill it.
 const NONE = Object.freeze([]) as unknown as Match[];
 
+export interface RuleSetOptions {
+  /** The cache of parsed rule files (cache.ts) to take files from, or false to parse every file. Default: dist/rules-cache.json. */
+  cache?: string | false;
+}
+
 export class RuleSet {
   private defs: Defs = { rules: new Map(), macros: new Map(), lists: new Map() };
   private compiled: Compiled[] = [];
   private disabled = new Set<string>();
-  /** tracker → the compiled matcher of the enabled rules that need it: matching an event is one Map lookup and one call. */
-  private index = new Map<string, Matcher<Match>>();
-  private lastTracker: string | undefined;
-  private last: Matcher<Match> | undefined;
+  /** The enabled rules' matcher: the tracker's name picks the matcher of the rules that need it. */
+  private matcher: Matcher<Match> = () => NONE;
+
+  constructor(private readonly opts: RuleSetOptions = {}) {}
 
   /** Loads files in order; a directory contributes its *.yaml / *.yml files sorted by name. */
   loadFiles(paths: string[]): void {
@@ -66,7 +72,8 @@ export class RuleSet {
         throw new EunomiaError(ErrorCodes.RULE, `rule file ${p}: ${(e as Error).message}`, { cause: e });
       }
     }
-    this.apply(texts.flatMap(([text, name]) => parseRuleFile(text, name)));
+    const cache = this.opts.cache;
+    this.apply(texts.flatMap(([text, name]) => (cache === false ? undefined : cachedItems(text, name, cache)) ?? parseRuleFile(text, name)));
   }
 
   /** Loads one file's text; `name` is used in error messages. */
@@ -94,12 +101,7 @@ export class RuleSet {
   }
 
   match(ev: TrackerEvent): Match[] {
-    // Events come in runs from one tracker (a ring buffer's batch): skip the lookup then.
-    if (ev.tracker !== this.lastTracker) {
-      this.lastTracker = ev.tracker;
-      this.last = this.index.get(ev.tracker);
-    }
-    return this.last === undefined ? NONE : this.last(ev);
+    return this.matcher(ev);
   }
 
   /** Adds items to a copy of the definitions and compiles everything; nothing changes if that fails. */
@@ -126,15 +128,13 @@ export class RuleSet {
     this.defs = defs;
   }
 
-  private setIndex(index: Map<string, Matcher<Match>>): void {
-    this.index = index;
-    this.lastTracker = undefined;
-    this.last = undefined;
+  private setIndex(index: Map<string, () => Matcher<Match>>): void {
+    this.matcher = compileDispatch(index, NONE);
   }
 }
 
-/** One matcher per tracker, of the enabled rules that need it, in rule order. */
-function buildIndex(compiled: Compiled[], disabled: Set<string>): Map<string, Matcher<Match>> {
+/** Per tracker, what makes the matcher of the enabled rules that need it, in rule order. */
+function buildIndex(compiled: Compiled[], disabled: Set<string>): Map<string, () => Matcher<Match>> {
   const byTracker = new Map<string, Compiled[]>();
   for (const r of compiled) {
     if (!r.enabled || disabled.has(r.id)) continue;
@@ -144,13 +144,13 @@ function buildIndex(compiled: Compiled[], disabled: Set<string>): Map<string, Ma
       else byTracker.set(t, [r]);
     }
   }
-  const out = new Map<string, Matcher<Match>>();
+  const out = new Map<string, () => Matcher<Match>>();
   for (const [t, rules] of byTracker) {
     const hit = (i: number, ev: TrackerEvent): Match => {
       const r = rules[i]!;
       return { rule: r.id, name: r.name, priority: r.priority, tags: r.tags, message: r.render(ev) };
     };
-    out.set(t, compileMatcher(t, rules, hit, NONE));
+    out.set(t, () => compileMatcher(t, rules, hit, NONE));
   }
   return out;
 }
@@ -182,7 +182,7 @@ function compile(defs: Defs): Compiled[] {
       if (compiling.includes(name)) fail(offset, `recursive macro ${[...compiling, name].join(' -> ')}`);
       compiling.push(name);
       const f = failAt(m.condition, `macro "${name}"`);
-      const expr = resolveCondition(parseCondition(m.condition.value, f), ctx, f);
+      const expr = resolveCondition(m.condition.ast ?? parseCondition(m.condition.value, f), ctx, f);
       compiling.pop();
       macros.set(name, expr);
       return expr;
@@ -193,7 +193,7 @@ function compile(defs: Defs): Compiled[] {
   };
   const cond = (t: Text, label: string): Expr => {
     const f = failAt(t, label);
-    return resolveCondition(parseCondition(t.value, f), ctx, f);
+    return resolveCondition(t.ast ?? parseCondition(t.value, f), ctx, f);
   };
 
   // Every macro and list is compiled, used or not, so a broken one is reported at load.

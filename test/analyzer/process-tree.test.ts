@@ -30,6 +30,24 @@ test('bounded: exited processes go first', () => {
   assert.ok(t.get(1) && t.get(3) && t.get(4));
 });
 
+test('events are taken in order, however many come between two lookups', () => {
+  const t = new ProcessTree({ max: 1000, proc: () => undefined });
+  // More than one batch: execs, then an exit and a new exec reusing a pid.
+  for (let pid = 2; pid < 700; pid++) t.observe({ type: 'exec', pid, ppid: pid - 1, comm: `p${pid}` });
+  t.observe({ type: 'exit', pid: 600 });
+  t.observe({ type: 'exec', pid: 650, ppid: 2, comm: 'reused' });
+  t.observe({ type: 'exec', pid: 'x', comm: 'no pid' });
+  assert.equal(t.size, 698);
+  assert.equal(t.get(650)?.comm, 'reused');
+  assert.deepEqual(t.parents(650, 2).map((p) => p.comm), ['p2']);
+  assert.deepEqual(t.parents(601, 2).map((p) => p.comm), ['p600', 'p599'], 'an exited parent is still known');
+  // Over the limit, exited processes go first, then the oldest: as if each event had been added at once.
+  for (let pid = 700; pid < 1100; pid++) t.observe({ type: 'exec', pid, ppid: 1, comm: `q${pid}` });
+  assert.ok(t.size <= 1000);
+  assert.equal(t.get(600), undefined);
+  assert.ok(t.get(1099) && t.get(650));
+});
+
 test('a process never seen exec is read from /proc while it lives', async () => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   await once(child, 'spawn');

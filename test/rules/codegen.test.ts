@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileMatcher, guardOf } from '../../src/rules/codegen.js';
+import { compileDispatch, compileMatcher, guardOf } from '../../src/rules/codegen.js';
 import { parseCondition, predicate, resolveCondition, type CompileContext, type Expr, type Fail, type Pred } from '../../src/rules/condition.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 
@@ -263,4 +263,75 @@ test('macros nested too deep to inline run as closures, with the same result', (
   const gen = generated('process', conds);
   assert.deepEqual(gen(ev({ comm: 'sh' })), [0, 1]);
   assert.deepEqual(gen(ev({ comm: 'bash' })), []);
+});
+
+test('facts: rules that many share a test with (write, fd, in_container) agree with the reference, marked or in line', () => {
+  const r = rng(7);
+  // Most rules require the facts at top level, either way, so that they are chosen; the rest
+  // of each condition is random (with and without a prefilter).
+  const facts = ['flags = O_WRONLY', 'fd >= 0', 'in_container', 'not flags = O_WRONLY', 'not fd >= 0', 'not in_container'];
+  for (let round = 0; round < 30; round++) {
+    const srcs = Array.from({ length: 16 }, () => `${pick(facts, r)} and ${r() < 0.5 ? pick(facts, r) : 'pid != 0'} and ${randomCond(r, 2)}`);
+    const conds = srcs.map(expr);
+    const exceptions = conds.map(() => (r() < 0.3 ? [expr(r() < 0.5 ? pick(facts, r) : randomCond(r, 1))] : []));
+    const gen = generated('opensnoop', conds, exceptions);
+    const ref = reference(conds, exceptions);
+    for (let i = 0; i < 300; i++) {
+      const e = randomEvent(r, 'opensnoop');
+      if (r() < 0.5) e.data.flags = pick(['O_WRONLY', 'O_RDONLY', undefined], r);
+      assert.deepEqual(gen(e), ref(e), `${srcs.join(' | ')} on ${JSON.stringify(e.data, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    }
+  }
+});
+
+test('numbers: equality and lists of numbers match numbers as numbers, and their texts as before', () => {
+  const conds = [
+    'dport in (22, 443, "8080", "0", "-0", "1e21", "NaN", "Infinity", " 53", "080")', 'dport = 22', 'dport = "22"', 'dport = 0',
+    'dport = "1e21"', 'dport = "NaN"', 'dport in (22, 443) and daddr = x', 'dport = 22 or dport = 6443', 'dport != 22', 'dport startswith "44"', 'dport in ("44", 22) or dport endswith "43"',
+  ].map(expr);
+  const gen = generated('tcpconnect', conds);
+  const ref = reference(conds);
+  const values = [22, 443, 8080, 0, -0, 1e21, NaN, Infinity, -Infinity, 53, 80, 6443, 22.5, '22', ' 22', '22.0', '0', '-0', '1e21', 'NaN', '443', '080', 22n, 443n, true, undefined, null, [22], ['443', 1], {}];
+  for (const dport of values) {
+    for (const daddr of ['x', 'y']) {
+      const e = ev({ dport, daddr }, 'tcpconnect');
+      assert.deepEqual(gen(e), ref(e), `${String(dport)} (${typeof dport}) ${daddr}`);
+    }
+  }
+});
+
+test('matches come out in rule order when rules tested in line and marked rules both hold', () => {
+  const conds = ['comm = a', 'args contains x', 'comm in (a, b)', 'not comm = z', 'comm = a and pid > 1', 'path endswith /a'].map(expr);
+  const gen = generated('process', conds);
+  assert.deepEqual(gen(ev({ comm: 'a', args: ['x'], pid: 2, path: '/b/a' })), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(gen(ev({ comm: 'z', args: ['x'] })), [1]);
+});
+
+test('one matcher for all trackers: by name (several of a length, names that are not identifiers), each made by its first event', () => {
+  const made: string[] = [];
+  const names = ['process', 'opensnoop', 'bindsnoop', 'a"b', 'x\ny', 'ü-1', ''];
+  const byTracker = new Map(names.map((t) => [t, () => (made.push(t), (e: TrackerEvent) => [`${t}:${String(e.data.n)}`])]));
+  const match = compileDispatch(byTracker, [] as string[]);
+  assert.deepEqual(made, [], 'nothing is compiled before an event needs it');
+  for (const t of names) assert.deepEqual(match(ev({ n: 1 }, t)), [`${t}:1`]);
+  for (const t of names) assert.deepEqual(match(ev({ n: 2 }, t)), [`${t}:2`]);
+  assert.deepEqual(made, names, 'each once');
+  for (const t of ['processx', 'Process', 'tcpconnect', 'a"c']) assert.deepEqual(match(ev({}, t)), []);
+  assert.deepEqual(match({ instance: 1, time: 0, data: {} } as unknown as TrackerEvent), [], 'an event without a tracker');
+});
+
+test('a field with many exact literals is looked up (texts, numbers, arrays) with the same result as walked', () => {
+  const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
+  const conds = [
+    `comm in (${names.join(', ')})`, 'comm in (n1, n2, sh, "", 22)', 'comm = n3 or path startswith zz', 'comm = n11 and pid = 2', `pid in (${Array.from({ length: 10 }, (_, i) => i * 11).join(', ')}, "NaN", "1e21")`,
+    'pid = 22 or pid = "33"',
+  ].map(expr);
+  const gen = generated('process', conds);
+  const ref = reference(conds);
+  for (const comm of [...names, 'sh', '', 'n', 'n1x', 22, 22n, ['x', 'n5'], [], undefined, null, 'zzz']) {
+    for (const pid of [0, 2, 22, 33, '33', 99, NaN, 1e21, '1e21', 'NaN', 3n, undefined]) {
+      const e = ev({ comm, pid });
+      assert.deepEqual(gen(e), ref(e), `${String(comm)} ${String(pid)}`);
+    }
+  }
 });
