@@ -23,8 +23,9 @@ struct process_event {
 	__u32 args_size;     /* bytes of argv captured */
 	__u8 args_truncated;
 	__u64 duration_ns;   /* exit: lifetime since exec (or since fork if exec was not seen) */
-	/* exec only, for the security rules: */
-	__u32 vpid;          /* pid in the process's own pid namespace (1: a container's init) */
+	/* exec only, for the security rules. An exit's record ends here (PROCESS_EXIT_SIZE): the
+	 * tag tells the decoder that the rest of a shorter record reads as zero. */
+	__u32 vpid __attribute__((btf_decl_tag("eunomia.tail"))); /* pid in the process's own pid namespace (1: a container's init) */
 	__u32 vppid;         /* the parent's pid in that namespace; 0 when the parent is outside it (docker exec, a container's init) */
 	__u8 upper_layer;    /* the binary is in an overlayfs upper layer: added or changed after the image */
 	__u64 cap_effective; /* effective capabilities (bit n = capability n) */
@@ -42,6 +43,10 @@ struct process_event {
 	char ld_library_path[PROCESS_ENV_VALUE_LEN];
 	char glibc_tunables[PROCESS_ENV_VALUE_LEN];
 	char path_env[PROCESS_ENV_VALUE_LEN]; /* PATH */
-	/* argv, NUL-separated: the tag makes the decoder return a string list */
-	char args[PROCESS_ARGS_LEN] __attribute__((btf_decl_tag("eunomia.strings")));
+	/* argv, NUL-separated: the tags make the decoder return a string list of its first
+	 * args_size bytes (the rest is not zeroed) */
+	char args[PROCESS_ARGS_LEN] __attribute__((btf_decl_tag("eunomia.strings"), btf_decl_tag("eunomia.length:args_size")));
 };
+
+/* Bytes of an exit's record: the head (104), not the 2.7 KiB an exec needs for its paths, environment values and argv. */
+#define PROCESS_EXIT_SIZE __builtin_offsetof(struct process_event, vpid)

@@ -10,6 +10,7 @@ export { toJson, jsonLine, withJsonText, JSON_TEXT } from './json.js';
 export { csvField } from './csv.js';
 export { SseClient, DEFAULT_CLIENT_BUFFER, type SseOutput } from './sse.js';
 export {
+  DEFAULT_FLUSH_MS,
   DEFAULT_MAX_QUEUED_BYTES,
   StreamSink,
   openOutput,
@@ -35,6 +36,8 @@ export interface CreateSinkOptions {
   multiTracker?: boolean;
   /** end() the output on close(); default true except for stdout/stderr. */
   closeOutput?: boolean;
+  /** Writes at most once per this many ms (StreamSinkOptions.flushMs); default 100. */
+  flushMs?: number;
 }
 
 export function createSink(opts: CreateSinkOptions): StreamSink {
@@ -51,5 +54,6 @@ export function createSink(opts: CreateSinkOptions): StreamSink {
     render,
     maxQueuedBytes: opts.maxQueuedBytes,
     closeOutput: opts.closeOutput,
+    flushMs: opts.flushMs,
   });
 }

@@ -129,6 +129,20 @@ function quotedKey(k: string): string {
   return q;
 }
 
+// Events come in runs from one instance: its `,"tracker":…,"instance":…` text made once per run.
+let lastTracker: unknown;
+let lastInstance: unknown;
+let lastSource = '';
+
+function sourceText(tracker: unknown, instance: unknown): string {
+  if (tracker !== lastTracker || instance !== lastInstance) {
+    lastSource = `,"tracker":${ser(String(tracker), [])},"instance":${ser(instance, []) ?? 'null'}`;
+    lastTracker = tracker;
+    lastInstance = instance;
+  }
+  return lastSource;
+}
+
 /**
  * One JSON line (with "\n"): {"time": ISO, "tracker", "instance", ...data}. Data fields are at
  * top level; a data field named like an envelope field is written with a leading "_"
@@ -136,7 +150,7 @@ function quotedKey(k: string): string {
  */
 export function jsonLine(ev: TrackerEvent): string {
   const t = isoTime(ev.time);
-  const head = `{"time":${t === null ? 'null' : `"${t}"`},"tracker":${ser(String(ev.tracker), [])},"instance":${ser(ev.instance, []) ?? 'null'}`;
+  const head = `{"time":${t === null ? 'null' : `"${t}"`}${sourceText(ev.tracker, ev.instance)}`;
   let body = '';
   try {
     const data = ev.data;

@@ -6,6 +6,12 @@ import type { Sink, TrackerEvent } from '../pipeline/types.js';
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 /** Hand the batch to the stream early once it gets this big (characters). */
 const FLUSH_AT = 64 * 1024;
+/**
+ * At most one write per this many ms while events keep coming. Each write costs the stream a
+ * thread-pool round trip (two thread wake-ups) whatever its size: at a few hundred events a
+ * second, one per event-loop turn cost more than rendering the lines.
+ */
+export const DEFAULT_FLUSH_MS = 100;
 
 export interface StreamSinkOptions {
   name: string;
@@ -16,6 +22,8 @@ export interface StreamSinkOptions {
   maxQueuedBytes?: number;
   /** end() the output on close(). Default: true, except for process.stdout / process.stderr. */
   closeOutput?: boolean;
+  /** Writes at most once per this many ms (the first after a quiet spell at once); 0: once per event-loop turn. Default 100. */
+  flushMs?: number;
 }
 
 /**
@@ -34,9 +42,10 @@ export interface StreamSinkStats {
 
 /**
  * The writing core of the exporters: batches rendered lines into one string and hands it to
- * the Writable at most once per event-loop turn (or when it reaches 64 KiB), so the event loop
- * never waits on the output. Memory is bounded by dropping (and counting) events while the
- * stream's queue is over `maxQueuedBytes`. The first write error (EPIPE when the reader went
+ * the Writable at most once per `flushMs` (or when it reaches 64 KiB); the first line after a
+ * quiet spell goes at the end of its event-loop turn. The event loop never waits on the output.
+ * Memory is bounded by dropping (and counting) events while the stream's queue is over
+ * `maxQueuedBytes`. The first write error (EPIPE when the reader went
  * away, ENOSPC, ...) stops all writing; it is kept in `lastError` and later events are dropped.
  */
 export class StreamSink implements Sink {
@@ -50,9 +59,13 @@ export class StreamSink implements Sink {
   private readonly render: (ev: TrackerEvent) => string;
   private readonly maxQueued: number;
   private readonly ownsOutput: boolean;
+  private readonly flushMs: number;
   private buf = '';
   private bufEvents = 0;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last write handed to the stream. */
+  private lastFlush = -Infinity;
   private written = 0;
   private dropped = 0;
   private renderErrors = 0;
@@ -68,6 +81,7 @@ export class StreamSink implements Sink {
     this.render = opts.render;
     this.maxQueued = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.ownsOutput = opts.closeOutput ?? !isStdio(opts.output);
+    this.flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
     if (isStdio(this.output)) guardStdio(this.output);
     // Without a listener an 'error' (EPIPE) would crash the process.
     this.output.on('error', this.onError);
@@ -91,10 +105,15 @@ export class StreamSink implements Sink {
     this.bufEvents++;
     this.written++;
     if (this.buf.length >= FLUSH_AT) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.onTick);
-    }
+    else if (!this.scheduled) this.schedule();
+  }
+
+  /** The next write: at the end of this turn after a quiet spell, else once flushMs has passed since the last. */
+  private schedule(): void {
+    this.scheduled = true;
+    const wait = this.lastFlush + this.flushMs - performance.now();
+    if (wait <= 0) setImmediate(this.onTick);
+    else this.timer = setTimeout(this.onTick, Math.ceil(wait));
   }
 
   stats(): StreamSinkStats {
@@ -113,6 +132,7 @@ export class StreamSink implements Sink {
 
   private async doClose(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.timer);
     this.flush();
     await this.idle();
     if (this.ownsOutput) await this.endOutput();
@@ -122,6 +142,7 @@ export class StreamSink implements Sink {
 
   private readonly onTick = (): void => {
     this.scheduled = false;
+    this.timer = undefined;
     this.flush();
   };
 
@@ -136,6 +157,7 @@ export class StreamSink implements Sink {
     const chunk = this.buf;
     this.buf = '';
     this.bufEvents = 0;
+    this.lastFlush = performance.now();
     this.inflight++;
     try {
       out.write(chunk, this.onWritten);

@@ -228,7 +228,8 @@ export class TrackerInstance {
     const { descriptor, id } = this;
     const { decoder, tsOffset: ts } = stream;
     const format = descriptor.format;
-    const size = decoder.size;
+    // A struct may allow records cut short (an exit is the head of the exec struct): the decoder says how short.
+    const size = decoder.minSize ?? decoder.size;
     const { emit, clock } = this.deps;
     let off = 0;
     for (let i = 0; i < count; i++) {
@@ -241,7 +242,7 @@ export class TrackerInstance {
       }
       let data: Record<string, unknown>;
       try {
-        data = decoder.decode(buf, rec);
+        data = decoder.decode(buf, rec, len);
         if (format) format(data);
       } catch {
         this.decodeErrors++;

@@ -236,6 +236,56 @@ struct tagged tagged_sample = {
 	.name = "x",
 };
 
+/* A record that may end early ("eunomia.tail": an exit record is the head of the exec struct),
+ * and char arrays whose data a sibling counts ("eunomia.length:FIELD"): the bytes after it are
+ * not zeroed by the program. */
+enum tail_kind { TAIL_ZERO = 0, TAIL_ONE = 1 };
+struct tail_rec {
+	u32 kind;
+	u32 argv_len;
+	char argv[16] __attribute__((btf_decl_tag("eunomia.strings"), btf_decl_tag("eunomia.length:argv_len")));
+	u8 label_len;
+	char label[8] __attribute__((btf_decl_tag("eunomia.length:label_len")));
+	u64 big __attribute__((btf_decl_tag("eunomia.tail")));
+	enum tail_kind k;
+	bool yes;
+	char name[8];
+	char list[8] __attribute__((btf_decl_tag("eunomia.strings")));
+	u32 pair[2];
+	struct inner in;
+	u32 late_len;
+	char late[4] __attribute__((btf_decl_tag("eunomia.length:late_len")));
+};
+
+struct tail_rec tail_sample = {
+	.kind = 7,
+	.argv_len = 5,
+	.argv = "true\0left\0over",
+	.label_len = 2,
+	.label = "abcdefg",
+	.big = 1,
+	.k = TAIL_ONE,
+	.yes = 1,
+	.name = "n",
+	.list = "a\0b",
+	.pair = { 1, 2 },
+	.in = { .a = 3, .b = -3 },
+	.late_len = 9,
+	.late = "xyz",
+};
+
+/* Tags used wrongly: a record cannot end before its first member; a length must name an integer. */
+struct tail_first {
+	u32 a __attribute__((btf_decl_tag("eunomia.tail")));
+	u32 b;
+};
+struct tail_first tail_first_sample = { .b = 1 };
+struct bad_length {
+	u32 n;
+	char s[4] __attribute__((btf_decl_tag("eunomia.length:missing")));
+};
+struct bad_length bad_length_sample = { .n = 1 };
+
 /* Flexible array member: size excludes it; decoders must skip it. */
 struct with_flex {
 	u32 len;

@@ -92,6 +92,11 @@ describe('process tracker', { skip: needsRoot }, () => {
     assert.equal(exit.data.ppid, process.pid);
     const ms = Number(exit.data.duration_ns) / 1e6;
     assert.ok(ms >= 190 && ms < 3000, `lifetime ${ms} ms`);
+    // The kernel sends an exit as the exec struct's head alone; it decodes to the same fields,
+    // those of an exec empty (and the exec-only ones undefined, checked below).
+    assert.deepEqual(Object.keys(exit.data), Object.keys(exec.data));
+    assert.deepEqual([exit.data.filename, exit.data.exe, exit.data.args, exit.data.args_size, exit.data.args_truncated], ['', '', [], 0, 0]);
+    assert.equal(exit.data.comm, 'sh');
     // The sleep child of sh is seen too, with sh as parent.
     assert.ok(c.events.some((e) => e.data.type === 'exec' && e.data.ppid === r.pid && e.data.comm === 'sleep'));
     assert.equal(stats.lostKernel + stats.lostQueue + stats.decodeErrors, 0);

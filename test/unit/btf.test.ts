@@ -332,6 +332,48 @@ describe('decoder against compiler-initialised globals', { skip }, () => {
     assert.equal(by.n!.hidden, undefined);
   });
 
+  test('decl tags: "eunomia.length:FIELD" reads only the counted bytes, "eunomia.tail" lets a record end early', () => {
+    const { btf, data, offset } = varBytes('tail_sample');
+    const dec = compileDecoder(btf, 'tail_rec');
+    const tail = btf.find('tail_rec', 'struct')!.members!.find((m) => m.name === 'big')!.bitOffset / 8;
+    assert.equal(dec.minSize, tail);
+    const whole = {
+      kind: 7,
+      argv_len: 5,
+      argv: ['true'], // "left\0over" after the 5 counted bytes is not data
+      label_len: 2,
+      label: 'ab',
+      big: 1,
+      k: 'TAIL_ONE',
+      yes: true,
+      name: 'n',
+      list: ['a', 'b'],
+      pair: [1, 2],
+      in: { a: 3, b: -3 },
+      late_len: 9, // beyond its 4-byte array: clamped
+      late: 'xyz',
+    };
+    assert.deepEqual(dec.decode(data, offset), whole);
+    assert.deepEqual(dec.decode(data, offset, dec.size), whole);
+    // Only the head: what follows decodes as zero bytes would, in the same keys and order.
+    const head = dec.decode(data, offset, tail);
+    assert.deepEqual(head, { ...whole, big: 0, k: 'TAIL_ZERO', yes: false, name: '', list: [], pair: [0, 0], in: { a: 0, b: 0 }, late_len: 0, late: '' });
+    assert.deepEqual(Object.keys(head), Object.keys(whole));
+    // Each head gets arrays and objects of its own.
+    const again = dec.decode(data, offset, tail);
+    assert.notEqual(again.pair, head.pair);
+    assert.notEqual(again.in, head.in);
+    assert.throws(() => dec.decode(data, offset, tail - 1), isError(ErrorCodes.READER, /record of \d+ bytes, shorter than its \d+-byte head/));
+    // Without the tag, minSize is the size.
+    assert.equal(compileDecoder(btf, 'tagged').minSize, compileDecoder(btf, 'tagged').size);
+  });
+
+  test('decl tags used wrongly are BTF errors', () => {
+    const { btf } = load();
+    assert.throws(() => compileDecoder(btf, 'tail_first'), isError(ErrorCodes.BTF, /eunomia\.tail.*after the first/));
+    assert.throws(() => compileDecoder(btf, 'bad_length'), isError(ErrorCodes.BTF, /eunomia\.length:missing.*integer member/));
+  });
+
   test('the tracing event with an anonymous common header', () => {
     const { btf, data, offset } = varBytes('sample_event');
     const dec = compileDecoder(btf, 'event');

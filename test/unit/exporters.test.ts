@@ -341,7 +341,7 @@ test('close() ends an owned output, but not one with closeOutput: false', async 
   assert.equal(b.text(), `time,x\r\n${new Date(T0).toISOString()},1\r\n`);
 });
 
-test('lines are batched: one write() per event-loop turn', async () => {
+test('lines are batched: one write() for the lines of a turn', async () => {
   let writes = 0;
   const out = new Writable({
     write(_c, _e, cb) {
@@ -355,6 +355,57 @@ test('lines are batched: one write() per event-loop turn', async () => {
   await new Promise((r) => setImmediate(r));
   assert.equal(writes, 1);
   await sink.close();
+});
+
+test('while events keep coming, one write per flushMs: the first after a quiet spell at once, the rest wait (close() writes them)', async () => {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(c: Buffer, _e, cb) {
+      lines.push(c.toString());
+      cb();
+    },
+  });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  // A window no test run reaches: what is written before close() is the quiet spell's first batch alone.
+  const sink = createSink({ format: 'json', output: out, flushMs: 3_600_000 });
+  sink.write(ev('t', { i: 1 }));
+  await turn();
+  assert.equal(lines.length, 1, 'the first write goes at the end of its turn');
+  sink.write(ev('t', { i: 2 }));
+  sink.write(ev('t', { i: 3 }));
+  await turn();
+  await turn();
+  assert.equal(lines.length, 1, 'later lines wait for the window');
+  assert.deepEqual(sink.stats(), { written: 3, dropped: 0, renderErrors: 0 });
+  await sink.close();
+  assert.equal(lines.length, 2);
+  assert.deepEqual(lines.join('').trim().split('\n').map((l) => JSON.parse(l).i), [1, 2, 3]);
+});
+
+test('a batch reaching 64 KiB is written at once, inside the window too; flushMs 0 writes every turn', async () => {
+  let writes = 0;
+  const counting = (): Writable =>
+    new Writable({
+      write(_c, _e, cb) {
+        writes++;
+        cb();
+      },
+    });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const windowed = createSink({ format: 'json', output: counting(), flushMs: 3_600_000 });
+  windowed.write(ev('t', { i: 0 }));
+  await turn();
+  for (let i = 0; i < 1000; i++) windowed.write(ev('t', { pad: 'x'.repeat(100) }));
+  assert.ok(writes >= 2, `writes ${writes}`);
+  await windowed.close();
+  writes = 0;
+  const everyTurn = createSink({ format: 'json', output: counting(), flushMs: 0 });
+  for (let i = 0; i < 3; i++) {
+    everyTurn.write(ev('t', { i }));
+    await turn();
+  }
+  assert.equal(writes, 3);
+  await everyTurn.close();
 });
 
 test('backpressure: a stream that never drains makes events drop, counted, memory bounded', async () => {

@@ -27,10 +27,16 @@ export interface FieldInfo {
 
 export interface Decoder {
   readonly typeName: string;
-  /** Bytes a record must have; decode() reads exactly [offset, offset + size). */
+  /** Bytes a whole record has; decode() reads at most [offset, offset + size). */
   readonly size: number;
+  /**
+   * Bytes a record must have, when the struct allows shorter ones (a member tagged
+   * "eunomia.tail": a record may end before it); else `size`.
+   */
+  readonly minSize?: number;
   readonly fields: FieldInfo[];
-  decode(buf: Buffer, offset?: number): Record<string, unknown>;
+  /** `length`: the record's, when known; one shorter than `size` is decoded as if zero-filled. */
+  decode(buf: Buffer, offset?: number, length?: number): Record<string, unknown>;
 }
 
 /** Decoder for any sized type (map keys/values that are plain ints, arrays, ...). */
@@ -52,6 +58,16 @@ const CACHED_STRING_MAX = 32;
 /** Member tags (btf_decl_tag) the decoder understands: see docs/btf.md. */
 export const TAG_STRINGS = 'eunomia.strings';
 export const TAG_HIDDEN = 'eunomia.hidden';
+/**
+ * A record may end before this (top-level) member: it and every member after it then decode as
+ * zero bytes would. A program sends a big struct's head alone (an exit has no exec strings).
+ */
+export const TAG_TAIL = 'eunomia.tail';
+/**
+ * "eunomia.length:FIELD" on a char array (a string or "eunomia.strings"): only its first FIELD
+ * bytes (an integer member of the same struct) are data; the program need not zero the rest.
+ */
+export const TAG_LENGTH = 'eunomia.length:';
 
 function btfError(msg: string, cause?: unknown): EunomiaError {
   return new EunomiaError(ErrorCodes.BTF, `BTF: ${msg}`, cause === undefined ? {} : { cause });
@@ -123,20 +139,23 @@ function strc(b, s, n) {
   return r;
 }`,
   // A char array tagged "eunomia.strings" holds NUL-separated strings (argv): a string list.
-  // Trailing empty entries are the zero fill after the last string.
+  // Trailing empty entries are the zero fill after the last string, found by one native
+  // compare with zeros (ZEROS, as long as the longest such array) where a NUL starts an entry,
+  // rather than byte by byte from the array's end: argv is short, its array is not.
   strs: `function strs(b, s, n) {
   const out = [];
-  let e = s + n;
-  while (e > s && b[e - 1] === 0) e--;
+  const e = s + n;
   let p = s;
   while (p < e) {
-    let q = p;
-    while (q < e && b[q] !== 0) q++;
-    out.push(b.toString('utf8', p, q));
+    if (b[p] === 0 && b.compare(ZEROS, 0, e - p, p, e) === 0) break;
+    let q = p, hi = 0;
+    for (; q < e; q++) { const c = b[q]; if (c === 0) break; hi |= c; }
+    out.push(strMake(b, p, q, hi));
     p = q + 1;
   }
   return out;
 }`,
+  clampLen: `function clampLen(v, n) { return v > 0 ? (v < n ? v : n) : 0; }`,
   bits: `function bits(b, p, span, shift, n, signed) {
   if (span <= 6) {
     let v = 0;
@@ -175,6 +194,10 @@ class Generator {
   private exprs = 0;
   private work = 0;
   private depth = 0;
+  /** Top-level members from this byte on are not in the record: they decode as zero (TAG_TAIL). */
+  zeroFrom = Infinity;
+  /** Bytes of the longest "eunomia.strings" array (ZEROS, for strs). */
+  longestStrings = 0;
 
   constructor(readonly btf: Btf) {}
 
@@ -310,13 +333,21 @@ class Generator {
     this.active.add(t.id);
     const parts: string[] = [];
     const seen = new Set<string>();
-    for (const f of this.btf.layout(t.id)) {
+    const top = this.depth === 1;
+    const layout = this.btf.layout(t.id);
+    for (const f of layout) {
       if (seen.has(f.name) || f.tags?.includes(TAG_HIDDEN)) continue;
-      const e = f.bitSize
-        ? this.bitfield(f, base, off, weight)
-        : f.tags?.includes(TAG_STRINGS) && this.isCharArray(f.typeId)
-          ? this.strings(f.typeId, base, off + f.bitOffset / 8, weight)
-          : this.value(f.typeId, base, off + f.bitOffset / 8, weight, out);
+      const len = f.bitSize ? undefined : this.lengthOf(f, layout, base, off, top);
+      const e =
+        top && f.bitOffset / 8 >= this.zeroFrom
+          ? this.zero(f, weight)
+          : f.bitSize
+            ? this.bitfield(f, base, off, weight)
+            : f.tags?.includes(TAG_STRINGS) && this.isCharArray(f.typeId)
+              ? this.strings(f.typeId, base, off + f.bitOffset / 8, weight, len)
+              : len !== undefined
+                ? this.counted(f.typeId, base, off + f.bitOffset / 8, weight, len)
+                : this.value(f.typeId, base, off + f.bitOffset / 8, weight, out);
       if (e === null) continue;
       seen.add(f.name);
       parts.push(`${key(f.name)}: ${e}`);
@@ -331,10 +362,61 @@ class Generator {
     return t.kind === 'array' && this.btf.isChar(t.elemType!) && t.nelems! > 0;
   }
 
-  private strings(id: number, base: string, off: number, weight: number): string {
+  /** `len`: an expression for the bytes that hold data (TAG_LENGTH), else all `n`. */
+  private strings(id: number, base: string, off: number, weight: number, len?: string): string {
     const n = this.btf.resolve(id).nelems!;
     this.count(weight * n);
-    return `${this.use('strs')}(b, ${at(base, off)}, ${n})`;
+    this.use('str'); // strMake is shared
+    this.longestStrings = Math.max(this.longestStrings, n);
+    return `${this.use('strs')}(b, ${at(base, off)}, ${len ?? n})`;
+  }
+
+  /** A char array of which only `len` bytes hold data (TAG_LENGTH): a string up to its NUL or `len`. */
+  private counted(id: number, base: string, off: number, weight: number, len: string): string {
+    this.count(weight * this.btf.resolve(id).nelems!);
+    this.use('str');
+    return `str(b, ${at(base, off)}, ${len})`;
+  }
+
+  /**
+   * For a char array tagged "eunomia.length:FIELD": an expression for FIELD's value clamped to
+   * the array (0 where the record stops before FIELD). undefined without the tag.
+   */
+  private lengthOf(f: BtfField, layout: BtfField[], base: string, off: number, top: boolean): string | undefined {
+    const tag = f.tags?.find((x) => x.startsWith(TAG_LENGTH));
+    if (tag === undefined) return undefined;
+    const arr = this.btf.resolve(f.typeId);
+    const m = layout.find((x) => x.name === tag.slice(TAG_LENGTH.length));
+    const mt = m && !m.bitSize ? this.btf.resolve(m.typeId) : undefined;
+    if (!this.isCharArray(f.typeId) || !mt || mt.kind !== 'int' || mt.size! > 4) {
+      throw btfError(`member ${f.name}: "${tag}" needs a char array and an integer member (of at most 4 bytes) by that name`);
+    }
+    if (top && m!.bitOffset / 8 >= this.zeroFrom) return '0';
+    return `${this.use('clampLen')}(${this.int(mt.size!, mt.signed!, base, off + m!.bitOffset / 8)}, ${arr.nelems})`;
+  }
+
+  /**
+   * What a member the record does not have decodes to: its value in zero bytes. A constant for
+   * scalars and strings; anything else is decoded from a zero buffer, so it is a fresh value
+   * (an array, an object) each time, as when read.
+   */
+  private zero(f: BtfField, weight: number): string | null {
+    this.count(weight);
+    const t = this.btf.resolve(f.typeId);
+    const isEnum = t.kind === 'enum' || t.kind === 'enum64';
+    if (f.bitSize) return isEnum ? `${this.enumFn(t)}(0)` : t.bool ? 'false' : '0';
+    if (f.tags?.includes(TAG_STRINGS) && this.isCharArray(f.typeId)) return '[]';
+    if (isEnum) return `${this.enumFn(t)}(0)`;
+    if (t.kind === 'int') return t.bool ? 'false' : t.size === 16 ? '0n' : '0';
+    if (t.kind === 'ptr') return '0';
+    if (t.kind === 'array' && this.isCharArray(f.typeId)) return '""';
+    const body: string[] = [];
+    const e = this.value(f.typeId, '0', 0, weight, body);
+    if (e === null) return null;
+    this.consts.push(Buffer.alloc(this.btf.sizeof(f.typeId)));
+    const fn = `z${this.vars++}`;
+    this.decls.push(`function ${fn}(b) {`, ...body, `return ${e};`, '}');
+    return `${fn}(H[${this.consts.length - 1}])`;
   }
 
   private bitfield(f: BtfField, base: string, off: number, weight: number): string {
@@ -373,29 +455,48 @@ function outOfBounds(typeName: string) {
   };
 }
 
-function build(btf: Btf, id: number, typeName: string, size: number): (buf: Buffer, offset?: number) => unknown {
+function shortRecord(typeName: string, minSize: number) {
+  return (length: unknown): EunomiaError => new EunomiaError(ErrorCodes.READER, `cannot decode ${typeName}: a record of ${String(length)} bytes, shorter than its ${minSize}-byte head`);
+}
+
+/** `minSize` < `size`: records may stop there (TAG_TAIL); a shorter one decodes through `head`. */
+function build(btf: Btf, id: number, typeName: string, size: number, minSize = size): (buf: Buffer, offset?: number, length?: number) => unknown {
   const g = new Generator(btf);
-  g.consts.push(outOfBounds(typeName), Buffer);
+  g.consts.push(outOfBounds(typeName), Buffer, shortRecord(typeName, minSize));
   const out: string[] = [];
   const expr = g.value(id, 'o', 0, 1, out);
   if (expr === null) throw btfError(`${typeName} has nothing to decode`);
+  // `>>> 0` both validates (integer, 0..2^32-1) and gives V8 an int32 to index with, even
+  // when the caller's offset arithmetic produced a heap double.
+  // Plain Uint8Arrays lack Buffer#toString(encoding, start, end) and would decode strings wrongly.
+  const check = (n: number): string[] => [
+    'const o = offset === undefined ? 0 : offset >>> 0;',
+    `if ((offset !== undefined && o !== offset) || o + ${n} > b.length || !(b instanceof Buf)) throw H[0](b, offset, ${n});`,
+  ];
+  let head: string[] = [];
+  if (minSize < size) {
+    g.zeroFrom = minSize;
+    const headOut: string[] = [];
+    const headExpr = g.value(id, 'o', 0, 1, headOut)!;
+    head = ['function head(b, offset, length) {', `if (!(length >= ${minSize})) throw H[2](length);`, ...check(minSize), ...headOut, `return ${headExpr};`, '}'];
+  }
+  if (g.longestStrings) g.consts.push(Buffer.alloc(g.longestStrings));
   const src = [
     '"use strict";',
     ...[...g.helpers].map((h) => HELPERS[h]!),
     ...g.decls,
     'const Buf = H[1];', // a context constant: cheaper than the `Buffer` global on every call
-    'return function decode(b, offset) {',
-    // `>>> 0` both validates (integer, 0..2^32-1) and gives V8 an int32 to index with, even
-    // when the caller's offset arithmetic produced a heap double.
-    'const o = offset === undefined ? 0 : offset >>> 0;',
-    // Plain Uint8Arrays lack Buffer#toString(encoding, start, end) and would decode strings wrongly.
-    `if ((offset !== undefined && o !== offset) || o + ${size} > b.length || !(b instanceof Buf)) throw H[0](b, offset, ${size});`,
+    ...(g.longestStrings ? [`const ZEROS = H[${g.consts.length - 1}];`] : []),
+    ...head,
+    'return function decode(b, offset, length) {',
+    ...(minSize < size ? [`if (length !== undefined && length < ${size}) return head(b, offset, length);`] : []),
+    ...check(size),
     ...out,
     `return ${expr};`,
     '};',
   ].join('\n');
   try {
-    return new Function('H', src)(g.consts) as (buf: Buffer, offset?: number) => unknown;
+    return new Function('H', src)(g.consts) as (buf: Buffer, offset?: number, length?: number) => unknown;
   } catch (e) {
     throw btfError(`internal error generating a decoder for ${typeName}: ${(e as Error).message}`, e);
   }
@@ -461,6 +562,16 @@ function fieldInfos(btf: Btf, id: number): FieldInfo[] {
   return out;
 }
 
+/** Offset of the member tagged TAG_TAIL, where a record may end; undefined without one. */
+function tailOffset(btf: Btf, id: number, typeName: string): number | undefined {
+  const t = btf.resolve(id);
+  if (t.kind !== 'struct') return undefined;
+  const f = btf.layout(id).find((m) => m.tags?.includes(TAG_TAIL));
+  if (!f) return undefined;
+  if (f.bitSize || f.bitOffset % 8 !== 0 || f.bitOffset === 0) throw btfError(`${typeName}.${f.name}: "${TAG_TAIL}" needs a whole-byte member after the first`);
+  return f.bitOffset / 8;
+}
+
 const cache = new WeakMap<Btf, Map<number, Decoder>>();
 
 function guard<T>(typeIdOrName: number | string, fn: () => T): T {
@@ -493,8 +604,9 @@ export function compileDecoder(btf: Btf, typeIdOrName: number | string): Decoder
     const size = btf.sizeof(id);
     checkSize(typeName, size);
     const fields = Object.freeze(fieldInfos(btf, id)) as FieldInfo[];
-    const decode = build(btf, id, typeName, size) as Decoder['decode'];
-    const dec: Decoder = Object.freeze({ typeName, size, fields, decode });
+    const minSize = tailOffset(btf, id, typeName) ?? size;
+    const decode = build(btf, id, typeName, size, minSize) as Decoder['decode'];
+    const dec: Decoder = Object.freeze({ typeName, size, minSize, fields, decode });
     if (!perBtf) cache.set(btf, (perBtf = new Map()));
     perBtf.set(id, dec);
     return dec;

@@ -1,8 +1,10 @@
 /** process: exec and exit of every process (sched tracepoints). */
-import { commonColumns as c, LOW_RATE_RING, shellJoin } from '../common.js';
+import { commonColumns as c, LOW_RATE_RING } from '../common.js';
 import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
+import { withJsonText } from '../../exporters/json.js';
 import { processMetrics } from './metrics.js';
+import { argsText } from './args.js';
 import type { ProcessEvent } from './event.gen.js';
 
 const S_IFMT_NAMES: Record<number, string> = { 0o14: 'socket', 0o12: 'symlink', 0o10: 'file', 0o6: 'block', 0o4: 'dir', 0o2: 'char', 0o1: 'pipe' };
@@ -57,8 +59,8 @@ export function exeFs(magic: number, exe: string): string {
   return name ?? `0x${magic.toString(16)}`;
 }
 
-/** Fields only an exec has; an exit carries none of them. */
-const EXEC_ONLY = [
+/** Fields only an exec has; an exit carries none of them (format makes them undefined). */
+export const EXEC_ONLY = [
   'prog', 'cmdline', 'vpid', 'vppid', 'upper_layer', 'exe_fs_magic', 'exe_fs', 'cap_effective', 'caps',
   'stdin_raw', 'stdout_raw', 'stdin', 'stdout', 'tty', 'pcomm', 'gpcomm', 'ld_preload', 'ld_library_path',
   'glibc_tunables', 'glibc_tunables_len', 'path_env',
@@ -75,7 +77,55 @@ export type ProcessData =
   | (Omit<ProcessEvent, 'type' | 'upper_layer'> & ExecNames & { type: 'exec'; upper_layer: number | boolean })
   | (Omit<ProcessEvent, 'type' | (typeof EXEC_ONLY)[number]> & { type: Exclude<ProcessEvent['type'], 'exec'> } & { [K in (typeof EXEC_ONLY)[number]]?: undefined });
 
+/**
+ * An exit's EXEC_ONLY fields made undefined; not deleted: a deleted property turns the object
+ * into a slow hash table, and every later stage (enrichment, rules, metrics) reads it. One
+ * store per name rather than a loop over the names, whose one keyed store site sees 21 names
+ * (megamorphic: a lookup per store).
+ */
+function clearExecOnly(d: Partial<Record<(typeof EXEC_ONLY)[number], undefined>>): void {
+  d.prog = undefined;
+  d.cmdline = undefined;
+  d.vpid = undefined;
+  d.vppid = undefined;
+  d.upper_layer = undefined;
+  d.exe_fs_magic = undefined;
+  d.exe_fs = undefined;
+  d.cap_effective = undefined;
+  d.caps = undefined;
+  d.stdin_raw = undefined;
+  d.stdout_raw = undefined;
+  d.stdin = undefined;
+  d.stdout = undefined;
+  d.tty = undefined;
+  d.pcomm = undefined;
+  d.gpcomm = undefined;
+  d.ld_preload = undefined;
+  d.ld_library_path = undefined;
+  d.glibc_tunables = undefined;
+  d.glibc_tunables_len = undefined;
+  d.path_env = undefined;
+}
+
 const ms = (v: unknown): string => (typeof v === 'number' && v > 0 ? (v / 1e6).toFixed(1) : '');
+
+// Execs repeat a few capability sets (root's, none): each one's list made once, carrying its
+// JSON text (root's is 41 names to quote); the last one's without a Map lookup.
+const capLists = new Map<number | bigint, readonly string[]>();
+let lastMask: unknown;
+let lastCaps: readonly string[] = [];
+function caps(mask: number | bigint): readonly string[] {
+  if (mask === lastMask) return lastCaps;
+  let list = capLists.get(mask);
+  if (list === undefined) {
+    list = withJsonText([...capabilityList(mask)]);
+    if (capLists.size >= 64) capLists.clear();
+    capLists.set(mask, list);
+  }
+  lastMask = mask;
+  lastCaps = list;
+  return list;
+}
 
 export const processTracker: TrackerDescriptor = {
   name: 'process',
@@ -106,15 +156,10 @@ export const processTracker: TrackerDescriptor = {
     { key: 'exit_signal', header: 'SIG', width: 3, format: (v, ev) => (ev.data.type === 'exit' && v ? String(v) : '') },
     { key: 'duration_ns', header: 'MS', width: 8, format: ms },
     { key: 'exe', header: 'PATH', width: 20 },
-    { key: 'args', header: 'ARGS', format: shellJoin },
+    { key: 'args', header: 'ARGS', format: argsText },
   ],
   format(d) {
-    if (d.type !== 'exec') {
-      // undefined, not delete: a deleted property turns the object into a slow hash table,
-      // and every later stage (enrichment, rules, metrics) reads it.
-      for (const k of EXEC_ONLY) d[k] = undefined;
-      return;
-    }
+    if (d.type !== 'exec') return clearExecOnly(d);
     // The name the program was invoked by. Usually comm, but busybox re-executes its applets
     // through /proc/self/exe, which makes comm "exe" for every one of them.
     const argv0 = d.args[0];
@@ -123,7 +168,7 @@ export const processTracker: TrackerDescriptor = {
     d.cmdline = d.args.join(' ');
     d.upper_layer = d.upper_layer === 1;
     d.exe_fs = exeFs(d.exe_fs_magic, d.exe);
-    d.caps = capabilityList(d.cap_effective);
+    d.caps = caps(d.cap_effective);
     d.stdin = fdKind(d.stdin_raw);
     d.stdout = fdKind(d.stdout_raw);
   },
