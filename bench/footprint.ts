@@ -6,7 +6,8 @@
  *    line comes after attach, with the readers open), `eunomia server` with the defaults (the
  *    API answers once every tracker is attached);
  *  - RSS: `run process` idle; the server idle, at ~100,000 events/s for 90 s, and a minute
- *    after a burst of API work (hot loads, bad bodies, lists).
+ *    after a burst of API work (hot loads, bad bodies, lists);
+ *  - the exec storm: its speed with `run process` ÷ without, the consumer's CPU (exec-storm.ts).
  * By turns with another build's bin/eunomia.js when EUNOMIA_BENCH_VS names one. Commands run
  * as programs, as users run them (the #! line's Node flags apply).
  */
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { trackers } from '../src/trackers/registry.js';
 import { bin, quantiles, startServer, stopServer, vsBin } from './server.js';
+import { execStormBench } from './exec-storm.js';
 
 const COMMANDS = [['version'], ['trackers'], ['run', 'process', '--help'], ['rules', 'list'], ['client', '--help'], ['server', '--help']];
 const counter = join(repoRoot, 'dist/bench/module-count.js');
@@ -161,4 +163,6 @@ export async function footprintBench(work: string): Promise<void> {
   for (const b of bins) await serverMemory(b, work);
   // What the launcher's Node flags (#! line) buy and cost: the same server without them.
   await serverMemory(bin, work, true);
+  // The exec storm's slow-down with `run process`, and its consumer's CPU (bench/exec-storm.ts).
+  await execStormBench();
 }
