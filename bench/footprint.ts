@@ -122,8 +122,8 @@ function cpuTicks(pid: number): number {
 }
 
 async function eventsSeen(base: string): Promise<number> {
-  const list = (await (await fetch(`${base}/instances`)).json()) as { stats: { events: number } }[];
-  return list.reduce((n, i) => n + i.stats.events, 0);
+  const { instances } = (await (await fetch(`${base}/instances`)).json()) as { instances: { stats: { events: number } }[] };
+  return instances.reduce((n, i) => n + i.stats.events, 0);
 }
 
 async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
