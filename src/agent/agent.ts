@@ -144,10 +144,11 @@ export class Agent {
     });
     // prom-client (~80 modules) only with metrics on: `eunomia run` has none unless asked.
     const withMetrics = deps.metrics !== false;
-    const containersStarting = config.containers ? startContainers(native, { log }) : undefined;
-    const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined]);
+    // Names checked before anything starts: a throw after would leave the containers running.
     const byName = (t: TrackerConfig): boolean => t.options?.container !== undefined;
     const early = config.trackers.filter((t) => !byName(t)).map((t) => ({ d: findTracker(t.name, known), options: t.options }));
+    const containersStarting = config.containers ? startContainers(native, { log }) : undefined;
+    const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined]);
     // They attach once the pipeline and the container scope are in place (`wired`).
     let wire = (): void => {};
     let unwire = (_e: unknown): void => {};
