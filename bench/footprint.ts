@@ -24,6 +24,8 @@ const counter = join(repoRoot, 'dist/bench/module-count.js');
 const bins = vsBin ? [bin, vsBin] : [bin];
 const who = (b: string): string => (vsBin ? `  [${b}]` : '');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The server's defaults include Prometheus metrics; only their port is the bench's own. */
+const metricsOn = (): string[] => ['--metrics-listen', `127.0.0.1:${40000 + Math.floor(Math.random() * 20000)}`];
 
 /** Spawn → exit, without the counting hooks (they slow the load). */
 function time(b: string, args: string[]): number {
@@ -82,7 +84,7 @@ async function startTimes(runs: number): Promise<void> {
   for (let i = 0; i < runs; i++) {
     for (const [k, b] of bins.entries()) {
       const t0 = performance.now();
-      const { child } = await startServer(['--metrics-listen', 'off'], b);
+      const { child } = await startServer(metricsOn(), b);
       xs[k]!.push(performance.now() - t0);
       await stopServer(child);
     }
@@ -121,13 +123,14 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]); // utime + stime, 100/s
 }
 
-async function eventsSeen(base: string): Promise<number> {
-  const { instances } = (await (await fetch(`${base}/instances`)).json()) as { instances: { stats: { events: number } }[] };
-  return instances.reduce((n, i) => n + i.stats.events, 0);
+/** Events every instance counted, and records lost (in the kernel's ring or the reader's queue). */
+async function eventsSeen(base: string): Promise<{ events: number; lost: number }> {
+  const { instances } = (await (await fetch(`${base}/instances`)).json()) as { instances: { stats: { events: number; lostKernel: number; lostQueue: number } }[] };
+  return instances.reduce((n, i) => ({ events: n.events + i.stats.events, lost: n.lost + i.stats.lostKernel + i.stats.lostQueue }), { events: 0, lost: 0 });
 }
 
 async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
-  const { child, base } = await startServer(['--metrics-listen', 'off'], b, viaNode);
+  const { child, base } = await startServer(metricsOn(), b, viaNode);
   try {
     await sleep(25_000);
     const idle = rssMiB(child.pid!);
@@ -138,7 +141,9 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
     const sampler = setInterval(() => under.push(rssMiB(child.pid!)), 10_000);
     await new Promise((r) => load.once('exit', r));
     clearInterval(sampler);
-    const events = (await eventsSeen(base)) - events0;
+    const seen = await eventsSeen(base);
+    const events = seen.events - events0.events;
+    const lost = seen.lost - events0.lost;
     const usPerEvent = (((cpuTicks(child.pid!) - ticks0) / 100) * 1e6) / events;
     const object = readFileSync(buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'))).toString('base64');
     await apiBurst(base, object);
@@ -147,7 +152,7 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
     const after = rssMiB(child.pid!);
     console.log(
       `  server (defaults${viaNode ? ', as node bin/eunomia.js: without the #! line\'s flags' : ''}): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); ` +
-        `at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${usPerEvent.toFixed(2)} µs of CPU per event; ` +
+        `at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${usPerEvent.toFixed(2)} µs of CPU per event, ${lost} lost of ${events + lost}; ` +
         `after 9,000 API requests ${burst.toFixed(1)} MiB, a minute later ${after.toFixed(1)} MiB (target < 100 MB)${who(b)}`,
     );
   } finally {
@@ -155,14 +160,20 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
   }
 }
 
-export async function footprintBench(work: string): Promise<void> {
-  commandGraphs();
-  await startTimes(7);
-  console.log('memory (RSS):');
-  for (const b of bins) await runIdle(b);
-  for (const b of bins) await serverMemory(b, work);
-  // What the launcher's Node flags (#! line) buy and cost: the same server without them.
-  await serverMemory(bin, work, true);
+/** `part`: only one of commands, start, memory, exec (`npm run bench -- footprint memory`). */
+export async function footprintBench(work: string, part?: string): Promise<void> {
+  const parts = ['commands', 'start', 'memory', 'exec'];
+  if (part !== undefined && !parts.includes(part)) throw new Error(`footprint has no part "${part}" (parts: ${parts.join(', ')})`);
+  const want = (p: string): boolean => part === undefined || part === p;
+  if (want('commands')) commandGraphs();
+  if (want('start')) await startTimes(7);
+  if (want('memory')) {
+    console.log('memory (RSS):');
+    for (const b of bins) await runIdle(b);
+    for (const b of bins) await serverMemory(b, work);
+    // What the launcher's Node flags (#! line) buy and cost: the same server without them.
+    await serverMemory(bin, work, true);
+  }
   // The exec storm's slow-down with `run process`, and its consumer's CPU (bench/exec-storm.ts).
-  await execStormBench();
+  if (want('exec')) await execStormBench();
 }

@@ -12,7 +12,7 @@
  *     cost per event (bench/metrics.ts);
  *  8. slow-down per tracker (bench/overhead.ts);
  *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
- * `npm run bench -- overhead`, `-- flow`, `-- footprint`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const objDir = dirname(obj);
   console.log(`eunomia bench — ${native.libbpfVersion()}, node ${process.version}, ${native.numPossibleCpus()} CPUs`);
   if (only === 'flow') return throughputAndStartup(objDir, genBin);
-  if (only === 'footprint') return footprintBench(workBin);
+  if (only === 'footprint') return footprintBench(workBin, process.argv[3]);
   if (only === 'containers') return containerBench(native);
   if (only === 'server') return serverBench();
   if (only === 'rules') return rulesBench(native);

@@ -76,7 +76,8 @@ export async function containersCommand(argv: string[], out: NodeJS.WritableStre
   }
   const format = parseFormat(values.fmt ?? 'plain');
   if (format === 'csv') throw new EunomiaError(ErrorCodes.USAGE, '"eunomia containers" prints plain or json');
-  const resolver = new ContainerResolver({ clients: defaultClients(), log: (l) => err.write(`eunomia: containers: ${l}\n`) });
+  // Every runtime at once: listing is the point here.
+  const resolver = new ContainerResolver({ clients: defaultClients(process.env, { containerdOnDemand: false }), log: (l) => err.write(`eunomia: containers: ${l}\n`) });
   try {
     await resolver.start();
     const root = cgroup2Root();

@@ -1,6 +1,8 @@
 /**
  * containerd's client, loaded when containerd first answers: gRPC and the protobuf definitions
  * cost ~100 ms and ~18 MB, and a node with containerd's socket may have nothing listening on it.
+ * On demand (the agent's default), it is not even asked until a container appears that the other
+ * runtimes do not know: on a Docker host, containerd holds only Docker's own containers.
  */
 import { connect } from 'node:net';
 import { ErrorCodes, EunomiaError } from '../core/errors.js';
@@ -30,6 +32,7 @@ export class LazyContainerdClient implements RuntimeClient {
   constructor(
     readonly socket: string,
     private readonly namespaces: string[],
+    readonly onDemand = false,
   ) {}
 
   async ping(): Promise<void> {

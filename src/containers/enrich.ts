@@ -145,7 +145,7 @@ export function enrichHandler(resolver: ContainerResolver, opts: EnrichOptions =
     // Shared by all of this container's events: frozen, with their JSON text made once.
     // Named, with the full record: rules at a container's first exec read its privileges and mounts.
     const named = !!info?.name && !info.partial;
-    const c: Cached = { container: withJsonText(containerField(id, info)), inContainer: true, named, ready: named || !resolver.connected };
+    const c: Cached = { container: withJsonText(containerField(id, info)), inContainer: true, named, ready: named || !resolver.askable };
     const k8s = k8sField(info);
     if (k8s) c.k8s = withJsonText(k8s);
     return c;

@@ -32,12 +32,14 @@ function looksLikeKubernetes(): boolean {
  * Docker always (its socket may appear later); Podman when its socket exists; containerd when
  * its socket exists on what looks like a Kubernetes node. containerd is asked only about
  * Kubernetes' namespace: Docker's own containers there ("moby") come from Docker, with names.
+ * `containerdOnDemand`: connect containerd only once a container no other runtime knows appears
+ * (the agent); off for commands that list every container.
  */
-export function defaultClients(env: NodeJS.ProcessEnv = process.env): RuntimeClient[] {
+export function defaultClients(env: NodeJS.ProcessEnv = process.env, { containerdOnDemand = true } = {}): RuntimeClient[] {
   const s = runtimeSockets(env);
   const clients: RuntimeClient[] = [new DockerClient({ socket: s.docker, runtime: 'docker' })];
   if (existsSync(s.podman)) clients.push(new DockerClient({ socket: s.podman, runtime: 'podman' }));
-  if (existsSync(s.containerd) && looksLikeKubernetes()) clients.push(new LazyContainerdClient(s.containerd, ['k8s.io']));
+  if (existsSync(s.containerd) && looksLikeKubernetes()) clients.push(new LazyContainerdClient(s.containerd, ['k8s.io'], containerdOnDemand));
   return clients;
 }
 

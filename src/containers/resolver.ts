@@ -80,6 +80,11 @@ export class ContainerResolver extends EventEmitter {
     return this.conns.connected;
   }
 
+  /** Whether a runtime may be asked about a container (one answers, or one waits on demand). */
+  get askable(): boolean {
+    return this.conns.askable;
+  }
+
   /** Runtimes whose API answers now. */
   runtimes(): RuntimeName[] {
     return this.conns.runtimes();
@@ -144,7 +149,7 @@ export class ContainerResolver extends EventEmitter {
       const t0 = Date.now();
       return within(starting, timeoutMs).then(() => (this.starting === starting ? this.cache.get(id) : this.waitFor(id, timeoutMs - (Date.now() - t0))));
     }
-    if (this.cache.complete(id) || !this.conns.connected) return Promise.resolve(this.cache.get(id));
+    if (this.cache.complete(id) || !this.conns.askable) return Promise.resolve(this.cache.get(id));
     this.conns.ensureKnown(id);
     return this.cache.wait(id, timeoutMs);
   }

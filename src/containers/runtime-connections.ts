@@ -17,6 +17,9 @@ export interface RuntimeConnectionsOptions {
 
 export class RuntimeConnections {
   private readonly up = new Set<RuntimeClient>();
+  /** On-demand clients not connected yet (RuntimeClient.onDemand), and those connecting now. */
+  private readonly standby = new Set<RuntimeClient>();
+  private waking = 0;
   private readonly watches = new Map<RuntimeClient, { close(): void }>();
   private readonly lastError = new Map<RuntimeClient, string>();
   private readonly fetching = new Map<string, Promise<void>>();
@@ -39,7 +42,9 @@ export class RuntimeConnections {
    * do not answer are retried in the background. Resolves once each has answered or failed once.
    */
   async start(): Promise<void> {
-    const clients = this.opts.clients ?? [];
+    const all = this.opts.clients ?? [];
+    for (const c of all) if (c.onDemand) this.standby.add(c);
+    const clients = all.filter((c) => !c.onDemand);
     const first = await Promise.all(clients.map((c) => this.connect(c)));
     if (this.closed) return; // stopped meanwhile: nothing to report
     const failed = clients.filter((_, i) => !first[i]).map((c) => `${c.runtime} (${this.lastError.get(c)})`);
@@ -55,14 +60,22 @@ export class RuntimeConnections {
     return this.up.size > 0;
   }
 
+  /** Whether a runtime may be asked about a container (one answers, or one waits on demand). */
+  get askable(): boolean {
+    return this.up.size > 0 || this.standby.size > 0 || this.waking > 0;
+  }
+
   /** Runtimes whose API answers now. */
   runtimes(): RuntimeName[] {
     return [...this.up].map((c) => c.runtime);
   }
 
-  /** Starts an inspect of an unknown container on each runtime that answers. */
+  /**
+   * Starts an inspect of an unknown container on each runtime that answers; when none knows it,
+   * connects the on-demand ones (their list brings it in).
+   */
   ensureKnown(id: string): void {
-    if (this.cache.complete(id) || this.fetching.has(id) || this.up.size === 0) return;
+    if (this.cache.complete(id) || this.fetching.has(id) || !this.askable) return;
     const p = (async () => {
       for (const c of this.up) {
         try {
@@ -75,6 +88,14 @@ export class RuntimeConnections {
           this.errors++;
         }
       }
+      if (this.standby.size === 0) return;
+      const waking = [...this.standby];
+      this.standby.clear();
+      this.log(`a container no connected runtime knows (${id.slice(0, 12)}): connecting ${waking.map((c) => `${c.runtime} at ${c.socket}`).join(', ')}`);
+      this.waking++;
+      const ok = await Promise.all(waking.map((c) => this.connect(c))).finally(() => this.waking--);
+      const failed = waking.filter((_, i) => !ok[i]).map((c) => `${c.runtime} (${this.lastError.get(c)})`);
+      if (failed.length > 0 && !this.closed) this.log(`not answering, retrying in the background: ${failed.join('; ')}`);
     })().finally(() => this.fetching.delete(id));
     this.fetching.set(id, p);
   }
@@ -166,5 +187,6 @@ export class RuntimeConnections {
     this.watches.clear();
     for (const c of this.opts.clients ?? []) c.close?.();
     this.up.clear();
+    this.standby.clear();
   }
 }

@@ -53,6 +53,11 @@ export interface RuntimeClient {
   readonly runtime: RuntimeName;
   /** The unix socket it talks to. */
   readonly socket: string;
+  /**
+   * Connected only once a container appears that the connected runtimes do not know (costly
+   * clients: containerd's gRPC is ~18 MB, and Docker's containers in it come from Docker).
+   */
+  readonly onDemand?: boolean;
   /** Resolves when the API answers; rejects with EunomiaError E_RUNTIME naming the socket otherwise. */
   ping(): Promise<void>;
   /** Containers that exist now (running or not). */

@@ -342,7 +342,10 @@ export class BpfObject {
     return new BpfMap(this.live(), info, PERCPU_MAP_TYPES.has(info.type) ? this.native.numPossibleCpus() : 0);
   }
 
-  /** Starts a background reader on a ring buffer or perf event array map. */
+  /**
+   * Starts a background reader on a ring buffer or perf event array map. `records` is lent for
+   * the call only: it is detached (empty) once onBatch returns, so copy what you keep.
+   */
   openReader(map: string, onBatch: (records: Buffer, count: number) => void, opts: ReaderOptions = {}): BpfReader {
     this.requireLoaded('reading');
     const info = this.mapOrThrow(map);

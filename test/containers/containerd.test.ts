@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ContainerdClient } from '../../src/containers/containerd.js';
+import { LazyContainerdClient } from '../../src/containers/containerd-lazy.js';
+import { DockerClient } from '../../src/containers/docker.js';
+import { ContainerResolver } from '../../src/containers/resolver.js';
+import { cgroupIdOfPid } from '../../src/containers/cgroup.js';
 import type { RuntimeEvent } from '../../src/containers/types.js';
 import { isEunomiaError } from '../../src/core/errors.js';
 
@@ -156,6 +160,29 @@ describe('ContainerdClient (real containerd)', { skip }, () => {
 
   test('inspect of an unknown id is undefined', async () => {
     assert.equal(await client.inspect(newId()), undefined);
+  });
+
+  test('on demand (the agent): containerd is connected only once a container Docker does not know shows up', async () => {
+    // Running before the resolver starts: its cgroup scan finds it (no kernel watcher here).
+    const id = newId();
+    run(id, labelArgs(CRI_LABELS));
+    const lines: string[] = [];
+    const resolver = new ContainerResolver({ clients: [new DockerClient({ socket: '/run/docker.sock', runtime: 'docker' }), new LazyContainerdClient('/run/containerd/containerd.sock', [NS], true)], log: (l) => lines.push(l) });
+    try {
+      await resolver.start();
+      assert.ok(!resolver.runtimes().includes('containerd'), 'not connected at start');
+      const cg = cgroupIdOfPid(taskPid(id));
+      assert.ok(cg, 'the task has a v2 cgroup');
+      assert.equal(resolver.containerOfCgroup(cg), id, 'the id from the cgroup path');
+      const info = await resolver.waitFor(id, 10_000);
+      assert.equal(info?.name, 'app');
+      assert.equal(info?.runtime, 'containerd');
+      assert.deepEqual(info?.k8s, { namespace: 'shop', pod: 'web-0', container: 'app' });
+      assert.ok(resolver.runtimes().includes('containerd'));
+      assert.match(lines.join('\n'), /no connected runtime knows .*: connecting containerd/);
+    } finally {
+      resolver.close();
+    }
   });
 
   test('watch reports create, start, die, destroy; close() ends done', async () => {

@@ -9,7 +9,7 @@ import { enrichHandler } from '../../src/containers/enrich.js';
 import { k8sFromLabels } from '../../src/containers/k8s.js';
 import { ContainerResolver } from '../../src/containers/resolver.js';
 import { containerScope, FilterMode, kernelPrefix, selects } from '../../src/runtime/scope.js';
-import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeWatch } from '../../src/containers/types.js';
+import type { ContainerInfo, RuntimeClient, RuntimeEvent, RuntimeName, RuntimeWatch } from '../../src/containers/types.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 
 const ID = 'b3d9a5f050c54152f3f7a105ef6b71d154098e7030b22ce1de9a14eba2ac4f3e';
@@ -88,12 +88,18 @@ describe('container filter options', () => {
 
 /** A runtime that answers from memory, so the enrichment's waiting can be driven step by step. */
 class MemoryRuntime implements RuntimeClient {
-  readonly runtime = 'docker' as const;
   readonly socket = '/memory';
   readonly containers = new Map<string, ContainerInfo>();
   inspectGate: Promise<void> = Promise.resolve();
+  pings = 0;
   private listener?: (ev: RuntimeEvent) => void;
-  async ping(): Promise<void> {}
+  constructor(
+    readonly runtime: RuntimeName = 'docker',
+    readonly onDemand = false,
+  ) {}
+  async ping(): Promise<void> {
+    this.pings++;
+  }
   async list(): Promise<ContainerInfo[]> {
     return [...this.containers.values()];
   }
@@ -186,6 +192,41 @@ describe('enrichment', () => {
     h2.handle(ev(12, 1), (e) => void out2.push(e));
     assert.equal(out2.length, 1, 'no runtime: the id alone, at once');
     alone.close();
+  });
+
+  test('an on-demand runtime is asked only once a container the others do not know appears', async () => {
+    const docker = new MemoryRuntime();
+    docker.containers.set(ID, info(ID, 'web'));
+    const containerd = new MemoryRuntime('containerd', true);
+    containerd.containers.set(ID2, { ...info(ID2, 'pod-app'), runtime: 'containerd' });
+    const lines: string[] = [];
+    const resolver = new ContainerResolver({ clients: [docker, containerd], watcher: kernel, cgroupRoot: '/nonexistent', log: (l) => lines.push(l) });
+    await resolver.start();
+    const h = enrichHandler(resolver, { waitMs: 5000 });
+    const out: TrackerEvent[] = [];
+    h.handle(ev(11, 1), (e) => void out.push(e));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([docker.pings, containerd.pings], [1, 0], "Docker's container: containerd is not asked");
+    assert.deepEqual(resolver.runtimes(), ['docker']);
+    h.handle(ev(12, 2), (e) => void out.push(e));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(containerd.pings, 1, 'a container Docker does not know: containerd is connected');
+    assert.deepEqual(out.map((e) => (e.data.container as { name: string }).name), ['web', 'pod-app']);
+    assert.deepEqual(resolver.runtimes(), ['docker', 'containerd']);
+    assert.match(lines.join('\n'), /no connected runtime knows \(\w{12}\): connecting containerd at \/memory/);
+    resolver.close();
+
+    // Only an on-demand runtime: a container's events still wait for it.
+    const only = new MemoryRuntime('containerd', true);
+    only.containers.set(ID2, { ...info(ID2, 'pod-app'), runtime: 'containerd' });
+    const r2 = new ContainerResolver({ clients: [only], watcher: kernel, cgroupRoot: '/nonexistent' });
+    await r2.start();
+    const h2 = enrichHandler(r2, { waitMs: 5000 });
+    const out2: TrackerEvent[] = [];
+    h2.handle(ev(12, 1), (e) => void out2.push(e));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((out2[0]?.data.container as { name: string } | undefined)?.name, 'pod-app');
+    r2.close();
   });
 
   test('a full queue lets the oldest go on rather than drop anything', async () => {
