@@ -91,6 +91,15 @@ interface Prepared {
   loadStart: number;
 }
 
+/**
+ * Programs built with eunomia.bpf.h wake the reader once this much is waiting (else it drains on
+ * its poll): 256 KiB, or a quarter of a smaller ring, which would otherwise never reach it.
+ */
+function wakeupGlobal(obj: BpfObject, d: TrackerDescriptor): Record<string, number> {
+  if (!d.ringBytes || !obj.globals().some((g) => g.name === 'eunomia_wakeup_bytes')) return {};
+  return { eunomia_wakeup_bytes: Math.min(256 * 1024, d.ringBytes / 4) };
+}
+
 /** open → set globals → choose programs → size maps. Closes the object if anything fails. */
 function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): Prepared {
   const { values, globals, scope } = resolveOptions(d, input, process.pid);
@@ -100,7 +109,7 @@ function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): 
   try {
     const specs = d.streams ?? (d.event ? [d.event] : []);
     const streams = specs.map((s) => openStream(obj, s));
-    obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...globals });
+    obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...wakeupGlobal(obj, d), ...globals });
     if (d.programs) {
       const wanted = new Set(d.programs(values));
       for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
@@ -181,7 +190,7 @@ export class TrackerInstance {
       const t3 = performance.now();
       const inst = new TrackerInstance(id, d, values, { openMs: p.openMs, loadMs: t2 - p.loadStart, attachMs: t3 - t2 }, obj, p.streams, deps);
       inst.filter = filter;
-      for (const s of p.streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs });
+      for (const s of p.streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs ?? d.pollMs });
       if (d.interval) {
         const spec = d.interval.mapFor ? { ...d.interval, map: d.interval.mapFor(values) } : d.interval;
         const agg = new IntervalReader(obj, spec);

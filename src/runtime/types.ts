@@ -97,6 +97,12 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
   /** Ring buffer size in bytes (power of two); default 4 MiB. */
   ringBytes?: number;
   /**
+   * The longest a record waits in the ring before the reader drains it; default 10 ms. Each
+   * drain wakes the agent's event loop: low-rate trackers take 50 (a burst still wakes the reader
+   * once a quarter of the ring is used).
+   */
+  pollMs?: number;
+  /**
    * Adds readable fields to a decoded event in place (the kernel sends raw values: a signal
    * number, address bytes, flag bits). Hot path: keep it cheap. A throw counts the record
    * as undecodable.

@@ -9,6 +9,13 @@ import type { Column } from '../pipeline/types.js';
  */
 export const LOW_RATE_RING = 1 << 18;
 
+/**
+ * Their reader's poll (TrackerDescriptor.pollMs): a record waits at most 50 ms. Draining every
+ * 10 ms woke the agent 100 times a second under a steady trickle of execs, which cost more than
+ * the events did.
+ */
+export const LOW_RATE_POLL_MS = 50;
+
 /** An argument list as a shell would need it typed: quoted only where necessary. */
 export function shellJoin(args: unknown): string {
   if (!Array.isArray(args)) return '';

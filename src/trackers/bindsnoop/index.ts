@@ -1,5 +1,5 @@
 /** bindsnoop: bind() of IPv4/IPv6 sockets (syscalls:sys_enter_bind / sys_exit_bind). */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
@@ -26,6 +26,7 @@ export const bindsnoopTracker: TrackerDescriptor = {
   object: 'bindsnoop.bpf.o',
   event: { struct: 'bindsnoop_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [
     {
       name: 'port',

@@ -1,6 +1,6 @@
 /** mountsnoop: mount, umount and the new mount API (syscall tracepoints). */
 import { errnoName } from '../names/errno.js';
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { attrFlags, callFlags } from './flags.js';
 import { mountsnoopMetrics } from './metrics.js';
@@ -16,6 +16,7 @@ export const mountsnoopTracker: TrackerDescriptor = {
   object: 'mountsnoop.bpf.o',
   event: { struct: 'mount_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [],
   columns: [
     c.pid,

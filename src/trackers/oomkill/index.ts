@@ -1,5 +1,5 @@
 /** oomkill: OOM kills, with the victim, the task that triggered the kill, and the memory cgroup. */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { oomkillMetrics } from './metrics.js';
 import type { OomkillEvent } from './event.gen.js';
@@ -13,6 +13,7 @@ export const oomkillTracker: TrackerDescriptor = {
   object: 'oomkill.bpf.o',
   event: { struct: 'oomkill_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [],
   columns: [
     { ...c.pid, header: 'TPID' },

@@ -1,5 +1,5 @@
 /** process: exec and exit of every process (sched tracepoints). */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { withJsonText } from '../../exporters/json.js';
@@ -135,6 +135,7 @@ export const processTracker: TrackerDescriptor = {
   event: { struct: 'process_event', map: 'events' },
   // An exec record is 2.7 KiB: 512 KiB holds ~190 of them per 10 ms poll (19,000 execs/s).
   ringBytes: 2 * LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [
     {
       name: 'minDuration',

@@ -1,5 +1,5 @@
 /** secsnoop: attempts of security-relevant syscalls, with their arguments (syscall tracepoints at entry; a few more hooks, see the object). */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { cloneFlags, namespaceTypes } from '../names/clone.js';
 import { addressFamilyName, socketTypeName } from '../names/socket-names.js';
 import { hasTracepoint } from '../../core/kernel.js';
@@ -347,6 +347,7 @@ export const secsnoopTracker: TrackerDescriptor = {
   object: 'secsnoop.bpf.o',
   event: { struct: 'sec_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   // Either the five module/kexec tracepoint programs or the raw fallback that sees them all,
   // never both (each attempt once).
   programs: () => {

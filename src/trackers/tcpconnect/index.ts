@@ -1,5 +1,5 @@
 /** tcpconnect: TCP connects and accepts, IPv4 and IPv6 (sock:inet_sock_set_state, accept exits). */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
@@ -26,6 +26,7 @@ export const tcpconnectTracker: TrackerDescriptor = {
   object: 'tcpconnect.bpf.o',
   event: { struct: 'tcpconnect_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [
     {
       name: 'port',

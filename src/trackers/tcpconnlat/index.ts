@@ -1,5 +1,5 @@
 /** tcpconnlat: TCP connect latency, SYN sent to established (sock:inet_sock_set_state). */
-import { commonColumns as c, LOW_RATE_RING } from '../common.js';
+import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { tcpconnlatMetrics } from './metrics.js';
@@ -17,6 +17,7 @@ export const tcpconnlatTracker: TrackerDescriptor = {
   object: 'tcpconnlat.bpf.o',
   event: { struct: 'tcpconnlat_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
+  pollMs: LOW_RATE_POLL_MS,
   options: [
     {
       name: 'minUs',
