@@ -8,6 +8,7 @@ import { parseFormat } from '../exporters/index.js';
 import { Agent } from '../agent/agent.js';
 import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
 import { checkConfig, loadConfig } from '../agent/config-load.js';
+import { preloadChecker } from '../agent/config-check.js';
 import { buildApi } from '../server/http.js';
 import { startMetricsServer } from '../metrics/index.js';
 import { notCounted } from './run.js';
@@ -106,6 +107,7 @@ export function safeConfig(config: ServerConfig): ServerConfig {
 }
 
 export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; version: string; safe?: boolean }): Promise<number> {
+  await preloadChecker();
   const parsed = serverConfig(argv);
   if (parsed.help) {
     io.stdout.write(SERVER_HELP);
@@ -126,11 +128,22 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     }
   }
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
-  const agent = await Agent.start(config, { native: loadNative(), log });
+  // The API is built while the agent starts (its trackers load on worker threads meanwhile).
+  const starting = Agent.start(config, { native: loadNative(), log });
+  const building = buildApi(starting, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) });
+  // Its failure is read below, once the agent is up; until then not an unhandled rejection.
+  building.catch(() => undefined);
+  let agent: Agent;
+  try {
+    agent = await starting;
+  } catch (e) {
+    await building.then((app) => app.close(), () => undefined);
+    throw e;
+  }
   let stopping = false;
   let metricsServer: Server | undefined;
   try {
-    const app = await buildApi(agent, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) });
+    const app = await building;
     try {
       await app.listen({ host: listen.host, port: listen.port });
     } catch (e) {

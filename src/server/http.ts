@@ -77,7 +77,15 @@ function asProgramError(e: unknown): unknown {
   return e;
 }
 
-export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyInstance> {
+/**
+ * `agent` may still be starting (`eunomia server`): the routes are built and their schemas
+ * compiled meanwhile, on the main thread while the trackers load on worker threads; the app is
+ * returned once both are ready, and only then may it listen.
+ */
+export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOptions): Promise<FastifyInstance> {
+  // Set before buildApi returns, so before any request can reach a handler.
+  let agent!: Agent;
+  let outputs: ReturnType<typeof instanceOutputs> | undefined;
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes,
     ...(opts.https ? { https: opts.https } : {}),
@@ -119,8 +127,7 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody(ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]} — see GET /openapi.json`)));
 
-  const outputs = instanceOutputs(agent);
-  app.addHook('onClose', async () => outputs.close());
+  app.addHook('onClose', async () => outputs?.close());
 
   // ---- the seed's API ----
 
@@ -154,7 +161,7 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
       if (!args.every((a) => typeof a === 'string')) throw new EunomiaError(ErrorCodes.REQUEST, `"args" of tracker ${name} are its command-line flags: an array of strings`);
       id = agent.startTracker(name, parseTrackerArgv(findTracker(name), args as string[]).options).id;
     }
-    outputs.attach(id, handlers.map((h) => h.name));
+    outputs!.attach(id, handlers.map((h) => h.name));
     return { status: 'ok', id };
   });
 
@@ -274,5 +281,7 @@ export async function buildApi(agent: Agent, opts: ApiOptions): Promise<FastifyI
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
+  agent = await starting;
+  outputs = instanceOutputs(agent);
   return app;
 }
