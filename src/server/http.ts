@@ -83,8 +83,11 @@ function asProgramError(e: unknown): unknown {
  * returned once both are ready, and only then may it listen.
  */
 export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOptions): Promise<FastifyInstance> {
-  // Set before buildApi returns, so before any request can reach a handler.
+  // Set before buildApi returns, so before any request can reach a handler (the handlers
+  // below close over them, which is why they cannot be const).
+  // eslint-disable-next-line prefer-const
   let agent!: Agent;
+  // eslint-disable-next-line prefer-const
   let outputs: ReturnType<typeof instanceOutputs> | undefined;
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes,
