@@ -25,7 +25,34 @@ const bins = vsBin ? [bin, vsBin] : [bin];
 const who = (b: string): string => (vsBin ? `  [${b}]` : '');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The server's defaults include Prometheus metrics; only their port is the bench's own. */
-const metricsOn = (): string[] => ['--metrics-listen', `127.0.0.1:${40000 + Math.floor(Math.random() * 20000)}`];
+function metricsOn(): { args: string[]; url: string } {
+  const at = `127.0.0.1:${40000 + Math.floor(Math.random() * 20000)}`;
+  return { args: ['--metrics-listen', at], url: `http://${at}/metrics` };
+}
+
+/**
+ * Where a process's RSS is, from /proc/PID/smaps: Node's own binary (its code and data as
+ * touched), the malloc heap, the rings mapped in (BPF maps), other anonymous memory (V8's heap,
+ * thread stacks, other malloc arenas); and V8's heap by space, from the agent's own metrics.
+ */
+export async function whereItIs(pid: number, metricsUrl: string): Promise<string> {
+  const kib = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const what = head[1]!;
+      name = what === process.execPath || what.endsWith('/node') ? 'node binary' : what === '[heap]' ? 'malloc heap' : what.startsWith('anon_inode:bpf-map') ? 'rings' : what === '' || what.startsWith('[') ? 'anonymous' : 'libraries';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kib.set(name, (kib.get(name) ?? 0) + Number(rss[1]));
+  }
+  const parts = [...kib].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`);
+  const text = await (await fetch(metricsUrl)).text();
+  const spaces = [...text.matchAll(/^nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\d+)/gm)].filter((m) => Number(m[2]) >= 1 << 20).map((m) => `${m[1]} ${(Number(m[2]) / 1048576).toFixed(1)}`);
+  return `${parts.join(', ')} MiB; V8 heap used: ${spaces.join(', ')} MiB`;
+}
 
 /** Spawn → exit, without the counting hooks (they slow the load). */
 function time(b: string, args: string[]): number {
@@ -84,7 +111,7 @@ async function startTimes(runs: number): Promise<void> {
   for (let i = 0; i < runs; i++) {
     for (const [k, b] of bins.entries()) {
       const t0 = performance.now();
-      const { child } = await startServer(metricsOn(), b);
+      const { child } = await startServer(metricsOn().args, b);
       xs[k]!.push(performance.now() - t0);
       await stopServer(child);
     }
@@ -130,15 +157,19 @@ async function eventsSeen(base: string): Promise<{ events: number; lost: number 
 }
 
 async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
-  const { child, base } = await startServer(metricsOn(), b, viaNode);
+  const metrics = metricsOn();
+  const { child, base } = await startServer(metrics.args, b, viaNode);
   try {
     await sleep(25_000);
     const idle = rssMiB(child.pid!);
+    const idleWhere = await whereItIs(child.pid!, metrics.url);
     // Opens at 100,000/s: opensnoop's and files' events through the rules, the streams, metrics.
     const [ticks0, events0] = [cpuTicks(child.pid!), await eventsSeen(base)];
     const load = spawn(work, ['openclose', '90', '100000'], { stdio: 'ignore' });
     const under: number[] = [];
     const sampler = setInterval(() => under.push(rssMiB(child.pid!)), 10_000);
+    await sleep(80_000);
+    const loadWhere = await whereItIs(child.pid!, metrics.url);
     await new Promise((r) => load.once('exit', r));
     clearInterval(sampler);
     const seen = await eventsSeen(base);
@@ -155,6 +186,8 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
         `at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${usPerEvent.toFixed(2)} µs of CPU per event, ${lost} lost of ${events + lost}; ` +
         `after 9,000 API requests ${burst.toFixed(1)} MiB, a minute later ${after.toFixed(1)} MiB (target < 100 MB)${who(b)}`,
     );
+    console.log(`    where, idle: ${idleWhere}`);
+    console.log(`    where, at 100,000 opens/s: ${loadWhere}`);
   } finally {
     await stopServer(child);
   }
