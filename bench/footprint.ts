@@ -197,6 +197,11 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
 export async function footprintBench(work: string, part?: string): Promise<void> {
   const parts = ['commands', 'start', 'memory', 'exec'];
   if (part !== undefined && !parts.includes(part)) throw new Error(`footprint has no part "${part}" (parts: ${parts.join(', ')})`);
+  // A launcher that falls back to the unbundled modules (bin/eunomia.js) measures another program.
+  for (const b of bins) {
+    const said = spawnSync(b, ['version'], { encoding: 'utf8' }).stderr;
+    if (said.includes('unbundled')) throw new Error(`${b}: ${said.trim()} — run "bash scripts/setup.sh" in that build first`);
+  }
   const want = (p: string): boolean => part === undefined || part === p;
   if (want('commands')) commandGraphs();
   if (want('start')) await startTimes(7);

@@ -69,9 +69,10 @@ if [ ! -f "$cache" ] || [ -n "$(find rules dist/src/rules scripts/rules-cache.js
   node scripts/rules-cache.js >/dev/null
 fi
 
-# 8. The CLI's bundle (scripts/bundle.js), when the compiled code is newer.
+# 8. The CLI's bundle (scripts/bundle.js), when the compiled code is newer: the same test as
+# bin/eunomia.js makes (tsc's .tsbuildinfo), or the launcher would run the unbundled modules.
 bundle=dist/bundle/cli/main.js
-if [ ! -f "$bundle" ] || [ -n "$(find dist/src scripts/bundle.js -newer "$bundle" -print -quit)" ]; then
+if [ ! -f "$bundle" ] || [ -n "$(find dist/src dist/.tsbuildinfo scripts/bundle.js -newer "$bundle" -print -quit)" ]; then
   say "bundling the CLI"
   node scripts/bundle.js
 fi
