@@ -51,6 +51,11 @@ export interface AgentDeps {
   metrics?: boolean;
   /** Live streams for API clients (default on; `run` has no API). */
   streams?: boolean;
+  /**
+   * Called once every tracker's load is under way on the worker threads: the main thread is
+   * free until they verify (`eunomia server` builds its API then).
+   */
+  loading?: () => void;
 }
 
 /**
@@ -199,7 +204,9 @@ export class Agent {
       const rest = trackersToStart(config, analyzer?.rules, known).filter((t) => byName(t) || !config.trackers.includes(t));
       // A container chosen by name is found through the runtimes: wait for their first answer.
       if (containers && rest.some(byName)) await containers.ready;
-      const started = await Promise.allSettled([...earlyStarts, ...rest.map((t) => manager.startAsync(findTracker(t.name, known), t.options))]);
+      const restStarts = rest.map((t) => manager.startAsync(findTracker(t.name, known), t.options));
+      deps.loading?.();
+      const started = await Promise.allSettled([...earlyStarts, ...restStarts]);
       for (const r of started) if (r.status === 'fulfilled') agent.track(r.value, 'tracker');
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

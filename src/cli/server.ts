@@ -128,9 +128,14 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     }
   }
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
-  // The API is built while the agent starts (its trackers load on worker threads meanwhile).
-  const starting = Agent.start(config, { native: loadNative(), log });
-  const building = buildApi(starting, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) });
+  // The API is built while the agent starts: once its trackers' loads are under way (the rules
+  // choose half of them, so they come first), while the kernel verifies them on worker threads.
+  let loading!: () => void;
+  const issued = new Promise<void>((resolve) => (loading = resolve));
+  const starting = Agent.start(config, { native: loadNative(), log, loading });
+  const building = Promise.race([issued, starting.then(() => undefined, () => undefined)]).then(() =>
+    buildApi(starting, { token, bodyLimitBytes: config.bodyLimitBytes, version: io.version, ...(https ? { https } : {}) }),
+  );
   // Its failure is read below, once the agent is up; until then not an unhandled rejection.
   building.catch(() => undefined);
   let agent: Agent;
