@@ -5,7 +5,6 @@
  * or packed `{bpf_object, bpf_object_size, meta}`. Everything is checked here, before anything
  * reaches the kernel; every failure is EunomiaError(E_PACKAGE) naming the field.
  */
-import { inflateSync } from 'node:zlib';
 import { MAP_TYPE_RINGBUF, type PerfEventSpec } from '../core/bpf-object.js';
 import { compileDecoder, encodeToBuffer, type Btf, type Decoder } from '../core/btf/index.js';
 import { isEunomiaError } from '../core/errors.js';
@@ -223,7 +222,8 @@ function packed(o: Json, lim: HotloadLimits): Raw {
   let data = stored;
   if (stored.length < 4 || stored.readUInt32BE(0) !== 0x7f454c46) {
     try {
-      data = inflateSync(stored, { maxOutputLength: lim.maxObjectBytes });
+      // Loaded only for a compressed package: every command that starts an agent imports this file.
+      data = process.getBuiltinModule('node:zlib').inflateSync(stored, { maxOutputLength: lim.maxObjectBytes });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig('bpf_object', lim.maxObjectBytes + 1, lim.maxObjectBytes);
       throw bad('bpf_object', `neither an ELF object nor zlib-compressed data (${(e as Error).message})`, e);
