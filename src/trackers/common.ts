@@ -16,13 +16,25 @@ export const LOW_RATE_RING = 1 << 18;
  */
 export const LOW_RATE_POLL_MS = 50;
 
+/** An argument a shell takes as typed, unquoted ([\w@%+=:,./-]+), checked without a regex (the exec path's table rows). */
+export function bareArg(s: unknown): boolean {
+  if (typeof s !== 'string' || s === '') return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x2b && c <= 0x3a)) continue; // a-z A-Z + , - . / 0-9 :
+    if (c === 0x5f || c === 0x40 || c === 0x25 || c === 0x3d) continue; // _ @ % =
+    return false;
+  }
+  return true;
+}
+
 /** An argument list as a shell would need it typed: quoted only where necessary. */
 export function shellJoin(args: unknown): string {
   if (!Array.isArray(args)) return '';
   return args
     .map((a) => {
       const s = String(a);
-      return s !== '' && /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+      return bareArg(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
     })
     .join(' ');
 }
