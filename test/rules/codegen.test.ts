@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileDispatch, compileMatcher, guardOf } from '../../src/rules/codegen.js';
-import { parseCondition, predicate, resolveCondition, type CompileContext, type Expr, type Fail, type Pred } from '../../src/rules/condition.js';
+import { predicate, type Expr, type Pred } from '../../src/rules/condition.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
+import { conditions } from './conditions.js';
 
-const fail: Fail = (offset, message) => {
-  throw new Error(`at ${offset}: ${message}`);
-};
 
 const MACROS: Record<string, string> = {
   in_container: 'container.id exists and container.id != host',
@@ -19,21 +17,7 @@ const LISTS: Record<string, (string | number)[]> = {
   files: ['/etc/shadow', '/etc/passwd', '/etc/', ''],
 };
 
-/** Parses and resolves `src` with MACROS and LISTS (a macro is one shared Expr, as in a rule set). */
-function expr(src: string): Expr {
-  const done = new Map<string, Expr>();
-  const ctx: CompileContext = {
-    macro(name) {
-      if (!(name in MACROS)) return undefined;
-      if (!done.has(name)) done.set(name, resolveCondition(parseCondition(MACROS[name]!, fail), ctx, fail));
-      return done.get(name);
-    },
-    list: (name) => LISTS[name],
-    macroNames: () => Object.keys(MACROS),
-    listNames: () => Object.keys(LISTS),
-  };
-  return resolveCondition(parseCondition(src, fail), ctx, fail);
-}
+const expr = conditions(MACROS, LISTS);
 
 function ev(data: Record<string, unknown>, tracker = 'process', time = 1_700_000_000_000): TrackerEvent {
   return { tracker, instance: 1, time, data };

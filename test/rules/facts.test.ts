@@ -2,32 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { atomKey, chooseFacts, fold, Known } from '../../src/rules/facts.js';
-import { parseCondition, predicate, resolveCondition, type CompileContext, type Expr, type Fail } from '../../src/rules/condition.js';
+import { predicate, type Expr } from '../../src/rules/condition.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
+import { conditions } from './conditions.js';
 
-const fail: Fail = (offset, message) => {
-  throw new Error(`at ${offset}: ${message}`);
-};
 const MACROS: Record<string, string> = {
   in_container: 'container.id exists and container.id != host',
   open_write: 'write = true',
   outbound: '(evt.tracker = tcpconnect and direction = connect) or (evt.tracker = secsnoop and call = connect)',
 };
 
-function expr(src: string): Expr {
-  const done = new Map<string, Expr>();
-  const ctx: CompileContext = {
-    macro(name) {
-      if (!(name in MACROS)) return undefined;
-      if (!done.has(name)) done.set(name, resolveCondition(parseCondition(MACROS[name]!, fail), ctx, fail));
-      return done.get(name);
-    },
-    list: () => undefined,
-    macroNames: () => Object.keys(MACROS),
-    listNames: () => [],
-  };
-  return resolveCondition(parseCondition(src, fail), ctx, fail);
-}
+const expr = conditions(MACROS);
 
 const ev = (data: Record<string, unknown>, tracker = 'opensnoop'): TrackerEvent => ({ tracker, instance: 1, time: 0, data });
 
