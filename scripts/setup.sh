@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # 1. Debian packages (build-time only: the runtime needs libbpf1 and libelf1).
-pkgs=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config)
+pkgs=(clang-16 llvm-16 libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config libseccomp-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -34,6 +34,15 @@ addon=native/build/Release/eunomia.node
 if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit)" ]; then
   say "building the native addon"
   npm run --silent build:native >/dev/null
+fi
+
+# 3b. The seccomp helper (src/seccomp/launch.ts runs commands through it), when its source is newer.
+#     After the addon: node-gyp rebuild empties native/build.
+helper=native/build/eunomia-seccomp-exec
+if [ ! -f "$helper" ] || [ native/seccomp-exec/seccomp-exec.c -nt "$helper" ]; then
+  say "building the seccomp helper"
+  mkdir -p native/build
+  cc -O2 -Wall -Wextra -Werror -o "$helper" native/seccomp-exec/seccomp-exec.c -lseccomp
 fi
 
 # 4. eBPF objects (make knows what is stale).

@@ -259,6 +259,21 @@ export class Agent {
     return stats;
   }
 
+  /**
+   * An accumulating instance's rows now (TrackerInstance.snapshot), each with the container
+   * its cgroup belongs to (id, name, image), as the events' enrichment would say.
+   */
+  snapshot(id: number): Record<string, unknown>[] {
+    const inst = this.manager.get(id);
+    if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
+    const resolver = this.containers?.resolver;
+    return inst.snapshot().map((row) => {
+      const cid = typeof row.cgroup_id === 'number' ? resolver?.containerOfCgroup(row.cgroup_id) : undefined;
+      const info = cid ? resolver!.get(cid) : undefined;
+      return cid ? { ...row, container: { id: cid.slice(0, 12), full_id: cid, name: info?.name ?? '', image: info?.image ?? '' } } : row;
+    });
+  }
+
   view(inst: TrackerInstance): InstanceView {
     const s = this.started.get(inst.id);
     return {

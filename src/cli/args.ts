@@ -80,7 +80,7 @@ export function runHelp(tracker: TrackerDescriptor): string {
   ];
   for (const s of allOptions(tracker)) {
     const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.type === 'bool' ? '' : ` ${s.arg ?? 'VALUE'}`}`;
-    lines.push(`  ${flag.padEnd(22)}${s.description}`);
+    lines.push(`  ${flag.padEnd(21)} ${s.description}`);
   }
   lines.push(
     '',

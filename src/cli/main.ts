@@ -15,6 +15,7 @@ Commands:
   trackers                  list the trackers
   containers [-a] [-f json] list the running containers with their pids and namespaces
   rules list|check FILE     the security rules in force; check a rule file (eunomia rules --help)
+  seccomp <command>         record a container's syscalls into a seccomp profile; run under one (eunomia seccomp --help)
   help                      this help
   version                   print the version
 
@@ -25,6 +26,7 @@ Examples:
   sudo eunomia run process --fmt json -T 10 -o /tmp/process.jsonl
   sudo eunomia run opensnoop --container web
   sudo eunomia containers
+  sudo eunomia seccomp record --container web -T 60 -o web.json
   eunomia trackers
 `;
 
@@ -62,6 +64,8 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./containers.js')).containersCommand(rest, process.stdout, process.stderr);
     case 'rules':
       return (await import('./rules.js')).rulesCommand(rest, process.stdout);
+    case 'seccomp':
+      return (await import('./seccomp.js')).seccompCommand(rest, process.stdout, process.stderr);
     case 'server':
     case 'safe':
       return (await import('./server.js')).runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: cmd === 'safe' });

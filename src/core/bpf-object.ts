@@ -89,7 +89,9 @@ function wrapNative(e: unknown, code: ErrorCode, what: string): EunomiaError {
   const reason = ne?.message ?? String(e);
   const tail = log ? `\n${logTail(log)}` : '';
   let hint = '';
-  if (ne?.errno === 1 || ne?.errno === 13) hint = ' — run as root or grant CAP_BPF and CAP_PERFMON';
+  // EACCES is also the verifier's answer to an unsafe program: its log then says why.
+  const verifier = /\bprocessed \d+ insns\b/.test(log);
+  if (ne?.errno === 1 || ne?.errno === 13) hint = verifier ? ' — the verifier refused a program (its log follows)' : ' — run as root or grant CAP_BPF and CAP_PERFMON';
   return new EunomiaError(code, `${what}: ${reason}${hint}${tail}`, { cause: e, log, errno: ne?.errno });
 }
 

@@ -27,6 +27,7 @@ export const ErrorCodes = {
   AUTH: 'E_AUTH', // missing or wrong API token
   REQUEST: 'E_REQUEST', // a malformed HTTP request (body, parameters)
   RULE: 'E_RULE', // a rule file is malformed: names file, line and problem
+  PROFILE: 'E_PROFILE', // a seccomp profile is malformed: names the file, the key and the problem
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -232,6 +232,21 @@ export class TrackerInstance {
     }
   }
 
+  /**
+   * The rows of its in-kernel map now, formatted, without emitting them or clearing the map:
+   * for trackers whose reports keep their counts (a seccomp recording). Once stopped, the map
+   * is gone: the last rows it reported are what the events carried.
+   */
+  snapshot(): Record<string, unknown>[] {
+    if (!this.interval || !this.descriptor.interval?.keep) {
+      throw new EunomiaError(ErrorCodes.STATE, `instance ${this.id} (${this.name}) keeps no counts to read: only trackers whose reports accumulate (seccomp) have a snapshot`);
+    }
+    if (this.stopping) throw new EunomiaError(ErrorCodes.STATE, `instance ${this.id} (${this.name}) is stopping`);
+    const rows = this.interval.report({ ...this.options, top: 0 });
+    if (this.descriptor.format) for (const r of rows) this.descriptor.format(r);
+    return rows;
+  }
+
   /** Hot path: one call per batch from a reader thread. */
   private onBatch(stream: Stream, buf: Buffer, count: number): void {
     const { descriptor, id } = this;

@@ -16,6 +16,9 @@ import type { OptionValues } from '../runtime/types.js';
 import type { Agent } from '../agent/agent.js';
 import { configJsonSchema } from '../agent/config.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
+import type { SeccompRow } from '../trackers/seccomp/index.js';
+import type { RecordedRow } from '../seccomp/recording.js';
+import type { DenyMode } from '../seccomp/types.js';
 
 export interface ApiOptions {
   /** When set, every request but GET /health needs `Authorization: Bearer <token>`. */
@@ -254,6 +257,43 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     const id = instanceId(req.params);
     const stats = await agent.stop(id);
     return { id, stats };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { format?: 'docker' | 'spo' | 'summary'; mode?: DenyMode; base?: boolean; name?: string } }>('/instances/:id/seccomp', {
+    schema: {
+      summary: 'A seccomp instance\'s recording so far as a profile: Docker/OCI JSON (default), a Security Profiles Operator SeccompProfile (YAML) or a summary (text)',
+      params: idParams,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          format: { enum: ['docker', 'spo', 'summary'] },
+          mode: { enum: ['errno', 'kill', 'log'] },
+          base: { type: 'boolean' },
+          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
+        },
+      },
+      response: { '4xx': errorSchema },
+    },
+  }, async (req, reply) => {
+    const id = instanceId(req.params);
+    const view = agent.get(id);
+    if (view.name !== 'seccomp') throw new EunomiaError(ErrorCodes.REQUEST, `instance ${id} is a ${view.name} tracker: start a seccomp instance ({"tracker": "seccomp", "options": {"container": "NAME"}})`);
+    // Loaded on first use: the server's start need not compile the profile writers (and YAML).
+    const [{ recordingsOf }, { toProfile }, { toSpo }, { summary }] = await Promise.all([
+      import('../seccomp/recording.js'),
+      import('../seccomp/profile.js'),
+      import('../seccomp/spo.js'),
+      import('../seccomp/summary.js'),
+    ]);
+    const rows = agent.snapshot(id).map((r) => ({ row: r as unknown as SeccompRow, ...(r.container ? { container: r.container as RecordedRow['container'] } : {}) }));
+    const recordings = recordingsOf(rows, new Date(view.startedAt), new Date());
+    if (!recordings.length) throw new EunomiaError(ErrorCodes.STATE, `instance ${id} has recorded nothing yet: its container has made no call under its seccomp filter (is it running?)`);
+    const { format = 'docker', mode, base = true } = req.query;
+    const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base });
+    if (format === 'summary') return reply.type('text/plain; charset=utf-8').send(summary(profile));
+    if (format === 'spo') return reply.type('application/yaml').send(toSpo(profile, req.query.name ?? `eunomia-recording-${id}`));
+    return profile;
   });
 
   const stream = (req: FastifyRequest, reply: FastifyReply, id: number | undefined): void => {

@@ -8,6 +8,7 @@ import { mountsnoopTracker } from './mountsnoop/index.js';
 import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
+import { seccompTracker } from './seccomp/index.js';
 import { secsnoopTracker } from './secsnoop/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
 import { syscallTracker } from './syscall/index.js';
@@ -33,6 +34,7 @@ export const trackers: readonly TrackerDescriptor[] = [
   tcpconnlatTracker,
   syscountTracker,
   tcprttTracker,
+  seccompTracker,
 ];
 
 /** A tracker by name, in the catalogue or in `among` (a part of it). */

@@ -1,0 +1,256 @@
+/* seccomp: what each recorded container (cgroup) calls, counted in the kernel — one map entry
+ * per cgroup with a count per syscall number and the arguments that decide safety, no event per
+ * syscall. User space reads it without clearing, while recording and when it stops, and turns
+ * it into a seccomp profile (src/seccomp/).
+ *
+ * From which moment: a container runtime sets a container up inside its cgroup (mount,
+ * pivot_root, sethostname …) before it execs the workload; none of that must reach the
+ * profile. Two gates, per task:
+ *  - a runtime installs the container's seccomp filter just before that exec, so a call made
+ *    under a filter (task->seccomp.mode == SECCOMP_MODE_FILTER) is exactly a call the profile
+ *    will filter — the runtime's own calls after the filter included, as they must be;
+ *  - a container that runs without a filter: a process counts once it has executed a program
+ *    of the container's own filesystem (the runtime runs its own binary, the host's file, a
+ *    bind-mounted copy or a memfd, until it execs the workload), and so do its children. */
+#include "eunomia.bpf.h"
+#include "aggregate.bpf.h"
+#include "seccomp.h"
+
+#define SECCOMP_MODE_FILTER 2
+#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h: a 32-bit syscall is under way */
+
+#define NR_SOCKET 41
+#define NR_CLONE 56
+#define NR_EXECVE 59
+#define NR_PERSONALITY 135
+#define NR_PRCTL 157
+#define NR_UNSHARE 272
+#define NR_EXECVEAT 322
+#define NR_CLONE3 435
+
+/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_NEWTIME
+ * (0x80, only for clone3 and unshare). */
+#define NS_FLAGS 0x7E020080ULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	/* Allocated when a cgroup is first recorded: 4 KiB each, none while nothing is recorded. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct seccomp_slot);
+} recordings SEC(".maps");
+
+/* Never written: the zeroed value a new entry is made from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct seccomp_slot);
+} zero_slot SEC(".maps");
+
+/* Processes (tgid) of unfiltered recorded containers that run the workload: they executed a
+ * program of their container's filesystem, or descend from one that did. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} workload SEC(".maps");
+
+/* The recorded cgroup's entry, made on its first call; NULL if the task is not recorded. */
+static __always_inline struct seccomp_slot *slot_of(__u64 cg)
+{
+	struct seccomp_slot *s = bpf_map_lookup_elem(&recordings, &cg);
+	if (s)
+		return s;
+	__u32 zero = 0;
+	struct seccomp_slot *z = bpf_map_lookup_elem(&zero_slot, &zero);
+	if (!z)
+		return NULL;
+	/* -EEXIST: another CPU made it first; the lookup finds that one. */
+	long err = bpf_map_update_elem(&recordings, &cg, z, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&recordings, &cg);
+	if (!s && err)
+		eunomia_map_insert_failed();
+	return s;
+}
+
+/* runc's init, by its comm ("runc:[0:PARENT]" … "runc:[2:INIT]"), until it execs the workload. */
+static __always_inline bool runtime_comm(void)
+{
+	char comm[EUNOMIA_COMM_LEN];
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
+}
+
+/* The entry the current task's calls count in, or NULL: not recorded, or not the workload yet. */
+static __always_inline struct seccomp_slot *recorded(struct task_struct *task)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (eunomia_skip(tgid))
+		return NULL;
+	if (BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_FILTER && !bpf_map_lookup_elem(&workload, &tgid))
+		return NULL;
+	return slot_of(bpf_get_current_cgroup_id());
+}
+
+/* Whether the task's executable is a file of its own mount namespace (not the runtime's: the
+ * host's binary seen from the container, a detached bind mount, a memfd). Unlike
+ * eunomia_foreign_exe, tasks in the host's namespace are checked too: runc re-executes itself
+ * from a memfd before it leaves the host's namespace. */
+static __always_inline bool own_exe(struct task_struct *task)
+{
+	struct vfsmount *vfsmnt = BPF_CORE_READ(task, mm, exe_file, f_path.mnt);
+	if (!vfsmnt)
+		return false;
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	return BPF_CORE_READ(mnt, mnt_ns, ns.inum) == BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline void persona(struct seccomp_slot *s, __u32 p)
+{
+	int bit = p == 0 ? SECCOMP_PERSONA_LINUX : p == 0x8 ? SECCOMP_PERSONA_LINUX32 : p == 0x20000 ? SECCOMP_PERSONA_UNAME26 :
+		  p == 0x20008 ? SECCOMP_PERSONA_LINUX32_UNAME26 : p == 0xffffffff ? SECCOMP_PERSONA_QUERY : -1;
+	if (bit < 0)
+		__sync_fetch_and_or(&s->other, SECCOMP_OTHER_PERSONALITY);
+	else
+		__sync_fetch_and_or(&s->personalities, 1ULL << bit);
+}
+
+/* The arguments that decide what these calls can do (as Docker's default profile restricts them). */
+static __always_inline void record_args(struct seccomp_slot *s, struct pt_regs *regs, __u64 nr)
+{
+	__u64 a0 = BPF_CORE_READ(regs, di);
+	switch (nr) {
+	case NR_CLONE:
+		__sync_fetch_and_or(&s->clone_ns, a0 & NS_FLAGS);
+		break;
+	case NR_CLONE3: {
+		__u64 flags = 0; /* struct clone_args starts with the flags */
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)a0);
+		__sync_fetch_and_or(&s->clone_ns, flags & NS_FLAGS);
+		break;
+	}
+	case NR_UNSHARE:
+		__sync_fetch_and_or(&s->unshare_ns, a0 & NS_FLAGS);
+		break;
+	case NR_SOCKET:
+		if (a0 < 64)
+			__sync_fetch_and_or(&s->socket_families, 1ULL << a0);
+		break;
+	case NR_PRCTL:
+		if (a0 < 64)
+			__sync_fetch_and_or(&s->prctl_options[0], 1ULL << a0);
+		else if (a0 < 128)
+			__sync_fetch_and_or(&s->prctl_options[1], 1ULL << (a0 - 64));
+		else
+			__sync_fetch_and_or(&s->other, SECCOMP_OTHER_PRCTL);
+		break;
+	case NR_PERSONALITY:
+		persona(s, (__u32)a0);
+		break;
+	}
+}
+
+SEC("raw_tp/sys_enter")
+int record_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 nr = ctx->args[1];
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct seccomp_slot *s = recorded(task);
+	if (!s)
+		return 0;
+	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
+		__sync_fetch_and_add(&s->compat_calls, 1);
+		return 0;
+	}
+	if (nr >= SECCOMP_MAX_NR)
+		return 0;
+	__sync_fetch_and_add(&s->counts[nr], 1);
+	record_args(s, (struct pt_regs *)ctx->args[0], nr);
+	return 0;
+}
+
+/* The capabilities the workload checks (capability:cap_capable, 6.14+), under the same gate —
+ * but not runc's own: without no_new_privs it installs the filter before it drops the
+ * container's capabilities, and those checks (CAP_SETPCAP for the bounding set …) pass with
+ * whatever set the container gets. */
+SEC("tp/capability/cap_capable")
+int record_capable(struct trace_event_raw_cap_capable *ctx)
+{
+	if (runtime_comm())
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct seccomp_slot *s = recorded(task);
+	if (!s)
+		return 0;
+	/* Checks made under borrowed credentials are not the workload's: overlayfs reads its
+	 * xattrs with the mounter's (override_creds), so current->cred is not the task's own. */
+	if ((void *)ctx->cred != (void *)BPF_CORE_READ(task, real_cred))
+		return 0;
+	int cap = ctx->cap;
+	if (cap < 0 || cap > 63)
+		return 0;
+	/* The kernel asks CAP_SYS_ADMIN on every mapping for the admin's memory reserve
+	 * (cap_vm_enough_memory, unaudited): a refusal there says nothing of what a program needs. */
+	if (ctx->ret != 0 && cap == 21)
+		return 0;
+	if (ctx->ret == 0)
+		__sync_fetch_and_or(&s->caps_used, 1ULL << cap);
+	else
+		__sync_fetch_and_or(&s->caps_denied, 1ULL << cap);
+	return 0;
+}
+
+/* An unfiltered task of a recorded cgroup that executes a program of its container's own
+ * filesystem runs the workload from now on (see the top of this file). */
+SEC("tp/sched/sched_process_exec")
+int record_exec(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER || eunomia_skip(tgid))
+		return 0;
+	if (bpf_map_lookup_elem(&workload, &tgid) || !own_exe(task))
+		return 0;
+	struct seccomp_slot *s = slot_of(bpf_get_current_cgroup_id());
+	if (!s)
+		return 0;
+	__u8 one = 1;
+	if (bpf_map_update_elem(&workload, &tgid, &one, BPF_ANY)) {
+		eunomia_map_insert_failed();
+		return 0;
+	}
+	s->exec_gate = 1;
+	/* The exec itself came before the gate: the profile must allow it. */
+	__u64 nr = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), orig_ax);
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
+		__sync_fetch_and_add(&s->counts[nr], 1);
+	return 0;
+}
+
+/* A new process of the workload is the workload too (threads share their process's entry). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(record_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid;
+	if (child->pid != child->tgid || !bpf_map_lookup_elem(&workload, &ptgid))
+		return 0;
+	__u32 tgid = child->tgid;
+	__u8 one = 1;
+	if (bpf_map_update_elem(&workload, &tgid, &one, BPF_ANY))
+		eunomia_map_insert_failed();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(record_exit, struct task_struct *task)
+{
+	/* The leader's exit ends the process's entry (its other threads end with it, almost always). */
+	if (task->pid == task->tgid) {
+		__u32 tgid = task->tgid;
+		bpf_map_delete_elem(&workload, &tgid);
+	}
+	return 0;
+}

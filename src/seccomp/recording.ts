@@ -1,0 +1,81 @@
+/**
+ * The `seccomp` tracker's rows (one per recorded cgroup) as Recordings: a container may have
+ * several cgroups (and a command is one), so rows of one target are summed into one.
+ */
+import type { SeccompRow } from '../trackers/seccomp/index.js';
+import type { ArgUse, Recording, RecordTarget } from './types.js';
+
+const union = (a: number[], b: number[]): number[] => [...new Set([...a, ...b])].sort((x, y) => x - y);
+const unionText = <T extends string>(a: T[], b: T[]): T[] => [...new Set([...a, ...b])].sort();
+
+function addArgs(a: ArgUse, b: ArgUse): ArgUse {
+  return {
+    cloneNamespaces: a.cloneNamespaces | b.cloneNamespaces,
+    unshareNamespaces: a.unshareNamespaces | b.unshareNamespaces,
+    socketFamilies: union(a.socketFamilies, b.socketFamilies),
+    prctlOptions: union(a.prctlOptions, b.prctlOptions),
+    personalities: union(a.personalities, b.personalities),
+    unrestricted: unionText(a.unrestricted, b.unrestricted),
+  };
+}
+
+export const noArgs = (): ArgUse => ({ cloneNamespaces: 0, unshareNamespaces: 0, socketFamilies: [], prctlOptions: [], personalities: [], unrestricted: [] });
+
+/**
+ * One Recording of a target from its rows (empty rows: nothing was called under the gate —
+ * a recording with no syscalls, which the caller reports as such). The gate is `exec` if any
+ * cgroup ran without a filter: its runtime's calls after the filter would be missing.
+ */
+export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], started: Date, ended: Date): Recording {
+  const syscalls: Record<string, number> = {};
+  let args = noArgs();
+  let unnamed: number[] = [];
+  let compatCalls = 0;
+  const used = new Set<string>();
+  const denied = new Set<string>();
+  for (const r of rows) {
+    for (const [name, n] of Object.entries(r.syscalls)) syscalls[name] = (syscalls[name] ?? 0) + n;
+    args = addArgs(args, r.args);
+    unnamed = union(unnamed, r.unnamed);
+    compatCalls += r.compat_calls;
+    for (const c of r.capabilities.used) used.add(c);
+    for (const c of r.capabilities.denied) denied.add(c);
+  }
+  return {
+    target,
+    started: started.toISOString(),
+    ended: ended.toISOString(),
+    gate: rows.some((r) => r.gate === 'exec') ? 'exec' : 'filter',
+    syscalls,
+    unnamed,
+    compatCalls,
+    args,
+    capabilities: { used: [...used].sort(), denied: [...denied].sort() },
+  };
+}
+
+/** A tracker row and the container its cgroup belongs to (from the events' enrichment). */
+export interface RecordedRow {
+  row: SeccompRow;
+  container?: { full_id: string; name: string; image?: string };
+}
+
+/**
+ * One recording per container from the rows of its cgroups (a row with no container is named by
+ * its cgroup); with `command`, all rows are that command's.
+ */
+export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: Date, command?: RecordTarget): Recording[] {
+  const all = [...rows];
+  if (command) return all.length ? [recordingOf(command, all.map((r) => r.row), started, ended)] : [];
+  const byContainer = new Map<string, { target: RecordTarget; rows: SeccompRow[] }>();
+  for (const { row, container } of all) {
+    const key = container?.full_id ?? `cgroup ${row.cgroup_id}`;
+    let g = byContainer.get(key);
+    if (!g) {
+      const target: RecordTarget = container ? { kind: 'container', name: container.name, id: container.full_id, ...(container.image ? { image: container.image } : {}) } : { kind: 'container', name: key };
+      byContainer.set(key, (g = { target, rows: [] }));
+    }
+    g.rows.push(row);
+  }
+  return [...byContainer.values()].map((g) => recordingOf(g.target, g.rows, started, ended));
+}
