@@ -101,6 +101,8 @@ export const seccompTracker: TrackerDescriptor = {
     if (o.hostOnly || o.containersOnly) throw new EunomiaError(ErrorCodes.OPTION, 'tracker seccomp: records chosen containers: --host-only and --containers-only would record every cgroup — use --container');
   },
   columns: [
+    // Interval rows get no container column of their own: their container comes from cgroup_id.
+    { key: 'container.name', header: 'CONTAINER', width: 12 },
     { key: 'cgroup_id', header: 'CGROUP', width: 8 },
     { key: 'distinct', header: 'SYSCALLS', width: 8 },
     { key: 'calls', header: 'CALLS', width: 10 },
