@@ -11,6 +11,7 @@ import { Agent } from '../agent/agent.js';
 import { defaultConfig, type ServerConfig } from '../agent/config.js';
 import type { Sink } from '../pipeline/types.js';
 import { seccompTracker, type SeccompRow } from '../trackers/seccomp/index.js';
+import { seccomplogTracker, type SeccomplogData } from '../trackers/seccomplog/index.js';
 import { recordingsOf, type RecordedRow } from '../seccomp/recording.js';
 import { toProfile } from '../seccomp/profile.js';
 import { readProfile } from '../seccomp/read.js';
@@ -42,7 +43,8 @@ Options of record:
                            profile there is replaced, and the summary says what is new since it
       --spo FILE           also write the SeccompProfile resource (YAML) there
       --mode MODE          what the profile does to other calls: errno (default, EPERM), kill, log
-      --no-base            leave out the runtime's base list (src/seccomp/base.ts)
+      --no-base            leave out the container runtime's base list (src/seccomp/base.ts; never
+                           added for a command)
 
 Examples:
   sudo eunomia seccomp record --container web -T 60 -o web.json
@@ -222,7 +224,9 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   if (!recordings.length) {
     throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);
   }
-  const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: v['no-base'] !== true });
+  // The base list is what a container runtime calls after installing the filter; a command run
+  // by `eunomia seccomp run` makes no call between its filter and its exec but the exec.
+  const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: !cgroup && v['no-base'] !== true });
   if (output) writeFile(output, profileJson(profile));
   else out.write(profileJson(profile));
   if (v.spo) writeFile(v.spo as string, toSpo(profile, spoName(recordings[0]!.target)));
@@ -255,6 +259,25 @@ function readProfiles(files: string[]): DockerProfile[] {
   return files.map((f) => readProfile(readFile(f), f));
 }
 
+/** Prints each call outside the profile as it is reported (seccomplog events), and counts them. */
+class OutsideReporter implements Sink {
+  readonly name = 'seccomp-outside';
+  readonly seen: string[] = [];
+  constructor(private readonly err: NodeJS.WritableStream) {}
+  write(ev: { data: Record<string, unknown> }): void {
+    const d = ev.data as SeccomplogData;
+    const what = d.outside === 'capability' ? `capability ${d.capability} (${d.cap_ret ? 'refused' : 'used'})` : d.outside === 'argument' ? `${d.syscall}(${d.arg_text})` : `${d.syscall}`;
+    this.seen.push(what);
+    this.err.write(`eunomia: outside the profile: ${what} — pid ${d.pid} (${d.comm})\n`);
+  }
+  stats(): { written: number; dropped: number } {
+    return { written: this.seen.length, dropped: 0 };
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 async function runUnder(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const { values: v, positionals, command } = parse(argv, { profile: { type: 'string', short: 'p' }, mode: { type: 'string' } });
   if (v.help) {
@@ -264,12 +287,38 @@ async function runUnder(argv: string[], out: NodeJS.WritableStream, err: NodeJS.
   if (positionals.length) throw usage(`run: unexpected "${positionals[0]}" (the command goes after --)`);
   if (!v.profile) throw usage('run needs --profile FILE');
   if (!command.length) throw usage('run needs a command after --');
-  const profile = readProfile(readFile(v.profile as string), v.profile as string);
-  const mode = modeOf(v.mode);
-  const child = launch(command, { profile, ...(mode ? { mode } : {}), stdio: 'inherit' });
-  const code = await exited(child);
-  if (code === 128 + 31) err.write(`eunomia: "${command[0]}" was killed by its seccomp profile (SIGSYS): a call outside ${String(v.profile)}\n`);
-  return code;
+  const file = v.profile as string;
+  const profile = readProfile(readFile(file), file);
+  const mode = modeOf(v.mode) ?? (profile.defaultAction === 'SCMP_ACT_LOG' ? 'log' : undefined);
+  if (mode !== 'log') {
+    const code = await exited(launch(command, { profile, ...(mode ? { mode } : {}), stdio: 'inherit' }));
+    if (code === 128 + 31) err.write(`eunomia: "${command[0]}" was killed by its seccomp profile (SIGSYS): a call outside ${file}\n`);
+    return code;
+  }
+  // Log mode: the command runs in a cgroup of its own, watched by seccomplog for what its
+  // filter lets through but the profile would refuse.
+  const cgroup = makeCgroup('run');
+  const reporter = new OutsideReporter(err);
+  try {
+    const config = recordConfig({}, false);
+    config.trackers = [{ name: seccomplogTracker.name, options: { cgroup: cgroup.id, profile: file } }];
+    const agent = await Agent.start(config, { native: loadNative(), log: (l) => void err.write(`eunomia: ${l}\n`), trackers: [seccomplogTracker], sinks: [reporter], metrics: false, streams: false });
+    try {
+      const inst = agent.manager.instancesNow()[0]!;
+      const code = await exited(launch(command, { profile, mode, cgroupDir: cgroup.dir, stdio: 'inherit' }));
+      const stats = await agent.stop(inst.id);
+      await agent.pipeline.close();
+      const lost = stats.lostKernel + stats.lostQueue;
+      err.write(reporter.seen.length
+        ? `eunomia: ${reporter.seen.length} call${reporter.seen.length === 1 ? '' : 's'} or capabilit${reporter.seen.length === 1 ? 'y' : 'ies'} outside ${file} (one report per process and call)${lost ? `, ${lost} reports lost` : ''}: enforce it only once these are in the profile (record again, or merge)\n`
+        : `eunomia: nothing outside ${file}${lost ? ` (but ${lost} reports were lost)` : ''}\n`);
+      return code;
+    } finally {
+      agent.closeNow();
+    }
+  } finally {
+    cgroup.remove();
+  }
 }
 
 export async function seccompCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {

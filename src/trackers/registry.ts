@@ -9,6 +9,7 @@ import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
 import { seccompTracker } from './seccomp/index.js';
+import { seccomplogTracker } from './seccomplog/index.js';
 import { secsnoopTracker } from './secsnoop/index.js';
 import { sigsnoopTracker } from './sigsnoop/index.js';
 import { syscallTracker } from './syscall/index.js';
@@ -35,6 +36,7 @@ export const trackers: readonly TrackerDescriptor[] = [
   syscountTracker,
   tcprttTracker,
   seccompTracker,
+  seccomplogTracker,
 ];
 
 /** A tracker by name, in the catalogue or in `among` (a part of it). */

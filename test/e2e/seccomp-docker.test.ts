@@ -3,7 +3,8 @@
  * web server (busybox httpd), a shell loop and a Node HTTP server, exercised over the network.
  * Its profile then starts the same image again (`docker run --security-opt seccomp=…`), which
  * serves the same answers; a call outside it (unshare) fails with EPERM, or kills under a
- * kill-mode profile — and succeeds without a profile, so the refusal is the profile's.
+ * kill-mode profile — and succeeds without a profile, so the refusal is the profile's; under a
+ * log-mode profile it runs, and the seccomplog tracker names it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -111,5 +112,34 @@ describe('seccomp record → profile → docker run', { skip: needsDocker }, () 
     const kill = join(dir, 'web-kill.json');
     writeFileSync(kill, JSON.stringify({ ...profile, defaultAction: 'SCMP_ACT_KILL_PROCESS', defaultErrnoRet: undefined }));
     assert.match(await runShell(['--security-opt', `seccomp=${kill}`], 'unshare -U true; echo rc=$?'), /rc=159/);
+
+    // Log mode, as Docker runs it: the call runs, and seccomplog names it, its container and process —
+    // and nothing of what the workload did while recorded (the shell, ls).
+    const logProfile = join(dir, 'web-log.json');
+    writeFileSync(logProfile, JSON.stringify({ ...profile, defaultAction: 'SCMP_ACT_LOG', defaultErrnoRet: undefined }));
+    const logged = uniqueName('sc-log');
+    names.push(logged);
+    const watcher = spawn(bin, ['run', 'seccomplog', '--container', logged, '--profile', logProfile, '-f', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let events = '';
+    let werr = '';
+    watcher.stdout!.on('data', (d) => (events += d));
+    watcher.stderr!.on('data', (d) => (werr += d));
+    try {
+      while (!/tracker started/.test(werr)) {
+        assert.equal(watcher.exitCode, null, `seccomplog exited: ${werr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const output = await dockerAsync('run', '--name', logged, '--security-opt', `seccomp=${logProfile}`, IMAGE, 'sh', '-c', '{ ls /var/www > /dev/null; unshare -U true; echo rc=$?; } 2>&1');
+      assert.match(output, /rc=0/, 'log mode lets the call run');
+      const reported = async (): Promise<{ syscall?: string; outside: string; comm: string; container?: { name: string } }[]> =>
+        events.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const end = Date.now() + 10_000;
+      while (!(await reported()).some((e) => e.syscall === 'unshare') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      const got = await reported();
+      assert.deepEqual(got.map((e) => `${e.outside} ${e.syscall} ${e.comm} ${e.container?.name}`), [`syscall unshare unshare ${logged}`], werr);
+    } finally {
+      watcher.kill('SIGINT');
+      await new Promise((r) => watcher.once('exit', r));
+    }
   });
 });
