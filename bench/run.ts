@@ -12,7 +12,8 @@
  *     cost per event (bench/metrics.ts);
  *  8. slow-down per tracker (bench/overhead.ts);
  *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
- * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part.
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part;
+ * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { measureOverheads, overheadTable } from './overhead.js';
 import { metricsBench } from './metrics.js';
 import { rulesBench } from './rules.js';
 import { secsnoopBench } from './secsnoop.js';
+import { seccompBench } from './seccomp.js';
 import { footprintBench } from './footprint.js';
 import { serverBench } from './server.js';
 
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
   if (only === 'rules') return rulesBench(native);
   if (only === 'metrics') return metricsBench(native);
   if (only === 'secsnoop') return secsnoopBench(native, workBin);
+  if (only === 'seccomp') return seccompBench(native);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');

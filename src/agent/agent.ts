@@ -68,7 +68,7 @@ export function trackersToStart(config: ServerConfig, rules: RuleSet | undefined
   if (!rules || !config.rules.trackers) return out;
   const needed = new Set(rules.rules().filter((r) => r.enabled).flatMap((r) => r.events));
   const running = new Set(out.map((t) => t.name));
-  for (const t of known) if (needed.has(t.name) && !running.has(t.name)) out.push({ name: t.name, options: {} });
+  for (const t of known) if (needed.has(t.name) && !running.has(t.name) && t.startedByRules !== false) out.push({ name: t.name, options: {} });
   return out;
 }
 

@@ -125,4 +125,10 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
   plain?(data: E): string;
   /** Prometheus metric families its events update (docs/metrics.md). */
   metrics?: TrackerMetrics;
+  /**
+   * Whether an enabled rule that reads its events starts it, with default options (default
+   * true). False for a tracker that needs options of its own (a profile to check against, a
+   * target): its rules apply to the instances started by hand.
+   */
+  startedByRules?: boolean;
 }

@@ -16,7 +16,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { defaultConfig } from '../../src/agent/config.js';
 import { TEST_IMAGE, dockerAsync, needsDocker, removeContainers, uniqueName } from '../docker.js';
 import { waitFor } from '../helpers.js';
-import { ATTACKER_FLAGS, CASES, CONTAINER_FLAGS, FORMS, perform as performStep, type Step } from './cases.js';
+import { ATTACKER_FLAGS, CASES, CONTAINER_FLAGS, FORMS, perform as performStep, SECCOMP_LOG_PROFILE, writeSeccompLogProfile, type Step } from './cases.js';
 
 describe('built-in rules against real containers', { skip: needsDocker }, () => {
   let agent: Agent;
@@ -31,6 +31,8 @@ describe('built-in rules against real containers', { skip: needsDocker }, () => 
     const config = safeConfig(defaultConfig());
     config.rules.burst = 10_000; // every alert, not a throttled few
     agent = await Agent.start(config, { native: loadNative(), log: () => {} });
+    // seccomplog starts only with the profile its containers run under (no rule starts it).
+    agent.startTracker('seccomplog', { containersOnly: true, profile: writeSeccompLogProfile() });
     // See what the agent sees, to know the neighbour's commands were observed.
     const write = agent.streams.write.bind(agent.streams);
     agent.streams.write = (ev) => {
@@ -42,6 +44,7 @@ describe('built-in rules against real containers', { skip: needsDocker }, () => 
     await agent?.close();
     removeContainers(attacker, neighbour, ...runs);
     rmSync(`/tmp/eunomia-data-${process.pid}`, { recursive: true, force: true }); // the benign bind mount's source
+    rmSync(SECCOMP_LOG_PROFILE, { force: true });
   });
 
   const perform = (step: Step, container: string, label: string): Promise<string> => performStep(step, container, label, runs);

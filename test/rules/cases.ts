@@ -4,10 +4,15 @@
  * `npm run bench -- rules` times attack → alert per rule. The attacks come from busybox and the
  * image's eunomia-attack tool (test/attack/eunomia-attack.c).
  */
+import { writeFileSync } from 'node:fs';
 import { TEST_IMAGE, dockerAsync, uniqueName } from '../docker.js';
+import { knownSyscalls } from '../../src/seccomp/read.js';
 
 /** A command: `docker exec` (with a terminal if `tty`) in the case's container, or a new container from `docker run` flags (running `cmd`, default `true`). */
 export type Step = { exec: string[]; tty?: boolean } | { run: string[]; cmd?: string[] };
+/** seccomp_profile_violation's profile: every x86-64 syscall but unshare, in log mode. */
+export const SECCOMP_LOG_PROFILE = `/tmp/eunomia-test-seccomp-log-${process.pid}.json`;
+
 const sh = (script: string): Step => ({ exec: ['sh', '-c', `${script}; true`] });
 const x = (...args: string[]): Step => ({ exec: args });
 
@@ -61,6 +66,12 @@ export const CASES: Record<string, [Step, Step]> = {
     sh('(timeout 2 nc -l -p 4447 > /dev/null &); sleep 0.3; echo hi | timeout 1 nc 127.0.0.1 4447; socat --version'),
   ],
   package_manager_in_container: [x('dpkg', '-i', '/tmp/tool.deb'), x('dpkg', '-l')],
+  // Containers under a log-mode profile that allows all but unshare, watched by a seccomplog
+  // instance started with it (writeSeccompLogProfile): the call runs, and alerts.
+  seccomp_profile_violation: [
+    { run: ['--security-opt', `seccomp=${SECCOMP_LOG_PROFILE}`], cmd: ['sh', '-c', 'unshare -U true'] },
+    { run: ['--security-opt', `seccomp=${SECCOMP_LOG_PROFILE}`], cmd: ['sh', '-c', 'ls / > /dev/null; cat /etc/hostname'] },
+  ],
   network_tool_in_container: [x('nmap', '-sS', '10.0.0.0/24'), x('nmap', '--version')],
   runtime_socket_access: [x('eunomia-attack', 'unix-connect', '/var/run/docker.sock'), x('eunomia-attack', 'unix-connect', '/tmp/app.sock')],
   // 3 s: with 1 s, one CI run (a loaded machine) got no alert, most likely nc ended before its
@@ -230,6 +241,13 @@ export const FORMS: Record<string, RegExp[]> = {
  * executable (Docker mounts it noexec), /tmp an executable tmpfs (as `--tmpfs /tmp` and
  * memory-backed volumes make it). The attacker also gets the host's Docker socket to reach.
  */
+/** Writes SECCOMP_LOG_PROFILE: before a case's container runs with it (and a seccomplog instance reads it). */
+export function writeSeccompLogProfile(): string {
+  const names = knownSyscalls().filter((n) => n !== 'unshare');
+  writeFileSync(SECCOMP_LOG_PROFILE, JSON.stringify({ defaultAction: 'SCMP_ACT_LOG', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] }));
+  return SECCOMP_LOG_PROFILE;
+}
+
 export const CONTAINER_FLAGS = ['--security-opt', 'seccomp=unconfined', '--tmpfs', '/dev/shm:rw,exec,size=16m', '--tmpfs', '/tmp:rw,exec,size=16m'];
 export const ATTACKER_FLAGS = [...CONTAINER_FLAGS, '-v', '/var/run/docker.sock:/var/run/docker.sock'];
 

@@ -104,6 +104,9 @@ export const seccomplogTracker: TrackerDescriptor = {
   event: { struct: 'seccomplog_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
   pollMs: LOW_RATE_POLL_MS,
+  // It needs the profile the workload runs under: its rule (seccomp_profile_violation) applies
+  // to the instances started with one.
+  startedByRules: false,
   options: [
     {
       name: 'profile',
@@ -117,7 +120,9 @@ export const seccomplogTracker: TrackerDescriptor = {
   ],
   validate(o: OptionValues) {
     if (!o.profile) throw new EunomiaError(ErrorCodes.OPTION, 'tracker seccomplog: --profile FILE is needed: the profile the workload runs under');
-    if (!o.container && !o.cgroup && !o.pid) throw new EunomiaError(ErrorCodes.OPTION, 'tracker seccomplog: which workload? give --container NAME|ID, --cgroup ID or --pid PID');
+    if (!o.container && !o.cgroup && !o.pid && !o.containersOnly && !o.hostOnly) {
+      throw new EunomiaError(ErrorCodes.OPTION, 'tracker seccomplog: which workload? give --container NAME|ID, --cgroup ID, --pid PID or --containers-only');
+    }
   },
   format(d) {
     const data = d as SeccomplogData;
