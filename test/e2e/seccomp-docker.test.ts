@@ -118,8 +118,9 @@ describe('seccomp record → profile → docker run', { skip: needsDocker }, () 
     const logProfile = join(dir, 'web-log.json');
     writeFileSync(logProfile, JSON.stringify({ ...profile, defaultAction: 'SCMP_ACT_LOG', defaultErrnoRet: undefined }));
     const logged = uniqueName('sc-log');
-    names.push(logged);
-    const watcher = spawn(bin, ['run', 'seccomplog', '--container', logged, '--profile', logProfile, '-f', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chowner = uniqueName('sc-chown');
+    names.push(logged, chowner);
+    const watcher = spawn(bin, ['run', 'seccomplog', '--container', logged, '--container', chowner, '--profile', logProfile, '-f', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let events = '';
     let werr = '';
     watcher.stdout!.on('data', (d) => (events += d));
@@ -137,6 +138,14 @@ describe('seccomp record → profile → docker run', { skip: needsDocker }, () 
       while (!(await reported()).some((e) => e.syscall === 'unshare') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       const got = await reported();
       assert.deepEqual(got.map((e) => `${e.outside} ${e.syscall} ${e.comm} ${e.container?.name}`), [`syscall unshare unshare ${logged}`], werr);
+
+      // A capability the recording never used (chown to another user needs CAP_CHOWN): reported too.
+      assert.ok(!profile.eunomia!.capabilities.used.includes('CAP_CHOWN'), 'the web workload never chowned');
+      await dockerAsync('run', '--name', chowner, '--security-opt', `seccomp=${logProfile}`, IMAGE, 'sh', '-c', 'touch /tmp/f && chown 1000 /tmp/f');
+      const caps = async () => (await reported()).filter((e) => e.outside === 'capability' && e.container?.name === chowner).map((e) => (e as { capability?: string }).capability);
+      const capEnd = Date.now() + 10_000;
+      while (!(await caps()).includes('CAP_CHOWN') && Date.now() < capEnd) await new Promise((r) => setTimeout(r, 100));
+      assert.ok((await caps()).includes('CAP_CHOWN'), `CAP_CHOWN reported: ${events}`);
     } finally {
       watcher.kill('SIGINT');
       await new Promise((r) => watcher.once('exit', r));
