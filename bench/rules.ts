@@ -5,7 +5,7 @@
  * a Docker engine with the test image (scripts/test-env.sh).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Analyzer } from '../src/analyzer/analyzer.js';
@@ -28,7 +28,7 @@ import { tcpconnectTracker } from '../src/trackers/tcpconnect/index.js';
 import type { TrackerDescriptor } from '../src/runtime/types.js';
 import { dockerReady, IMAGE, run, withContainers } from './docker-host.js';
 import { safeConfig } from '../src/cli/server.js';
-import { ATTACKER_FLAGS, CASES, perform } from '../test/rules/cases.js';
+import { ATTACKER_FLAGS, CASES, perform, SECCOMP_LOG_PROFILE, writeSeccompLogProfile } from '../test/rules/cases.js';
 
 
 const O_WRONLY = 1;
@@ -256,6 +256,8 @@ async function alertLatencyPerRule(native: NativeBinding, runs: number): Promise
   const config = safeConfig(defaultConfig());
   config.rules.burst = 1_000_000; // every alert, not a throttled few
   const agent = await Agent.start(config, { native, log: () => {} });
+  // seccomp_profile_violation's containers run under this log-mode profile, watched with it.
+  agent.startTracker('seccomplog', { containersOnly: true, profile: writeSeccompLogProfile() });
   const attacker = `eunomia-bench-attacker-${process.pid}`;
   const made: string[] = [];
   const byRule = new Map<string, number[]>();
@@ -287,6 +289,7 @@ async function alertLatencyPerRule(native: NativeBinding, runs: number): Promise
   } finally {
     await run('docker', ['rm', '-f', attacker, ...made]).catch(() => {});
     await agent.close();
+    rmSync(SECCOMP_LOG_PROFILE, { force: true });
   }
   const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
   const classOf = new Map(loadRules([]).rules().map((r) => [r.id, r.events.join('+')]));

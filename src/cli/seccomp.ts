@@ -31,7 +31,8 @@ Commands:
   record [-o FILE] -- CMD [ARGS…]                      record a command, from its exec until it exits
   run --profile FILE [--mode log|errno|kill] -- CMD    run a command under a profile
   check FILE [--against FILE]                          validate a profile; what a workload would lose
-  merge FILE FILE… [-o FILE]                           union of recorded profiles, with provenance
+  merge FILE… [-o FILE] [--mode MODE]                  union of recorded profiles, with provenance (one
+                                                       file: rewritten, e.g. --mode log before enforcing)
   diff PROFILE NEW                                     what a new recording adds to a profile
   summary FILE [--previous FILE]                       syscalls by group, arguments, capabilities
   spo FILE --name NAME [--namespace NS]                the profile as a Security Profiles Operator SeccompProfile
@@ -338,7 +339,8 @@ export async function seccompCommand(argv: string[], out: NodeJS.WritableStream,
       return runUnder(rest, out, err);
     case 'merge': {
       const { values: v, positionals } = parse(rest, { output: { type: 'string', short: 'o' }, mode: { type: 'string' } });
-      if (positionals.length < 2) throw usage('merge needs two profiles or more');
+      // One profile: rewritten, e.g. in log mode (--mode log) before it is enforced.
+      if (positionals.length < 1) throw usage('merge needs one profile or more');
       const mode = modeOf(v.mode);
       const merged = merge(readProfiles(positionals), mode);
       if (v.output) writeFile(v.output as string, profileJson(merged));
