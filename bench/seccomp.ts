@@ -335,6 +335,21 @@ async function recordStop(busy: string, dir: string): Promise<void> {
   );
 }
 
+/**
+ * Where the kernel takes a `recordings` entry from: memlock counts its bytes (~4.2 KiB), but a
+ * map without preallocation allocates each from kmalloc, charged to the map's memory cgroup, and
+ * kmalloc rounds a size above 4 KiB up to its 8 KiB cache. Counted in use from /proc/slabinfo
+ * (the machine's other allocations move it too).
+ */
+const SLAB = 'kmalloc-cg-8k';
+function slabObjects(): number {
+  try {
+    return Number(new RegExp(`^${SLAB}\\s+(\\d+)`, 'm').exec(readFileSync('/proc/slabinfo', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN; // no slabinfo (not root, or another allocator)
+  }
+}
+
 /** One recording of N sleeping containers, each then made busy: the `recordings` map's memlock. */
 async function mapSize(base: string): Promise<void> {
   const idle = Array.from({ length: Math.max(...MAP_COUNTS) }, (_, i) => `${PREFIX}-idle-${i}`);
@@ -346,13 +361,15 @@ async function mapSize(base: string): Promise<void> {
       const prog = newestProg('record_enter');
       const mapId = prog.map_ids!.map(mapInfo).find((m) => m.name === 'recordings')!.id;
       const before = mapInfo(mapId).bytes_memlock; // sleeping: no call yet, no entry
+      const slab0 = slabObjects();
       // A call under the container's filter makes its entry: a short shell loop in each.
       await Promise.all(names.map((c) => run('docker', ['exec', c, 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo $i >/dev/null; done'])));
       const after = mapInfo(mapId).bytes_memlock;
+      const slab = slabObjects() - slab0;
       const runs = (await profileOf(base, id)).eunomia?.runs.length ?? 0;
       console.log(
         `     ${String(n).padStart(2)} container${n === 1 ? ' ' : 's'}: recordings map ${kib(before)} empty → ${kib(after)} with ${runs} recorded: ` +
-          `${fmt((after - before) / Math.max(1, runs))} bytes per recorded container`,
+          `${fmt((after - before) / Math.max(1, runs))} bytes per recorded container; ${SLAB} objects in use meanwhile ${slab >= 0 ? '+' : ''}${slab}`,
       );
       if (n === MAP_COUNTS[0]) {
         const maps = prog.map_ids!.map(mapInfo);

@@ -180,6 +180,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   const mode = modeOf(v.mode);
   const limit = seconds(v.time);
   const output = v.output as string | undefined;
+  if (command.length && !output) throw usage('record -- CMD needs -o FILE: the command writes to stdout itself');
   const previous = output && existsSync(output) ? readProfile(readFile(output), output) : undefined;
   const log = (line: string): void => void err.write(`eunomia: ${line}\n`);
 
@@ -221,6 +222,12 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     cgroup?.remove();
   }
   const ended = new Date();
+  // The launcher could not execute the command (125: its own failure, 126/127 as a shell says):
+  // what it recorded is its own failed exec and message, not the command's.
+  if (cgroup && code >= 125 && code <= 127) {
+    log(`"${command[0]}" did not run (exit ${code}): nothing recorded${output ? `, ${output} left as it was` : ''}`);
+    return code;
+  }
   const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined);
   if (!recordings.length) {
     throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);

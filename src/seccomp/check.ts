@@ -124,7 +124,11 @@ function otherWarnings(p: DockerProfile): string[] {
 
 /** The checks of a profile; with `against`, what that workload would lose under it. */
 export function check(profile: DockerProfile, against?: DockerProfile): CheckResult {
-  const errors = baseErrors(profile);
+  // A profile recorded from commands only is run by `eunomia seccomp run`, not by a container
+  // runtime: the runtimes' base list does not apply (record leaves it out).
+  const runs = profile.eunomia?.runs ?? [];
+  const commandsOnly = runs.length > 0 && runs.every((r) => r.target.kind === 'command');
+  const errors = commandsOnly ? [] : baseErrors(profile);
   const warnings = [...dangerWarnings(profile), ...otherWarnings(profile)];
   let loses: string[] = [];
   if (against) {

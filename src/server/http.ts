@@ -259,7 +259,7 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     return { id, stats };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { format?: 'docker' | 'spo' | 'summary'; mode?: DenyMode; base?: boolean; name?: string } }>('/instances/:id/seccomp', {
+  app.get<{ Params: { id: string }; Querystring: { format?: 'docker' | 'spo' | 'summary'; mode?: DenyMode; base?: 'true' | 'false'; name?: string } }>('/instances/:id/seccomp', {
     schema: {
       summary: 'A seccomp instance\'s recording so far as a profile: Docker/OCI JSON (default), a Security Profiles Operator SeccompProfile (YAML) or a summary (text)',
       params: idParams,
@@ -269,7 +269,8 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
         properties: {
           format: { enum: ['docker', 'spo', 'summary'] },
           mode: { enum: ['errno', 'kill', 'log'] },
-          base: { type: 'boolean' },
+          // Query values are text, and the API does not coerce types.
+          base: { enum: ['true', 'false'] },
           name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
         },
       },
@@ -289,8 +290,8 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     const rows = agent.snapshot(id).map((r) => ({ row: r as unknown as SeccompRow, ...(r.container ? { container: r.container as RecordedRow['container'] } : {}) }));
     const recordings = recordingsOf(rows, new Date(view.startedAt), new Date());
     if (!recordings.length) throw new EunomiaError(ErrorCodes.STATE, `instance ${id} has recorded nothing yet: its container has made no call under its seccomp filter (is it running?)`);
-    const { format = 'docker', mode, base = true } = req.query;
-    const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base });
+    const { format = 'docker', mode, base } = req.query;
+    const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: base !== 'false' });
     if (format === 'summary') return reply.type('text/plain; charset=utf-8').send(summary(profile));
     if (format === 'spo') return reply.type('application/yaml').send(toSpo(profile, req.query.name ?? `eunomia-recording-${id}`));
     return profile;

@@ -278,6 +278,18 @@ describe('merge, diff, check, summary and spo on real recordings', { skip: needs
     assert.deepEqual(socketRules.map((x) => [x.action, x.args]), [['SCMP_ACT_ALLOW', [{ index: 0, value: 2, op: 'SCMP_CMP_EQ' }]]], 'socket only for AF_INET');
   });
 
+  test('merge of one profile rewrites it: --mode log keeps its runs and rules, and only changes the default action', () => {
+    const out = join(dir, 'list-log.json');
+    const r = eunomia(['merge', A, '--mode', 'log', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const a = readJson(A);
+    const l = readJson(out);
+    assert.equal(l.defaultAction, 'SCMP_ACT_LOG');
+    assert.equal(l.defaultErrnoRet, undefined);
+    assert.deepEqual(l.syscalls, a.syscalls);
+    assert.deepEqual(l.eunomia, a.eunomia);
+  });
+
   test('check --against: the merged profile loses nothing of B; A would lose B\'s socket', () => {
     const ok = eunomia(['check', M, '--against', B]);
     assert.match(ok.stdout, /^What the workload would lose: nothing — the profile allows everything it used\.$/m, ok.stderr);
@@ -391,7 +403,7 @@ describe('bad input: one clear line naming the problem, a non-zero exit, no stac
     ['record: --mode bogus', ['record', '--mode', 'bogus', '-o', join(dir, 'bogus.json'), '--', ...touch], 2, /^eunomia: --mode: "bogus" is not a mode \(log, errno or kill\)/],
     ['merge: --mode bogus', ['merge', valid, valid, '--mode', 'bogus'], 2, /--mode: "bogus" is not a mode/],
     ['record: -T not a number', ['record', '--container', 'web', '-T', 'soon'], 2, /^eunomia: -T expects a whole number of seconds above 0, got "soon"/],
-    ['merge: one profile', ['merge', valid], 2, /^eunomia: merge needs two profiles or more/],
+    ['merge: no profile', ['merge', '-o', join(dir, 'none.json')], 2, /^eunomia: merge needs one profile or more/],
     ['merge: a profile without provenance', ['merge', valid, valid], 1, /^eunomia: merge: profile 1 has no Eunomia provenance/],
     ['spo: no --name', ['spo', valid], 2, /^eunomia: spo needs one profile and --name NAME/],
     ['spo: a name Kubernetes refuses', ['spo', valid, '--name', 'Not_A_Name'], 2, /^eunomia: SeccompProfile name "Not_A_Name": a Kubernetes name is/],
@@ -412,7 +424,7 @@ describe('bad input: one clear line naming the problem, a non-zero exit, no stac
   }
 
   test('the files written by none of them: -o is not created on an error', () => {
-    for (const f of ['both.json', 'neither.json', 'bogus.json']) assert.ok(!existsSync(join(dir, f)), f);
+    for (const f of ['both.json', 'neither.json', 'bogus.json', 'none.json']) assert.ok(!existsSync(join(dir, f)), f);
   });
 
   test('record of a command that cannot be run: its status (127), and the profile at -o is not replaced', { skip: needsRoot }, () => {
