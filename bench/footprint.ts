@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { trackers } from '../src/trackers/registry.js';
+import { requiredFlags } from '../test/helpers.js';
 import { bin, quantiles, startServer, stopServer, vsBin } from './server.js';
 import { execStormBench } from './exec-storm.js';
 
@@ -86,7 +87,7 @@ function commandGraphs(runs = 7): void {
 /** `eunomia run <tracker>`: spawn → its "started" line; then SIGINT. */
 async function runStart(b: string, tracker: string): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(b, ['run', tracker, '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(b, ['run', tracker, '-o', '/dev/null', ...requiredFlags(tracker)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const end = Date.now() + 20_000;

@@ -104,3 +104,21 @@ export async function waitFor(pred: () => boolean, what: string, ms = 5000): Pro
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Options a tracker cannot start without, for tests that start the whole catalogue: seccomp
+ * records a target (here pid 1's cgroup), seccomplog needs the profile its workload runs under
+ * (here one allowing everything, for pid 1).
+ */
+export function requiredOptions(tracker: string): Record<string, string | number | boolean> {
+  if (tracker === 'seccomp') return { pid: 1 };
+  if (tracker === 'seccomplog') return { pid: 1, profile: JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] }) };
+  return {};
+}
+
+/** requiredOptions as `eunomia run` flags. */
+export function requiredFlags(tracker: string): string[] {
+  if (tracker === 'seccomp') return ['--pid', '1'];
+  if (tracker === 'seccomplog') return ['--pid', '1', '--profile', String(requiredOptions(tracker).profile)];
+  return [];
+}

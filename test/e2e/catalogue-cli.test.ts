@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { trackers } from '../../src/trackers/registry.js';
-import { needsRoot, repoRoot } from '../helpers.js';
+import { needsRoot, repoRoot, requiredFlags } from '../helpers.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
 
@@ -22,7 +22,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 describe('eunomia run <tracker> for the whole catalogue', { skip: needsRoot }, () => {
   for (const t of trackers) {
     test(`${t.name}: plain, json and csv`, async () => {
-      const extra = t.interval ? ['-i', '1'] : [];
+      const extra = [...requiredFlags(t.name), ...(t.interval ? ['-i', '1'] : [])];
       const [plain, json, csv] = await Promise.all(['plain', 'json', 'csv'].map((fmt) => run(['run', t.name, '--fmt', fmt, '-T', '2', ...extra])));
       for (const [fmt, r] of [['plain', plain], ['json', json], ['csv', csv]] as const) {
         assert.equal(r!.code, 0, `${fmt}: ${r!.stderr}`);

@@ -17,7 +17,7 @@ import { createSink } from '../../src/exporters/index.js';
 import { countingSink } from '../../src/pipeline/handlers.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { trackers } from '../../src/trackers/registry.js';
-import { heldBy, KernelWatch, NOTHING_LEFT, needsRoot } from '../helpers.js';
+import { heldBy, KernelWatch, NOTHING_LEFT, needsRoot, requiredOptions } from '../helpers.js';
 import { Writable } from 'node:stream';
 
 /** Trackers the workload below must make report something (oomkill needs an OOM: not here; secsnoop sees bash's `echo hi >&3` dup2 the TCP socket onto stdout). */
@@ -50,7 +50,7 @@ describe('the tracker catalogue together', { skip: needsRoot }, () => {
     preflight(native);
     const m = new TrackerManager({ native, clock: systemClock(), emit: () => {} });
     try {
-      for (const t of trackers) m.start(t);
+      for (const t of trackers) m.start(t, requiredOptions(t.name));
       const held = heldBy();
       watch.note();
       assert.equal(m.list().length, trackers.length);
@@ -82,7 +82,7 @@ describe('the tracker catalogue together', { skip: needsRoot }, () => {
       },
     });
     try {
-      for (const t of trackers) m.start(t, t.interval ? { interval: 2 } : {});
+      for (const t of trackers) m.start(t, { ...requiredOptions(t.name), ...(t.interval ? { interval: 2 } : {}) });
       watch.note();
       const port = (server.address() as AddressInfo).port;
       const sh = spawn('bash', ['-c', WORKLOAD], { env: { ...process.env, SECS: '30', DIR: dir, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
