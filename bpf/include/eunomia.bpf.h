@@ -62,6 +62,20 @@ struct {
 	__type(value, __u8);
 } eunomia_wanted SEC(".maps");
 
+/* The wanted cgroups again, direct-mapped by the id's low bits (EUNOMIA_FILTER_WANTED): an array
+ * lookup the verifier inlines, where a hash lookup cost ~70 ns per call on a hot hook — for
+ * every task that is not wanted, which is nearly all of them. A slot holds the one wanted
+ * cgroup whose id maps there, 0 (none), or EUNOMIA_CG_SHARED (several: the hash decides).
+ * Filled with eunomia_cgroups' WANTED entries, by user space and by eunomia_cgroup_mkdir. */
+#define EUNOMIA_WANTED_SLOTS 1024
+#define EUNOMIA_CG_SHARED (~0ULL)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EUNOMIA_WANTED_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} eunomia_wanted_cg SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -84,6 +98,16 @@ static __always_inline bool eunomia_skip(__u32 tgid)
 		return true;
 	if (eunomia_container_filter) {
 		__u64 cg = bpf_get_current_cgroup_id();
+		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED) {
+			__u32 slot = cg & (EUNOMIA_WANTED_SLOTS - 1);
+			__u64 *w = bpf_map_lookup_elem(&eunomia_wanted_cg, &slot);
+			if (!w)
+				return true;
+			if (*w == cg)
+				return false;
+			if (*w != EUNOMIA_CG_SHARED)
+				return true;
+		}
 		__u32 *f = bpf_map_lookup_elem(&eunomia_cgroups, &cg);
 		__u32 flags = f ? *f : 0;
 		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED)
@@ -150,6 +174,19 @@ static __always_inline void eunomia_fill_common(struct eunomia_common *c, struct
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
 }
 
+/* Puts a wanted cgroup in eunomia_wanted_cg: its slot, or the slot marked shared (user space
+ * does the same; the hash holds the WANTED flag either way). */
+static __always_inline void eunomia_want_cgroup(__u64 id)
+{
+	__u32 slot = id & (EUNOMIA_WANTED_SLOTS - 1);
+	__u64 *w = bpf_map_lookup_elem(&eunomia_wanted_cg, &slot);
+	if (!w)
+		return;
+	__u64 was = __sync_val_compare_and_swap(w, 0, id);
+	if (was != 0 && was != id)
+		*w = EUNOMIA_CG_SHARED;
+}
+
 /* Loaded only when a container filter is on: classifies each new v2 cgroup as it is made. */
 SEC("tp/cgroup/cgroup_mkdir")
 int eunomia_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
@@ -165,9 +202,11 @@ int eunomia_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 	struct eunomia_cid12 key = {};
 	bpf_probe_read_kernel(key.id, sizeof(key.id), &buf->path[at]);
 	__u32 flags = EUNOMIA_CG_CONTAINER;
-	if (bpf_map_lookup_elem(&eunomia_wanted, &key))
-		flags |= EUNOMIA_CG_WANTED;
 	__u64 id = ctx->id;
+	if (bpf_map_lookup_elem(&eunomia_wanted, &key)) {
+		flags |= EUNOMIA_CG_WANTED;
+		eunomia_want_cgroup(id);
+	}
 	bpf_map_update_elem(&eunomia_cgroups, &id, &flags, BPF_ANY);
 	return 0;
 }

@@ -54,6 +54,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
+	/* Allocated as processes are added: a preallocated table would hold 5 MiB from the start. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
 } workload SEC(".maps");
@@ -90,7 +92,7 @@ static __always_inline struct seccomp_slot *recorded(struct task_struct *task)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (eunomia_skip(tgid))
 		return NULL;
-	if (BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_FILTER && !bpf_map_lookup_elem(&workload, &tgid))
+	if (task->seccomp.mode != SECCOMP_MODE_FILTER && !bpf_map_lookup_elem(&workload, &tgid))
 		return NULL;
 	return slot_of(bpf_get_current_cgroup_id());
 }
@@ -121,6 +123,8 @@ static __always_inline void persona(struct seccomp_slot *s, __u32 p)
 /* The arguments that decide what these calls can do (as Docker's default profile restricts them). */
 static __always_inline void record_args(struct seccomp_slot *s, struct pt_regs *regs, __u64 nr)
 {
+	if (nr != NR_CLONE && nr != NR_CLONE3 && nr != NR_UNSHARE && nr != NR_SOCKET && nr != NR_PRCTL && nr != NR_PERSONALITY)
+		return;
 	__u64 a0 = BPF_CORE_READ(regs, di);
 	switch (nr) {
 	case NR_CLONE:
@@ -157,11 +161,12 @@ SEC("raw_tp/sys_enter")
 int record_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 nr = ctx->args[1];
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A BTF pointer: its fields are plain loads, not bpf_probe_read calls. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct seccomp_slot *s = recorded(task);
 	if (!s)
 		return 0;
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
+	if (task->thread_info.status & TS_COMPAT) {
 		__sync_fetch_and_add(&s->compat_calls, 1);
 		return 0;
 	}
@@ -181,13 +186,13 @@ int record_capable(struct trace_event_raw_cap_capable *ctx)
 {
 	if (runtime_comm())
 		return 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct seccomp_slot *s = recorded(task);
 	if (!s)
 		return 0;
 	/* Checks made under borrowed credentials are not the workload's: overlayfs reads its
 	 * xattrs with the mounter's (override_creds), so current->cred is not the task's own. */
-	if ((void *)ctx->cred != (void *)BPF_CORE_READ(task, real_cred))
+	if ((void *)ctx->cred != (void *)task->real_cred)
 		return 0;
 	int cap = ctx->cap;
 	if (cap < 0 || cap > 63)
@@ -208,9 +213,9 @@ int record_capable(struct trace_event_raw_cap_capable *ctx)
 SEC("tp/sched/sched_process_exec")
 int record_exec(void *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER || eunomia_skip(tgid))
+	if (task->seccomp.mode == SECCOMP_MODE_FILTER || eunomia_skip(tgid))
 		return 0;
 	if (bpf_map_lookup_elem(&workload, &tgid) || !own_exe(task))
 		return 0;
@@ -224,7 +229,7 @@ int record_exec(void *ctx)
 	}
 	s->exec_gate = 1;
 	/* The exec itself came before the gate: the profile must allow it. */
-	__u64 nr = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), orig_ax);
+	__u64 nr = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax);
 	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
 		__sync_fetch_and_add(&s->counts[nr], 1);
 	return 0;
