@@ -214,6 +214,8 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
       }
       await agent.stop(inst.id);
       await agent.pipeline.close();
+      // Written before the agent's teardown (its container watcher's links take ~140 ms to close).
+      return writeRecording();
     } finally {
       sig.dispose();
       agent.closeNow();
@@ -221,25 +223,28 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   } finally {
     cgroup?.remove();
   }
-  const ended = new Date();
-  // The launcher could not execute the command (125: its own failure, 126/127 as a shell says):
-  // what it recorded is its own failed exec and message, not the command's.
-  if (cgroup && code >= 125 && code <= 127) {
-    log(`"${command[0]}" did not run (exit ${code}): nothing recorded${output ? `, ${output} left as it was` : ''}`);
+
+  function writeRecording(): number {
+    const ended = new Date();
+    // The launcher could not execute the command (125: its own failure, 126/127 as a shell says):
+    // what it recorded is its own failed exec and message, not the command's.
+    if (cgroup && code >= 125 && code <= 127) {
+      log(`"${command[0]}" did not run (exit ${code}): nothing recorded${output ? `, ${output} left as it was` : ''}`);
+      return code;
+    }
+    const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined);
+    if (!recordings.length) {
+      throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);
+    }
+    // The base list is what a container runtime calls after installing the filter; a command run
+    // by `eunomia seccomp run` makes no call between its filter and its exec but the exec.
+    const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: !cgroup && v['no-base'] !== true });
+    if (output) writeFile(output, profileJson(profile));
+    else out.write(profileJson(profile));
+    if (v.spo) writeFile(v.spo as string, toSpo(profile, spoName(recordings[0]!.target)));
+    err.write(summary(profile, previous));
     return code;
   }
-  const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined);
-  if (!recordings.length) {
-    throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);
-  }
-  // The base list is what a container runtime calls after installing the filter; a command run
-  // by `eunomia seccomp run` makes no call between its filter and its exec but the exec.
-  const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: !cgroup && v['no-base'] !== true });
-  if (output) writeFile(output, profileJson(profile));
-  else out.write(profileJson(profile));
-  if (v.spo) writeFile(v.spo as string, toSpo(profile, spoName(recordings[0]!.target)));
-  err.write(summary(profile, previous));
-  return code;
 }
 
 /** A Kubernetes object name from a target (lowercase, [a-z0-9-], ≤ 63). */
