@@ -53,8 +53,9 @@ struct {
  * program of their container's filesystem, or descend from one that did. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	/* Allocated as processes are added: a preallocated table would hold 5 MiB from the start. */
+	__uint(max_entries, 16384);
+	/* Allocated as processes are added (a preallocated table would hold 1.3 MiB from the start);
+	 * one that does not fit is a map insert failure, counted. */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
