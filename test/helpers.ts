@@ -1,5 +1,7 @@
 /** Shared by the tests: privilege checks, building eBPF objects, and counting kernel objects. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,4 +123,13 @@ export function requiredFlags(tracker: string): string[] {
   if (tracker === 'seccomp') return ['--pid', '1'];
   if (tracker === 'seccomplog') return ['--pid', '1', '--profile', String(requiredOptions(tracker).profile)];
   return [];
+}
+
+/** A port nothing listens on: one the kernel just gave out and took back. */
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

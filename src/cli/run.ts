@@ -8,6 +8,7 @@ import { containerColumn, containerCsvColumns } from '../containers/columns.js';
 import { createSink, openOutput } from '../exporters/index.js';
 import type { Column } from '../pipeline/types.js';
 import type { RunArgs } from './args.js';
+import { stopSignals } from './signals.js';
 import type { Server } from 'node:http';
 import { Agent } from '../agent/agent.js';
 import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
@@ -28,25 +29,6 @@ export function summaryLine(name: string, s: TrackerStats, out: { written: numbe
     `(kernel ring buffer ${s.lostKernel}, native queue ${s.lostQueue}, output ${out.dropped}), ` +
     `${s.decodeErrors} undecodable${notCounted(s)}, ${out.written} written`
   );
-}
-
-function signals(): { promise: Promise<string>; dispose: () => void } {
-  let dispose = (): void => {};
-  const promise = new Promise<string>((resolve) => {
-    let count = 0;
-    const on = (sig: NodeJS.Signals): void => {
-      // A second signal means "now": the kernel detaches everything when our fds close.
-      if (++count > 1) process.exit(130);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-    dispose = () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    };
-  });
-  return { promise, dispose };
 }
 
 /** The tracker's columns, with the container's where its events carry one. */
@@ -78,7 +60,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const columns = columnsOf(args, args.containers);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
   const agent = await Agent.start(runConfig(args), { native, log, trackers: [args.tracker], sinks: [sink], metrics: args.metricsListen !== undefined, streams: false });
-  const sig = signals();
+  const sig = stopSignals();
   let server: Server | undefined;
   try {
     if (args.metricsListen) {

@@ -22,6 +22,7 @@ import { diff } from '../seccomp/diff.js';
 import { check } from '../seccomp/check.js';
 import { makeCgroup } from '../seccomp/cgroup.js';
 import { launch } from '../seccomp/launch.js';
+import { stopSignals } from './signals.js';
 import type { DenyMode, DockerProfile, RecordTarget } from '../seccomp/types.js';
 
 export const SECCOMP_HELP = `Usage: eunomia seccomp <command> [options]
@@ -104,25 +105,6 @@ function writeFile(file: string, text: string): void {
 
 const profileJson = (p: DockerProfile): string => JSON.stringify(p, null, 2) + '\n';
 
-/** Resolves on SIGINT/SIGTERM; a second one exits at once. */
-function interrupted(): { promise: Promise<void>; dispose: () => void } {
-  let dispose = (): void => {};
-  const promise = new Promise<void>((resolve) => {
-    let n = 0;
-    const on = (): void => {
-      if (++n > 1) process.exit(130);
-      resolve();
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-    dispose = () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    };
-  });
-  return { promise, dispose };
-}
-
 /** Keeps the latest row of each recorded cgroup (each report is the recording so far). */
 class RowCollector implements Sink {
   readonly name = 'seccomp-record';
@@ -191,7 +173,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   try {
     const options: Record<string, string | number> = cgroup ? { cgroup: cgroup.id } : { container: container! };
     const agent = await Agent.start(recordConfig(options, !cgroup), { native: loadNative(), log, trackers: [seccompTracker], sinks: [collector], metrics: false, streams: false });
-    const sig = interrupted();
+    const sig = stopSignals();
     try {
       const inst = agent.manager.instancesNow()[0]!;
       for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: recording it from its start`);

@@ -1,26 +1,16 @@
 /** `eunomia server` and `eunomia client` as processes: refusal off loopback, client commands, push and follow. */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadRules } from '../../src/rules/index.js';
-import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { buildBpf, freePort, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
 
-/** A port nothing listens on: one the kernel just gave out and took back. */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 const run = promisify(execFile);
 const TOKEN = 'cli-token-0123456789abcdef';
 

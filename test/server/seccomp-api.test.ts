@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { dockerAsync, needsDocker, removeContainers, TEST_IMAGE, uniqueName } from '../docker.js';
-import { KernelWatch, NOTHING_LEFT, repoRoot, waitFor } from '../helpers.js';
+import { freePort, KernelWatch, NOTHING_LEFT, repoRoot, waitFor } from '../helpers.js';
 import { readProfile } from '../../src/seccomp/read.js';
 import type { DockerProfile } from '../../src/seccomp/types.js';
 
@@ -21,14 +20,6 @@ const bin = join(repoRoot, 'bin/eunomia.js');
 /** The container's work: list a directory and read a file, again and again. */
 const LOOP = ['sh', '-c', 'while :; do ls / > /dev/null; cat /etc/hostname > /dev/null; sleep 0.2; done'];
 
-/** A port nothing listens on: one the kernel just gave out and took back. */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Reply {
   status: number;
