@@ -6,6 +6,8 @@
 import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, EunomiaError } from '../core/errors.js';
+// Pure v2: /sys/fs/cgroup; hybrid (v1 controllers beside it): …/unified. bpf_get_current_cgroup_id() reads this hierarchy in both.
+import { cgroup2Root } from '../containers/cgroup.js';
 
 export interface Cgroup {
   /** The directory (cgroup v2), e.g. /sys/fs/cgroup/eunomia-seccomp-1234-1. */
@@ -27,7 +29,10 @@ let made = 0;
  * one place. `label` names the user of the cgroup in error messages ("seccomp record").
  */
 export function makeCgroup(label: string): Cgroup {
-  const root = cgroup2Root(label);
+  const root = cgroup2Root();
+  if (!root) {
+    throw new EunomiaError(ErrorCodes.IO, `${label}: cgroup v2 is not mounted — mount it (mount -t cgroup2 none /sys/fs/cgroup) or boot with systemd.unified_cgroup_hierarchy=1`);
+  }
   for (;;) {
     const dir = join(root, `eunomia-seccomp-${process.pid}-${++made}`);
     try {
@@ -54,37 +59,6 @@ export function makeCgroup(label: string): Cgroup {
       },
     };
   }
-}
-
-/**
- * Where cgroup v2 is mounted: /sys/fs/cgroup on a unified system, /sys/fs/cgroup/unified on a
- * hybrid one (v1 controllers beside it). bpf_get_current_cgroup_id() reads this hierarchy in both.
- */
-function cgroup2Root(label: string): string {
-  let info: string;
-  try {
-    info = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch (e) {
-    throw new EunomiaError(ErrorCodes.IO, `${label}: read /proc/self/mountinfo: ${(e as Error).message}`, { cause: e });
-  }
-  const roots: string[] = [];
-  for (const line of info.split('\n')) {
-    // id parent major:minor root mount-point options [optional fields] - type source super-options
-    const [left, right] = line.split(' - ');
-    const f = left?.split(' ') ?? [];
-    // The hierarchy's root as this process sees it, not a bind mount of a cgroup inside it.
-    if (right?.startsWith('cgroup2 ') && f[3] === '/' && f[4]) roots.push(unescape(f[4]));
-  }
-  const root = roots.find((r) => r === '/sys/fs/cgroup') ?? roots[0];
-  if (!root) {
-    throw new EunomiaError(ErrorCodes.IO, `${label}: cgroup v2 is not mounted — mount it (mount -t cgroup2 none /sys/fs/cgroup) or boot with systemd.unified_cgroup_hierarchy=1`);
-  }
-  return root;
-}
-
-/** mountinfo writes space, tab, newline and backslash as octal escapes. */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 const RETRY_MS = 10;
