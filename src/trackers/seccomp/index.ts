@@ -9,6 +9,7 @@ import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import type { IntervalSpec, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import type { ArgUse, Gate } from '../../seccomp/types.js';
 import type { RecordingsEntry, SeccompSlot } from './event.gen.js';
+import { seccompMetrics } from './metrics.js';
 
 /** One recorded cgroup: what it called so far. */
 export type SeccompRow = {
@@ -91,6 +92,7 @@ export const seccompTracker: TrackerDescriptor = {
   name: 'seccomp',
   summary: 'records the syscalls (with safety-relevant arguments) and capabilities a container uses, for a seccomp profile',
   object: 'seccomp.bpf.o',
+  metrics: seccompMetrics,
   interval,
   optionalPrograms: ['record_capable'],
   options: [],

@@ -16,6 +16,7 @@ import {
 } from '../../seccomp/read.js';
 import type { DockerProfile } from '../../seccomp/types.js';
 import type { SeccomplogEvent } from './event.gen.js';
+import { seccomplogMetrics } from './metrics.js';
 
 const MAX_NR = 512;
 const NS_FLAGS = 0x7e020080;
@@ -101,6 +102,7 @@ export const seccomplogTracker: TrackerDescriptor = {
   name: 'seccomplog',
   summary: 'what a workload under a log-mode seccomp profile does outside it: syscalls, arguments, capabilities',
   object: 'seccomplog.bpf.o',
+  metrics: seccomplogMetrics,
   event: { struct: 'seccomplog_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
   pollMs: LOW_RATE_POLL_MS,
