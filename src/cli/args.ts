@@ -82,12 +82,14 @@ export function runHelp(tracker: TrackerDescriptor): string {
     const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.type === 'bool' ? '' : ` ${s.arg ?? 'VALUE'}`}`;
     lines.push(`  ${flag.padEnd(21)} ${s.description}`);
   }
-  lines.push(
-    '',
-    'Examples:',
-    `  sudo eunomia run ${tracker.name}                 # table on stdout until Ctrl-C`,
-    `  sudo eunomia run ${tracker.name} --fmt json -T 10 -o events.jsonl`,
-    `  sudo eunomia run ${tracker.name} -p 1234          # one process only`,
-  );
+  lines.push('', 'Examples:');
+  if (tracker.examples) lines.push(...tracker.examples.map((e) => `  ${e}`));
+  else {
+    lines.push(
+      `  sudo eunomia run ${tracker.name}                 # table on stdout until Ctrl-C`,
+      `  sudo eunomia run ${tracker.name} --fmt json -T 10 -o events.jsonl`,
+      `  sudo eunomia run ${tracker.name} -p 1234          # one process only`,
+    );
+  }
   return lines.join('\n');
 }

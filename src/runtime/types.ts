@@ -125,6 +125,8 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
   plain?(data: E): string;
   /** Prometheus metric families its events update (docs/metrics.md). */
   metrics?: TrackerMetrics;
+  /** Command lines for `eunomia run <tracker> --help`, where the generic ones would not run (a required option). */
+  examples?: readonly string[];
   /**
    * Whether an enabled rule that reads its events starts it, with default options (default
    * true). False for a tracker that needs options of its own (a profile to check against, a

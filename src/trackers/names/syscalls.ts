@@ -1,15 +1,18 @@
 /** Syscall numbers as names. The table is x86-64's (scripts/gen-syscalls.js). */
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
+import { LATER_SYSCALLS } from './syscalls-later.js';
 import { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 
+const later = new Map<number, string>(LATER_SYSCALLS.map(([nr, name]) => [nr, name]));
+
 export function syscallName(nr: number): string {
-  return SYSCALLS_X86_64[nr] || `syscall_${nr}`;
+  return SYSCALLS_X86_64[nr] || later.get(nr) || `syscall_${nr}`;
 }
 
 /** The number of a syscall name, for filters; undefined when unknown. */
 export function syscallNumber(name: string): number | undefined {
   const i = SYSCALLS_X86_64.indexOf(name);
-  return i < 0 ? undefined : i;
+  return i >= 0 ? i : LATER_SYSCALLS.find(([, n]) => n === name)?.[0];
 }
 
 /** A `--syscall` option: a name (with or without "sys_") or a number below `limit`. */

@@ -95,6 +95,10 @@ export const seccompTracker: TrackerDescriptor = {
   metrics: seccompMetrics,
   interval,
   optionalPrograms: ['record_capable'],
+  examples: [
+    'sudo eunomia run seccomp --container web -i 10      # what web calls so far, every 10 s',
+    'sudo eunomia seccomp record --container web -o web.json   # the same, as a profile (docs/seccomp.md)',
+  ],
   options: [],
   validate(o: OptionValues) {
     if (!o.container && !o.cgroup && !o.pid) {

@@ -109,6 +109,10 @@ export const seccomplogTracker: TrackerDescriptor = {
   // It needs the profile the workload runs under: its rule (seccomp_profile_violation) applies
   // to the instances started with one.
   startedByRules: false,
+  examples: [
+    'sudo eunomia run seccomplog --container web --profile web-log.json   # web runs with --security-opt seccomp=web-log.json',
+    'sudo eunomia seccomp run --profile tool.json --mode log -- ./tool     # a command, in a cgroup of its own',
+  ],
   options: [
     {
       name: 'profile',
