@@ -20,12 +20,26 @@ export async function startServer(args: string[], which = bin, viaNode = false):
   const argv = ['server', '--listen', `127.0.0.1:${port}`, ...args];
   const child = viaNode ? spawn(process.execPath, [which, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const end = Date.now() + 20_000;
-  while (!/server listening/.test(err)) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`server did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Resolved by the line's arrival, not a poll: start times are measured to here.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s: ${err}`)), 20_000);
+    const done = (e?: Error): void => {
+      clearTimeout(timer);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onData = (d: Buffer): void => {
+      err += d;
+      if (/server listening/.test(err)) done();
+    };
+    const onExit = (): void => done(new Error(`server did not start: ${err}`));
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+  // Keep draining stderr: a full pipe would block the server's log writes.
+  child.stderr!.resume();
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
