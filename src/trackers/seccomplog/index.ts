@@ -109,6 +109,8 @@ export const seccomplogTracker: TrackerDescriptor = {
   // It needs the profile the workload runs under: its rule (seccomp_profile_violation) applies
   // to the instances started with one.
   startedByRules: false,
+  // capability:cap_capable is 6.14's: elsewhere capability checks are not watched.
+  optionalPrograms: ['log_capable'],
   examples: [
     'sudo eunomia run seccomplog --container web --profile web-log.json   # web runs with --security-opt seccomp=web-log.json',
     'sudo eunomia seccomp run --profile tool.json --mode log -- ./tool     # a command, in a cgroup of its own',
