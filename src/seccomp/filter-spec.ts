@@ -21,7 +21,7 @@ import { syscallNumber } from '../trackers/names/syscalls.js';
 import type { DenyMode, DockerArg, DockerProfile, DockerRule } from './types.js';
 
 /** The code of a profile this cannot turn into a filter. */
-const PROFILE = ErrorCodes.USAGE;
+const PROFILE = ErrorCodes.PROFILE;
 
 /** What `includes` and `excludes` are checked against. */
 export interface HostFacts {
