@@ -118,11 +118,9 @@ export function requiredOptions(tracker: string): Record<string, string | number
   return {};
 }
 
-/** requiredOptions as `eunomia run` flags. */
+/** requiredOptions as `eunomia run` flags (--name value, each option's own flag). */
 export function requiredFlags(tracker: string): string[] {
-  if (tracker === 'seccomp') return ['--pid', '1'];
-  if (tracker === 'seccomplog') return ['--pid', '1', '--profile', String(requiredOptions(tracker).profile)];
-  return [];
+  return Object.entries(requiredOptions(tracker)).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v)]);
 }
 
 /** A port nothing listens on: one the kernel just gave out and took back. */

@@ -14,23 +14,8 @@
  *    bind-mounted copy or a memfd, until it execs the workload), and so do its children. */
 #include "eunomia.bpf.h"
 #include "aggregate.bpf.h"
+#include "seccomp.bpf.h"
 #include "seccomp.h"
-
-#define SECCOMP_MODE_FILTER 2
-#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h: a 32-bit syscall is under way */
-
-#define NR_SOCKET 41
-#define NR_CLONE 56
-#define NR_EXECVE 59
-#define NR_PERSONALITY 135
-#define NR_PRCTL 157
-#define NR_UNSHARE 272
-#define NR_EXECVEAT 322
-#define NR_CLONE3 435
-
-/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_NEWTIME
- * (0x80, only for clone3 and unshare). */
-#define NS_FLAGS 0x7E020080ULL
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -79,14 +64,6 @@ static __always_inline struct seccomp_slot *slot_of(__u64 cg)
 	return s;
 }
 
-/* runc's init, by its comm ("runc:[0:PARENT]" … "runc:[2:INIT]"), until it execs the workload. */
-static __always_inline bool runtime_comm(void)
-{
-	char comm[EUNOMIA_COMM_LEN];
-	bpf_get_current_comm(comm, sizeof(comm));
-	return comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
-}
-
 /* The entry the current task's calls count in, or NULL: not recorded, or not the workload yet. */
 static __always_inline struct seccomp_slot *recorded(struct task_struct *task)
 {
@@ -113,8 +90,7 @@ static __always_inline bool own_exe(struct task_struct *task)
 
 static __always_inline void persona(struct seccomp_slot *s, __u32 p)
 {
-	int bit = p == 0 ? SECCOMP_PERSONA_LINUX : p == 0x8 ? SECCOMP_PERSONA_LINUX32 : p == 0x20000 ? SECCOMP_PERSONA_UNAME26 :
-		  p == 0x20008 ? SECCOMP_PERSONA_LINUX32_UNAME26 : p == 0xffffffff ? SECCOMP_PERSONA_QUERY : -1;
+	int bit = seccomp_persona_bit(p);
 	if (bit < 0)
 		__sync_fetch_and_or(&s->other, SECCOMP_OTHER_PERSONALITY);
 	else
@@ -184,34 +160,20 @@ int record_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* The capabilities the workload checks (capability:cap_capable, 6.14+), under the same gate —
- * but not runc's own: without no_new_privs it installs the filter before it drops the
- * container's capabilities, and those checks (CAP_SETPCAP for the bounding set …) pass with
- * whatever set the container gets. */
+/* The capabilities the workload checks (capability:cap_capable, 6.14+), under the same gate. */
 SEC("tp/capability/cap_capable")
 int record_capable(struct trace_event_raw_cap_capable *ctx)
 {
-	if (runtime_comm())
-		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
+	if (!seccomp_workload_cap(ctx, task))
+		return 0;
 	struct seccomp_slot *s = recorded(task);
 	if (!s)
 		return 0;
-	/* Checks made under borrowed credentials are not the workload's: overlayfs reads its
-	 * xattrs with the mounter's (override_creds), so current->cred is not the task's own. */
-	if ((void *)ctx->cred != (void *)task->real_cred)
-		return 0;
-	int cap = ctx->cap;
-	if (cap < 0 || cap > 63)
-		return 0;
-	/* The kernel asks CAP_SYS_ADMIN on every mapping for the admin's memory reserve
-	 * (cap_vm_enough_memory, unaudited): a refusal there says nothing of what a program needs. */
-	if (ctx->ret != 0 && cap == 21)
-		return 0;
 	if (ctx->ret == 0)
-		__sync_fetch_and_or(&s->caps_used, 1ULL << cap);
+		__sync_fetch_and_or(&s->caps_used, 1ULL << ctx->cap);
 	else
-		__sync_fetch_and_or(&s->caps_denied, 1ULL << cap);
+		__sync_fetch_and_or(&s->caps_denied, 1ULL << ctx->cap);
 	return 0;
 }
 

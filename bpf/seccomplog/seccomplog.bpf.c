@@ -5,20 +5,10 @@
  * again, by syscall number and by the arguments Eunomia's profiles restrict. One event per
  * process, syscall (or capability) and kind; every call outside is counted. */
 #include "eunomia.bpf.h"
+#include "seccomp.bpf.h"
 #include "seccomplog.h"
 
 EUNOMIA_EVENT(seccomplog_event);
-
-#define SECCOMP_MODE_FILTER 2
-#define TS_COMPAT 0x0002
-
-#define NR_SOCKET 41
-#define NR_CLONE 56
-#define NR_PERSONALITY 135
-#define NR_PRCTL 157
-#define NR_UNSHARE 272
-
-#define NS_FLAGS 0x7E020080ULL
 
 const volatile struct seccomplog_profile profile = {};
 
@@ -51,7 +41,7 @@ static __always_inline bool bit(const volatile __u64 *words, __u64 n)
 
 static __always_inline bool persona_allowed(__u32 p)
 {
-	int b = p == 0 ? 0 : p == 0x8 ? 1 : p == 0x20000 ? 2 : p == 0x20008 ? 3 : p == 0xffffffff ? 4 : -1;
+	int b = seccomp_persona_bit(p);
 	return b >= 0 && ((profile.personalities >> b) & 1);
 }
 
@@ -105,18 +95,19 @@ static __always_inline bool watched(struct task_struct *task)
 {
 	if (eunomia_skip(bpf_get_current_pid_tgid() >> 32))
 		return false;
-	return BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER;
+	return task->seccomp.mode == SECCOMP_MODE_FILTER;
 }
 
 SEC("raw_tp/sys_enter")
 int log_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 nr = ctx->args[1];
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A BTF pointer: its fields are plain loads, not bpf_probe_read calls. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	if (!watched(task))
 		return 0;
 	/* The profile is x86-64's: a 32-bit call is refused by its architecture check. */
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT)
+	if (task->thread_info.status & TS_COMPAT)
 		return 0;
 	if (nr >= SECCOMPLOG_MAX_NR || !bit(profile.allowed, nr)) {
 		report(SECCOMPLOG_SYSCALL, nr, 0, 0);
@@ -135,22 +126,9 @@ int log_capable(struct trace_event_raw_cap_capable *ctx)
 {
 	if (!profile.check_caps)
 		return 0;
-	/* runc's init drops the container's capabilities after the filter is in: its checks are not the workload's */
-	char comm[EUNOMIA_COMM_LEN];
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':')
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!seccomp_workload_cap(ctx, task) || !watched(task) || ((profile.caps >> ctx->cap) & 1))
 		return 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	if (!watched(task))
-		return 0;
-	/* As the recorder (bpf/seccomp): borrowed credentials, and the memory reserve's question. */
-	if ((void *)ctx->cred != (void *)BPF_CORE_READ(task, real_cred))
-		return 0;
-	int cap = ctx->cap;
-	if (cap < 0 || cap > 63 || ((profile.caps >> cap) & 1))
-		return 0;
-	if (ctx->ret != 0 && cap == 21)
-		return 0;
-	report(SECCOMPLOG_CAPABILITY, cap, 0, ctx->ret);
+	report(SECCOMPLOG_CAPABILITY, ctx->cap, 0, ctx->ret);
 	return 0;
 }

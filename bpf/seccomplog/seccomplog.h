@@ -12,7 +12,7 @@ struct seccomplog_profile {
 	__u64 unshare_ns;                       /* ... unshare may pass */
 	__u64 socket_families;                  /* a bit per address family socket may create */
 	__u64 prctl_options[2];                 /* a bit per prctl option below 128 */
-	__u64 personalities;                    /* SECCOMP_PERSONA_* bits (bpf/seccomp/seccomp.h) */
+	__u64 personalities;                    /* seccomp_persona_bit bits (bpf/include/seccomp.bpf.h) */
 	__u64 caps;                             /* a bit per capability the workload may use */
 	__u32 check_caps;                       /* 1: report capability checks outside `caps` */
 	__u32 pad;

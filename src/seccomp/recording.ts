@@ -3,23 +3,8 @@
  * several cgroups (and a command is one), so rows of one target are summed into one.
  */
 import type { SeccompRow } from '../trackers/seccomp/index.js';
-import type { ArgUse, Recording, RecordTarget } from './types.js';
-
-const union = (a: number[], b: number[]): number[] => [...new Set([...a, ...b])].sort((x, y) => x - y);
-const unionText = <T extends string>(a: T[], b: T[]): T[] => [...new Set([...a, ...b])].sort();
-
-function addArgs(a: ArgUse, b: ArgUse): ArgUse {
-  return {
-    cloneNamespaces: a.cloneNamespaces | b.cloneNamespaces,
-    unshareNamespaces: a.unshareNamespaces | b.unshareNamespaces,
-    socketFamilies: union(a.socketFamilies, b.socketFamilies),
-    prctlOptions: union(a.prctlOptions, b.prctlOptions),
-    personalities: union(a.personalities, b.personalities),
-    unrestricted: unionText(a.unrestricted, b.unrestricted),
-  };
-}
-
-export const noArgs = (): ArgUse => ({ cloneNamespaces: 0, unshareNamespaces: 0, socketFamilies: [], prctlOptions: [], personalities: [], unrestricted: [] });
+import { noArgs, unionArgs, unionCapabilities } from './profile.js';
+import type { Recording, RecordTarget } from './types.js';
 
 /**
  * One Recording of a target from its rows (empty rows: nothing was called under the gate —
@@ -29,17 +14,15 @@ export const noArgs = (): ArgUse => ({ cloneNamespaces: 0, unshareNamespaces: 0,
 export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], started: Date, ended: Date): Recording {
   const syscalls: Record<string, number> = {};
   let args = noArgs();
-  let unnamed: number[] = [];
+  const unnamed = new Set<number>();
   let compatCalls = 0;
-  const used = new Set<string>();
-  const denied = new Set<string>();
+  let capabilities = { used: [] as string[], denied: [] as string[] };
   for (const r of rows) {
     for (const [name, n] of Object.entries(r.syscalls)) syscalls[name] = (syscalls[name] ?? 0) + n;
-    args = addArgs(args, r.args);
-    unnamed = union(unnamed, r.unnamed);
+    args = unionArgs(args, r.args);
+    for (const nr of r.unnamed) unnamed.add(nr);
     compatCalls += r.compat_calls;
-    for (const c of r.capabilities.used) used.add(c);
-    for (const c of r.capabilities.denied) denied.add(c);
+    capabilities = unionCapabilities(capabilities, r.capabilities);
   }
   return {
     target,
@@ -47,10 +30,10 @@ export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], s
     ended: ended.toISOString(),
     gate: rows.some((r) => r.gate === 'exec') ? 'exec' : 'filter',
     syscalls,
-    unnamed,
+    unnamed: [...unnamed].sort((a, b) => a - b),
     compatCalls,
     args,
-    capabilities: { used: [...used].sort(), denied: [...denied].sort() },
+    capabilities,
   };
 }
 

@@ -14,8 +14,8 @@ import { startMetricsServer } from '../../src/metrics/index.js';
 import { Agent } from '../../src/agent/agent.js';
 import { defaultConfig } from '../../src/agent/config.js';
 import { docker, dockerAsync, needsDocker, removeContainers, TEST_IMAGE, uniqueName } from '../docker.js';
-import { needsRoot, repoRoot } from '../helpers.js';
-import { freePort, needsPrometheus, Prometheus, type Sample } from './prometheus.js';
+import { freePort, needsRoot, repoRoot } from '../helpers.js';
+import { needsPrometheus, Prometheus, type Sample } from './prometheus.js';
 
 const skip = needsRoot || needsDocker || needsPrometheus;
 

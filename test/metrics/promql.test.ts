@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { dockerAsync, needsDocker, removeContainers, startSleeper, uniqueName } from '../docker.js';
-import { needsRoot, repoRoot, waitFor } from '../helpers.js';
-import { freePort, needsPrometheus, Prometheus, PromQLError, promtool, requirePrometheus } from './prometheus.js';
+import { freePort, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { needsPrometheus, Prometheus, PromQLError, promtool, requirePrometheus } from './prometheus.js';
 
 const dashboardsDir = join(repoRoot, 'deploy/grafana/dashboards');
 const promConfig = join(repoRoot, 'deploy/prometheus/prometheus.yml');

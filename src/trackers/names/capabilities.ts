@@ -13,6 +13,12 @@ export function capabilityName(n: number): string {
   return CAPS[n] ?? `CAP_${n}`;
 }
 
+/** The number of a capability name ("CAP_CHOWN" → 0), or -1. */
+export function capabilityNumber(name: string): number {
+  const i = CAPS.indexOf(name);
+  return i >= 0 ? i : /^CAP_(\d+)$/.test(name) ? Number(name.slice(4)) : -1;
+}
+
 // Exec events repeat a handful of capability sets (root's, a container's default, none).
 const lists = new Map<bigint, readonly string[]>();
 

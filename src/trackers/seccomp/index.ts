@@ -27,8 +27,8 @@ export type SeccompRow = {
   capabilities: { used: string[]; denied: string[] };
 };
 
-// bpf/seccomp/seccomp.h
-const PERSONAS = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
+/** The personas recorded by bit, in SECCOMP_PERSONA_* order (bpf/seccomp/seccomp.h). */
+export const PERSONAS: readonly number[] = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 const OTHER_PRCTL = 1;
 const OTHER_PERSONALITY = 2;
 

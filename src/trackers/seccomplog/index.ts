@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
-import { capabilityName } from '../names/capabilities.js';
+import { capabilityName, capabilityNumber } from '../names/capabilities.js';
+import { PERSONAS } from '../seccomp/index.js';
 import { addressFamilyName } from '../names/socket-names.js';
 import { cloneFlags } from '../names/clone.js';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
@@ -14,14 +15,12 @@ import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import {
   allowedValues, allowsAnyArgs, FAMILY_CANDIDATES, knownSyscallName, namespacesAllowed, PRCTL_CANDIDATES, readProfile, verdict,
 } from '../../seccomp/read.js';
+import { UNSHARE_NAMESPACES } from '../../seccomp/profile.js';
 import type { DockerProfile } from '../../seccomp/types.js';
 import type { SeccomplogEvent } from './event.gen.js';
 import { seccomplogMetrics } from './metrics.js';
 
 const MAX_NR = 512;
-const NS_FLAGS = 0x7e020080;
-// bpf/seccomp/seccomp.h: SECCOMP_PERSONA_* bits
-const PERSONAS = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 const KINDS = ['', 'syscall', 'argument', 'capability'] as const;
 
 /** An event with its names. */
@@ -72,12 +71,12 @@ export function profileGlobal(p: DockerProfile): Record<string, unknown> {
     if (allowsAnyArgs(strict, name)) anyArgs.push(nr);
   }
   const caps = p.eunomia?.capabilities.used;
-  const capBits = (caps ?? []).map((n) => Number(capabilityNumber(n))).filter((n) => n >= 0);
+  const capBits = (caps ?? []).map(capabilityNumber).filter((n) => n >= 0);
   return {
     allowed: bitWords(allowed, MAX_NR / 64),
     any_args: bitWords(anyArgs, MAX_NR / 64),
-    clone_ns: namespacesAllowed(strict, 'clone', NS_FLAGS),
-    unshare_ns: namespacesAllowed(strict, 'unshare', NS_FLAGS),
+    clone_ns: namespacesAllowed(strict, 'clone', UNSHARE_NAMESPACES),
+    unshare_ns: namespacesAllowed(strict, 'unshare', UNSHARE_NAMESPACES),
     socket_families: bitWords(allowedValues(strict, 'socket', FAMILY_CANDIDATES), 1)[0],
     prctl_options: bitWords(allowedValues(strict, 'prctl', PRCTL_CANDIDATES), 2),
     personalities: PERSONAS.reduce((m, v, i) => (verdict(strict, 'personality', { 0: v }).allowed ? m | (1 << i) : m), 0),
@@ -85,11 +84,6 @@ export function profileGlobal(p: DockerProfile): Record<string, unknown> {
     // Only a profile that says which capabilities its workload used can say which are outside.
     check_caps: caps ? 1 : 0,
   };
-}
-
-function capabilityNumber(name: string): number {
-  for (let i = 0; i < 64; i++) if (capabilityName(i) === name) return i;
-  return -1;
 }
 
 function argText(nr: number, arg: number): string {
