@@ -13,7 +13,8 @@
  *   EXEC_STORM_BPF_STATS=1                # also the programs' kernel time per run (BPF stats on meanwhile)
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fdInfos } from './server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,13 +162,7 @@ function programTimes(pid: number): Map<string, { cnt: number; ns: number }> {
   const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name: string }[];
   for (const p of progs) names.set(p.id, p.name);
   const out = new Map<string, { cnt: number; ns: number }>();
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    let info: string;
-    try {
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue; // closed meanwhile
-    }
+  for (const info of fdInfos(pid)) {
     const id = /^prog_id:\s+(\d+)/m.exec(info)?.[1];
     if (!id || !/^run_cnt:/m.test(info)) continue; // a link's fd names its program too
     const num = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);

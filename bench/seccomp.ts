@@ -17,13 +17,13 @@
  * Docker engine with the test image (scripts/test-env.sh).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NativeBinding } from '../src/core/native.js';
 import type { DockerProfile } from '../src/seccomp/types.js';
 import { dockerReady, IMAGE, run } from './docker-host.js';
-import { bin, startServer, stopServer } from './server.js';
+import { bin, fdInfos, startServer, stopServer } from './server.js';
 
 /**
  * The workload, static (the busybox image has no libc): `loop MODE SECONDS` prints "calls
@@ -169,13 +169,7 @@ function syscallHooks(pid: number): { raw: string[]; perSyscall: number } {
   const names = new Map(progs().map((p) => [p.id, p.name]));
   const raw: string[] = [];
   let perSyscall = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    let info: string;
-    try {
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue; // closed meanwhile
-    }
+  for (const info of fdInfos(pid)) {
     const tp = /^tp_name:\s+(\S+)/m.exec(info)?.[1];
     if (!tp) continue;
     const prog = Number(/^prog_id:\s+(\d+)/m.exec(info)?.[1]);

@@ -5,7 +5,7 @@
  * under load: bench/footprint.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { openStream } from '../test/server/sse.js';
@@ -41,6 +41,19 @@ export async function startServer(args: string[], which = bin, viaNode = false):
   // Keep draining stderr: a full pipe would block the server's log writes.
   child.stderr!.resume();
   return { child, base: `http://127.0.0.1:${port}` };
+}
+
+/** The /proc fdinfo texts of a process's open descriptors (those closed meanwhile left out). */
+export function fdInfos(pid: number): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      out.push(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }
 
 export async function stopServer(child: ChildProcess): Promise<void> {
