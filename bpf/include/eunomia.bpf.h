@@ -88,35 +88,47 @@ struct {
 #define EUNOMIA_EVENT(type) \
 	struct type *__eunomia_event_##type __attribute__((unused, section(".eunomia.types")))
 
-static __always_inline bool eunomia_skip(__u32 tgid)
+static __always_inline bool eunomia_skip_pid(__u32 tgid)
 {
 	if (eunomia_target_pid && tgid != eunomia_target_pid)
 		return true;
-	if (eunomia_exclude_pid && tgid == eunomia_exclude_pid)
+	return eunomia_exclude_pid && tgid == eunomia_exclude_pid;
+}
+
+/* The cgroup filters, for a program that has the task's cgroup id already. */
+static __always_inline bool eunomia_skip_cgroup(__u64 cg)
+{
+	if (eunomia_target_cgroup && cg != eunomia_target_cgroup)
 		return true;
-	if (eunomia_target_cgroup && bpf_get_current_cgroup_id() != eunomia_target_cgroup)
-		return true;
-	if (eunomia_container_filter) {
-		__u64 cg = bpf_get_current_cgroup_id();
-		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED) {
-			__u32 slot = cg & (EUNOMIA_WANTED_SLOTS - 1);
-			__u64 *w = bpf_map_lookup_elem(&eunomia_wanted_cg, &slot);
-			if (!w)
-				return true;
-			if (*w == cg)
-				return false;
-			if (*w != EUNOMIA_CG_SHARED)
-				return true;
-		}
-		__u32 *f = bpf_map_lookup_elem(&eunomia_cgroups, &cg);
-		__u32 flags = f ? *f : 0;
-		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED)
-			return !(flags & EUNOMIA_CG_WANTED);
-		if (eunomia_container_filter == EUNOMIA_FILTER_HOST)
-			return flags & EUNOMIA_CG_CONTAINER;
-		return !(flags & EUNOMIA_CG_CONTAINER);
+	if (!eunomia_container_filter)
+		return false;
+	if (eunomia_container_filter == EUNOMIA_FILTER_WANTED) {
+		__u32 slot = cg & (EUNOMIA_WANTED_SLOTS - 1);
+		__u64 *w = bpf_map_lookup_elem(&eunomia_wanted_cg, &slot);
+		if (!w)
+			return true;
+		if (*w == cg)
+			return false;
+		if (*w != EUNOMIA_CG_SHARED)
+			return true;
 	}
-	return false;
+	__u32 *f = bpf_map_lookup_elem(&eunomia_cgroups, &cg);
+	__u32 flags = f ? *f : 0;
+	if (eunomia_container_filter == EUNOMIA_FILTER_WANTED)
+		return !(flags & EUNOMIA_CG_WANTED);
+	if (eunomia_container_filter == EUNOMIA_FILTER_HOST)
+		return flags & EUNOMIA_CG_CONTAINER;
+	return !(flags & EUNOMIA_CG_CONTAINER);
+}
+
+/* Whether the current task is outside the filters (the cgroup id is fetched only when one needs it). */
+static __always_inline bool eunomia_skip(__u32 tgid)
+{
+	if (eunomia_skip_pid(tgid))
+		return true;
+	if (!eunomia_target_cgroup && !eunomia_container_filter)
+		return false;
+	return eunomia_skip_cgroup(bpf_get_current_cgroup_id());
 }
 
 static __always_inline void *eunomia_reserve(__u64 size)

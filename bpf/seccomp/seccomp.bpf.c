@@ -17,22 +17,16 @@
 #include "seccomp.bpf.h"
 #include "seccomp.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	/* Allocated when a cgroup is first recorded: 4 KiB each, none while nothing is recorded. */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct seccomp_slot);
-} recordings SEC(".maps");
-
-/* Never written: the zeroed value a new entry is made from (too big for the stack). */
+/* The recorded cgroups' entries, found by open addressing on the cgroup id (an entry names its
+ * cgroup): on the hook every syscall of a recorded container passes, an array lookup the verifier
+ * inlines, where a hash lookup cost ~70 ns per call (5 % of a getppid here). 64 × 4 KiB,
+ * allocated when the recording starts; a 65th cgroup is a map insert failure, counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SECCOMP_SLOTS);
 	__type(key, __u32);
 	__type(value, struct seccomp_slot);
-} zero_slot SEC(".maps");
+} recordings SEC(".maps");
 
 /* Processes (tgid) of unfiltered recorded containers that run the workload: they executed a
  * program of their container's filesystem, or descend from one that did. */
@@ -46,33 +40,68 @@ struct {
 	__type(value, __u8);
 } workload SEC(".maps");
 
-/* The recorded cgroup's entry, made on its first call; NULL if the task is not recorded. */
+/* The recorded cgroup's entry, claimed on its first call; NULL if the table is full. */
 static __always_inline struct seccomp_slot *slot_of(__u64 cg)
 {
-	struct seccomp_slot *s = bpf_map_lookup_elem(&recordings, &cg);
-	if (s)
-		return s;
-	__u32 zero = 0;
-	struct seccomp_slot *z = bpf_map_lookup_elem(&zero_slot, &zero);
-	if (!z)
-		return NULL;
-	/* -EEXIST: another CPU made it first; the lookup finds that one. */
-	long err = bpf_map_update_elem(&recordings, &cg, z, BPF_NOEXIST);
-	s = bpf_map_lookup_elem(&recordings, &cg);
-	if (!s && err)
-		eunomia_map_insert_failed();
-	return s;
+	for (__u32 i = 0; i < SECCOMP_SLOTS; i++) {
+		__u32 at = (cg + i) & (SECCOMP_SLOTS - 1);
+		struct seccomp_slot *s = bpf_map_lookup_elem(&recordings, &at);
+		if (!s)
+			return NULL;
+		if (s->cgroup_id == cg)
+			return s;
+		/* A free entry: ours, unless another CPU claimed it first (for this cgroup or another). */
+		if (s->cgroup_id == 0) {
+			__u64 was = __sync_val_compare_and_swap(&s->cgroup_id, 0, cg);
+			if (was == 0 || was == cg)
+				return s;
+		}
+	}
+	eunomia_map_insert_failed();
+	return NULL;
 }
+
+/* The current task's cgroup v2 id through its BTF pointer: plain loads where the helper is a call. */
+static __always_inline __u64 cgroup_of(struct task_struct *task)
+{
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+/* Set when the exec gate first admits a process: until then no unfiltered task is recorded,
+ * and the host's tasks (unfiltered, nearly all) leave after two loads. A small array, not a .bss
+ * global: arrays under 32 KiB come from kmalloc, .bss and .rodata from vmalloc, page by page — a
+ * TLB miss each on every syscall here, where page-table isolation empties the TLB at each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} workload_seen SEC(".maps");
 
 /* The entry the current task's calls count in, or NULL: not recorded, or not the workload yet. */
 static __always_inline struct seccomp_slot *recorded(struct task_struct *task)
 {
+	if (task->seccomp.mode != SECCOMP_MODE_FILTER) {
+		__u32 zero = 0;
+		__u32 *seen = bpf_map_lookup_elem(&workload_seen, &zero);
+		if (!seen || !*seen)
+			return NULL;
+	}
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (eunomia_skip(tgid))
+	if (eunomia_skip_pid(tgid))
 		return NULL;
-	if (task->seccomp.mode != SECCOMP_MODE_FILTER && !bpf_map_lookup_elem(&workload, &tgid))
+	if (task->seccomp.mode != SECCOMP_MODE_FILTER) {
+		/* Recording containers: a task of the host's mount namespace is none of theirs. */
+		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED && eunomia_host_mnt_ns &&
+		    task->nsproxy->mnt_ns->ns.inum == eunomia_host_mnt_ns)
+			return NULL;
+		if (!bpf_map_lookup_elem(&workload, &tgid))
+			return NULL;
+	}
+	__u64 cg = cgroup_of(task);
+	if (eunomia_skip_cgroup(cg))
 		return NULL;
-	return slot_of(bpf_get_current_cgroup_id());
+	return slot_of(cg);
 }
 
 /* Whether the task's executable is a file of its own mount namespace (not the runtime's: the
@@ -140,12 +169,6 @@ int record_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u64 nr = ctx->args[1];
 	/* A BTF pointer: its fields are plain loads, not bpf_probe_read calls. */
 	struct task_struct *task = bpf_get_current_task_btf();
-	/* Recording containers: a task of the host's mount namespace is none of theirs (a container
-	 * always has its own), told by three loads — the cgroup id the filter needs costs ~50 ns
-	 * per call here, on every syscall of the host. */
-	if (eunomia_container_filter == EUNOMIA_FILTER_WANTED && eunomia_host_mnt_ns &&
-	    task->nsproxy->mnt_ns->ns.inum == eunomia_host_mnt_ns)
-		return 0;
 	struct seccomp_slot *s = recorded(task);
 	if (!s)
 		return 0;
@@ -188,7 +211,7 @@ int record_exec(void *ctx)
 		return 0;
 	if (bpf_map_lookup_elem(&workload, &tgid) || !own_exe(task))
 		return 0;
-	struct seccomp_slot *s = slot_of(bpf_get_current_cgroup_id());
+	struct seccomp_slot *s = slot_of(cgroup_of(task));
 	if (!s)
 		return 0;
 	__u8 one = 1;
@@ -197,6 +220,10 @@ int record_exec(void *ctx)
 		return 0;
 	}
 	s->exec_gate = 1;
+	__u32 zero = 0;
+	__u32 *seen = bpf_map_lookup_elem(&workload_seen, &zero);
+	if (seen)
+		*seen = 1;
 	/* The exec itself came before the gate: the profile must allow it. */
 	__u64 nr = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax);
 	if (nr == NR_EXECVE || nr == NR_EXECVEAT)

@@ -3,12 +3,15 @@
 
 /* x86-64 syscall numbers are below 512; larger ones (the x32 ABI bit) are not counted. */
 #define SECCOMP_MAX_NR 512
+/* Cgroups one recording holds (a power of two: the entry is found from the id's low bits). */
+#define SECCOMP_SLOTS 64
 
 #define SECCOMP_OTHER_PRCTL 1            /* a prctl option >= 128 */
 #define SECCOMP_OTHER_PERSONALITY 2      /* a persona seccomp_persona_bit does not keep */
 
-/* What one recorded cgroup called: the value of map `recordings`, keyed by cgroup v2 id. */
+/* What one recorded cgroup called: an entry of map `recordings`. */
 struct seccomp_slot {
+	__u64 cgroup_id;                  /* the cgroup v2 id it belongs to; 0: free */
 	__u64 counts[SECCOMP_MAX_NR];     /* calls by syscall number */
 	__u64 clone_ns;                   /* CLONE_NEW* bits passed to clone or clone3 */
 	__u64 unshare_ns;                 /* ... to unshare */

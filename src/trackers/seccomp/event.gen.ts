@@ -5,11 +5,15 @@
 /** An entry of map workload. */
 export type WorkloadEntry = { key: number; value: number };
 
+/** An entry of map workload_seen. */
+export type WorkloadSeenEntry = { key: number; value: number };
+
 /** An entry of map recordings. */
-export type RecordingsEntry = { key: number | bigint; value: SeccompSlot };
+export type RecordingsEntry = { key: number; value: SeccompSlot };
 
 /** struct seccomp_slot: as decoded. */
 export type SeccompSlot = {
+  cgroup_id: number | bigint; // __u64
   counts: (number | bigint)[]; // __u64[512]
   clone_ns: number | bigint; // __u64
   unshare_ns: number | bigint; // __u64
@@ -22,6 +26,3 @@ export type SeccompSlot = {
   other: number | bigint; // __u64
   exec_gate: number | bigint; // __u64
 };
-
-/** An entry of map zero_slot. */
-export type ZeroSlotEntry = { key: number; value: SeccompSlot };

@@ -85,7 +85,8 @@ const interval: IntervalSpec<SeccompRow, RecordingsEntry> = {
   sortBy: 'calls',
   // A recording is the whole time: never cleared. An exited container's entry stays too.
   keep: true,
-  rows: (entries) => entries.map((e) => seccompRow(Number(e.key), e.value)),
+  // An array of entries that name their cgroup; a free one (all zero) is not read.
+  rows: (entries) => entries.map((e) => seccompRow(Number(e.value.cgroup_id), e.value)),
 };
 
 export const seccompTracker: TrackerDescriptor = {
