@@ -7,8 +7,10 @@
  *     rates per second of the loop's CPU time (and wall clock); target ≤ 1.10× slow-down on top
  *     of the idle server;
  *  2. the same recording's cost OUTSIDE the container (a host process, another container), in the
- *     same turns; target: not measurable. Also which syscall hooks the idle server already holds
- *     (the kernel's tracepoint slow path), and record_enter's own run time (BPF stats);
+ *     same turns; target: not measurable. Against a control in the same turns: a second secsnoop
+ *     instance, one more near-empty program on sys_enter (what any program there costs). Also which
+ *     syscall hooks the idle server already holds (the kernel's tracepoint slow path), and
+ *     record_enter's own run time (BPF stats);
  *  3. `eunomia seccomp record --container NAME -o FILE` on a busy container: SIGINT → exit (the
  *     profile is written before it exits);
  *  4. the kernel map of a recording: one recording of N sleeping containers, each made busy by a
@@ -76,7 +78,7 @@ int main(int argc, char **argv) {
 
 const PREFIX = `eunomia-bench-seccomp-${process.pid}`;
 const WINDOW_S = 1; // seconds per workload run
-const ROUNDS = 10; // recorded windows; the idle-server windows are one more (before, between, after)
+const ROUNDS = 8; // recording windows, and as many control windows; idle-server windows between them all
 const STOP_RUNS = 5;
 const MAP_COUNTS = [1, 5, 20];
 const NOISE = '±5 % is noise on this machine (bench figures move that much between identical runs)';
@@ -180,7 +182,7 @@ function syscallHooks(pid: number): { raw: string[]; perSyscall: number } {
   return { raw, perSyscall };
 }
 
-/** Idle server vs the same server recording the container, by turns (A B A B … A). */
+/** Idle server vs the same server recording the container, and vs a control (one more program on sys_enter), by turns. */
 async function recordingCost(native: NativeBinding, loopBin: string, work: string, other: string): Promise<void> {
   const workloads: Workload[] = [
     { label: 'recorded container, getppid', container: work, mode: 'getppid', recorded: true },
@@ -210,8 +212,14 @@ async function recordingCost(native: NativeBinding, loopBin: string, work: strin
     await sleep(3000); // past the start's work (rules compiled, containers listed)
     const hooks = syscallHooks(child.pid!);
 
+    // By turns: idle, recording, idle, control, idle, recording … The control is a second
+    // secsnoop instance: one more program on raw_syscalls:sys_enter (its raw_module_kexec
+    // returns after one comparison) and nothing else a getppid passes: what any program on the
+    // hook costs every syscall here, the floor the recording's cost outside the container is
+    // measured against.
     const idle = runs();
     const recording = runs();
+    const control = runs();
     const counted: number[] = [];
     await window(idle);
     for (let r = 0; r < ROUNDS; r++) {
@@ -223,21 +231,27 @@ async function recordingCost(native: NativeBinding, loopBin: string, work: strin
       counted.push(seen / expected);
       await stopRecording(base, id);
       await window(idle);
+      const floor = (await api(base, 'POST', '/instances', { tracker: 'secsnoop' })) as { id: number };
+      await window(control);
+      await api(base, 'DELETE', `/instances/${floor.id}`);
+      await window(idle);
     }
 
-    // Each recording run against the mean of the idle runs either side of it (the machine's load drifts).
-    const turns = (a: number[], b: number[]): number[] => b.map((x, r) => (a[r]! + a[r + 1]!) / 2 / x);
+    // Each run against the mean of the idle runs either side of it (the machine's load drifts).
+    const turns = (a: number[], b: number[], first: number): number[] => b.map((x, r) => (a[2 * r + first]! + a[2 * r + first + 1]!) / 2 / x);
     console.log(`1–2. recording's cost: the loops' rate with an idle \`eunomia server\` (defaults, metrics off) and with the same server recording the container`);
-    console.log(`     (POST /instances {"tracker":"seccomp","options":{"container":"${work}"}} … DELETE): ${WINDOW_S} s runs by turns, ${ROUNDS + 1} idle and ${ROUNDS} recording, medians.`);
+    console.log(`     (POST /instances {"tracker":"seccomp","options":{"container":"${work}"}} … DELETE), and with a second secsnoop instance instead (the control: one more`);
+    console.log(`     near-empty program on sys_enter): ${WINDOW_S} s runs by turns, ${2 * ROUNDS + 1} idle, ${ROUNDS} recording, ${ROUNDS} control, medians.`);
     console.log(`     Rates are syscalls per second of the loop's own CPU time (user + system: other load on the machine does not move them); the wall-clock slow-down is shown too. ${NOISE}.`);
-    console.log(`     ${'workload'.padEnd(28)} ${'no server'.padStart(10)} ${'idle server'.padStart(11)} ${'recording'.padStart(10)}  slow-down  (per turn)                       wall clock  target`);
+    console.log(`     ${'workload'.padEnd(28)} ${'no server'.padStart(10)} ${'idle server'.padStart(11)} ${'recording'.padStart(10)}  slow-down  (per turn)                                 wall clock  control  target`);
     for (const [k, w] of workloads.entries()) {
       const a = idle[k]!;
       const b = recording[k]!;
-      const t = turns(a.cpu, b.cpu);
+      const t = turns(a.cpu, b.cpu, 0);
       console.log(
         `     ${w.label.padEnd(28)} ${fmt(median(bare[k]!.cpu)).padStart(10)} ${fmt(median(a.cpu)).padStart(11)} ${fmt(median(b.cpu)).padStart(10)}  ` +
-          `${(median(t).toFixed(3) + '×').padStart(9)}  ${`(${t.map((x) => x.toFixed(2)).join(' ')})`.padEnd(31)} ${(median(turns(a.wall, b.wall)).toFixed(3) + '×').padStart(10)}  ` +
+          `${(median(t).toFixed(3) + '×').padStart(9)}  ${`(${t.map((x) => x.toFixed(2)).join(' ')})`.padEnd(41)} ${(median(turns(a.wall, b.wall, 0)).toFixed(3) + '×').padStart(10)}  ` +
+          `${(median(turns(a.cpu, control[k]!.cpu, 1)).toFixed(3) + '×').padStart(7)}  ` +
           (w.recorded ? '≤ 1.10×' : 'not measurable'),
       );
     }
