@@ -13,7 +13,8 @@
  *  8. slow-down per tracker (bench/overhead.ts);
  *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
  * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part;
- * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked.
+ * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked;
+ * `-- profile` what profiling costs (bench/profile.ts), the same way.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -34,6 +35,7 @@ import { metricsBench } from './metrics.js';
 import { rulesBench } from './rules.js';
 import { secsnoopBench } from './secsnoop.js';
 import { seccompBench } from './seccomp.js';
+import { profileBench } from './profile.js';
 import { footprintBench } from './footprint.js';
 import { serverBench } from './server.js';
 
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
   if (only === 'metrics') return metricsBench(native);
   if (only === 'secsnoop') return secsnoopBench(native, workBin);
   if (only === 'seccomp') return seccompBench(native);
+  if (only === 'profile') return profileBench(native);
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');

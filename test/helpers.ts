@@ -115,6 +115,7 @@ export async function waitFor(pred: () => boolean, what: string, ms = 5000): Pro
 export function requiredOptions(tracker: string): Record<string, string | number | boolean> {
   if (tracker === 'seccomp') return { pid: 1 };
   if (tracker === 'seccomplog') return { pid: 1, profile: JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] }) };
+  if (tracker === 'funclatency') return { func: 'libc:getppid' };
   return {};
 }
 

@@ -277,7 +277,7 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, AddLink(env, l, "attach", cap.text()));
 }
 
-// attachUprobe(prog, binary, funcName ('' for none), offset, pid (-1 = all), retprobe)
+// attachUprobe(prog, binary, funcName ('' for none), offset, pid (-1 = all), retprobe, cookie (BigInt, u64))
 Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bpf_program* p = Prog(env, info[0]);
@@ -285,7 +285,9 @@ Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
   std::string func = Str(info[2]);
   size_t offset = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
   int pid = info[4].As<Napi::Number>().Int32Value();
-  LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = info[5].As<Napi::Boolean>().Value(),
+  bool lossless = true;
+  uint64_t cookie = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie, .retprobe = info[5].As<Napi::Boolean>().Value(),
               .func_name = func.empty() ? nullptr : func.c_str());
   LogCapture cap;
   bpf_link* l = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), offset, &opts);

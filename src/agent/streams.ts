@@ -19,12 +19,14 @@ export class EventStreams implements Sink {
   readonly name = 'streams';
   private readonly byInstance = new Map<number, Set<SseClient>>();
   private readonly everything = new Set<SseClient>();
+  private readonly taps = new Map<number, (ev: TrackerEvent) => void>();
   private written = 0;
   private droppedTotal = 0;
 
   constructor(private readonly clientBuffer = DEFAULT_CLIENT_BUFFER) {}
 
   write(ev: TrackerEvent): void {
+    this.taps.get(ev.instance)?.(ev);
     const subs = this.byInstance.get(ev.instance);
     if (subs) for (const c of subs) this.deliver(c, ev);
     for (const c of this.everything) this.deliver(c, ev);
@@ -52,6 +54,12 @@ export class EventStreams implements Sink {
       set.delete(c);
       if (instance !== undefined && set.size === 0) this.byInstance.delete(instance);
     });
+  }
+
+  /** An in-process reader of one instance's events (the API's timed profile); returns its removal. */
+  tap(instance: number, f: (ev: TrackerEvent) => void): () => void {
+    this.taps.set(instance, f);
+    return () => void this.taps.delete(instance);
   }
 
   /** The instance is gone: its clients get an `end` event (with its final stats) and are closed. */

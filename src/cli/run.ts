@@ -6,7 +6,7 @@ import { loadNative } from '../core/native.js';
 import type { TrackerStats } from '../runtime/tracker.js';
 import { containerColumn, containerCsvColumns } from '../containers/columns.js';
 import { createSink, openOutput } from '../exporters/index.js';
-import type { Column } from '../pipeline/types.js';
+import type { Column, Sink } from '../pipeline/types.js';
 import type { RunArgs } from './args.js';
 import { stopSignals } from './signals.js';
 import type { Server } from 'node:http';
@@ -59,7 +59,11 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   readObject(join(objectDir, args.tracker.object));
   const columns = columnsOf(args, args.containers);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
-  const agent = await Agent.start(runConfig(args), { native, log, trackers: [args.tracker], sinks: [sink], metrics: args.metricsListen !== undefined, streams: false });
+  // What the tracker writes when it stops (the profile's --svg FILE): every row it reports.
+  const files = args.tracker.outputs?.(args.options);
+  const sinks: Sink[] = [sink];
+  if (files) sinks.push({ name: `${args.tracker.name} files`, write: (ev) => files.add(ev.data), stats: () => ({ written: 0, dropped: 0 }), close: async () => {} });
+  const agent = await Agent.start(runConfig(args), { native, log, trackers: [args.tracker], sinks, metrics: args.metricsListen !== undefined, streams: false });
   const sig = stopSignals();
   let server: Server | undefined;
   try {
@@ -83,6 +87,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     // The summary is printed even when the output failed (disk full…); the error follows it.
     const closed = await agent.pipeline.close().then(() => undefined, (e: unknown) => e);
     io.stderr.write(summaryLine(args.tracker.name, stats, sink.stats()) + '\n');
+    if (files) for (const line of files.finish()) log(line);
     const errors = agent.pipeline.stats().errors;
     if (errors > 0) io.stderr.write(`eunomia: ${errors} pipeline errors, first: ${agent.pipeline.stats().errorSamples[0]?.message}\n`);
     if (closed) throw closed;

@@ -29,6 +29,11 @@ export interface UprobeSpec {
   offset?: number;
   pid?: number;
   retprobe?: boolean;
+  /**
+   * What bpf_get_attach_cookie() returns in the program for this attachment (a u64, default
+   * 0): one program attached to several functions tells them apart by it.
+   */
+  cookie?: number | bigint;
 }
 
 export interface PerfEventSpec {
@@ -281,8 +286,12 @@ export class BpfObject {
     if (spec.func === undefined && spec.offset === undefined) throw new EunomiaError(ErrorCodes.ATTACH, `${this.name}: uprobe ${prog} needs a function name or an offset`);
     const offset = spec.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new EunomiaError(ErrorCodes.ATTACH, `${this.name}: uprobe ${prog} offset must be a non-negative integer`);
+    const cookie = spec.cookie ?? 0;
+    if (typeof cookie === 'number' ? !Number.isSafeInteger(cookie) || cookie < 0 : cookie < 0n || cookie >= 1n << 64n) {
+      throw new EunomiaError(ErrorCodes.ATTACH, `${this.name}: uprobe ${prog} cookie must be an integer 0..2^64-1, got ${String(cookie)}`);
+    }
     try {
-      const id = this.live().attachUprobe(prog, spec.binary, spec.func ?? '', offset, spec.pid ?? -1, spec.retprobe ?? isRetprobe(p.section));
+      const id = this.live().attachUprobe(prog, spec.binary, spec.func ?? '', offset, spec.pid ?? -1, spec.retprobe ?? isRetprobe(p.section), BigInt(cookie));
       this.links.add(id);
       return id;
     } catch (e) {

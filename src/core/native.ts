@@ -51,7 +51,8 @@ export interface NativeObject {
   /** load() on a libuv worker thread; other calls throw until it settles. */
   loadAsync(): Promise<string>;
   attach(prog: string): number;
-  attachUprobe(prog: string, binary: string, func: string, offset: number, pid: number, retprobe: boolean): number;
+  /** `cookie`: the u64 bpf_get_attach_cookie() returns in the program (checked: 0 ≤ cookie < 2^64). */
+  attachUprobe(prog: string, binary: string, func: string, offset: number, pid: number, retprobe: boolean, cookie: bigint): number;
   attachPerfEvent(prog: string, type: number, config: number, sample: number, freq: boolean, cpu: number, pid: number): number;
   detach(link: number): boolean;
   mapLookup(map: string, key: Buffer, valueSize: number): Buffer | null;

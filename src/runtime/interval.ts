@@ -48,26 +48,39 @@ function isZero(buf: Buffer): boolean {
   return true;
 }
 
+/** One map an interval report reads, with its decoders. */
+interface ReadMap {
+  map: BpfMap;
+  key: ValueDecoder;
+  value: ValueDecoder;
+  isArray: boolean;
+}
+
 export class IntervalReader {
-  private readonly map: BpfMap;
-  private readonly key: ValueDecoder;
-  private readonly value: ValueDecoder;
-  private readonly isArray: boolean;
+  /** By name: a tracker may read another map each interval (`swap`). */
+  private readonly maps = new Map<string, ReadMap>();
   /** Arrays cannot be cleared atomically: they stay cumulative and reports are differences. */
   private readonly previous = new Map<string, Buffer>();
 
   constructor(
-    obj: BpfObject,
+    private readonly obj: BpfObject,
     private readonly spec: IntervalSpec,
   ) {
-    const types = obj.btf.mapTypes(spec.map);
+    this.mapFor(spec.map);
+  }
+
+  private mapFor(name: string): ReadMap {
+    const known = this.maps.get(name);
+    if (known) return known;
+    const { obj } = this;
+    const types = obj.btf.mapTypes(name);
     if (types?.keyTypeId === undefined || types.valueTypeId === undefined) {
-      throw new EunomiaError(ErrorCodes.BTF, `${obj.name}: map ${spec.map} has no key/value types in BTF — declare it with __type(key, …) and __type(value, …)`);
+      throw new EunomiaError(ErrorCodes.BTF, `${obj.name}: map ${name} has no key/value types in BTF — declare it with __type(key, …) and __type(value, …)`);
     }
-    this.map = obj.map(spec.map);
-    this.key = compileValueDecoder(obj.btf, types.keyTypeId);
-    this.value = compileValueDecoder(obj.btf, types.valueTypeId);
-    this.isArray = ARRAY_MAP_TYPES.has(this.map.type);
+    const map = obj.map(name);
+    const m = { map, key: compileValueDecoder(obj.btf, types.keyTypeId), value: compileValueDecoder(obj.btf, types.valueTypeId), isArray: ARRAY_MAP_TYPES.has(map.type) };
+    this.maps.set(name, m);
+    return m;
   }
 
   /**
@@ -75,38 +88,40 @@ export class IntervalReader {
    * (no delete) are read whole and differenced against the previous read, so no increment
    * made between the read and a reset can be lost. `keep`: cumulative values.
    */
-  read(): MapEntry[] {
+  read(name = this.spec.map): MapEntry[] {
+    const { map, key: keyDecoder, value: valueDecoder, isArray } = this.mapFor(name);
     const clear = !this.spec.keep;
-    const raw = this.map.entries({ delete: clear && !this.isArray });
+    const raw = map.entries({ delete: clear && !isArray });
     const out: MapEntry[] = [];
-    const slot = (this.map.valueSize + 7) & ~7;
+    const slot = (map.valueSize + 7) & ~7;
     const decode = (buf: Buffer): unknown => {
-      let v = this.value.decode(buf, 0);
-      for (let cpu = 1; cpu < this.map.perCpu; cpu++) v = sumInto(v, this.value.decode(buf, cpu * slot));
+      let v = valueDecoder.decode(buf, 0);
+      for (let cpu = 1; cpu < map.perCpu; cpu++) v = sumInto(v, valueDecoder.decode(buf, cpu * slot));
       return v;
     };
     for (const { key, value } of raw) {
       let v: unknown;
-      if (this.isArray && clear) {
-        const id = key.toString('hex');
+      if (isArray && clear) {
+        const id = `${name}:${key.toString('hex')}`;
         const prev = this.previous.get(id);
         this.previous.set(id, Buffer.from(value));
         if (prev?.equals(value) || (!prev && isZero(value))) continue; // nothing new in this interval
         v = prev ? diff(decode(value), decode(prev)) : decode(value);
       } else {
-        if (this.isArray && isZero(value)) continue;
+        if (isArray && isZero(value)) continue;
         v = decode(value);
       }
-      out.push({ key: this.key.decode(key, 0), value: v });
+      out.push({ key: keyDecoder.decode(key, 0), value: v });
     }
     return out;
   }
 
   /** Rows for one report: `spec.rows` (or key and value fields merged), sorted, top N. */
   report(options: OptionValues): Record<string, unknown>[] {
-    const entries = this.read();
+    const current = this.spec.swap ? this.spec.swap({ map: (n) => this.obj.map(n) }) : this.spec.map;
+    const entries = this.read(current);
     let rows = this.spec.rows
-      ? this.spec.rows(entries, options)
+      ? this.spec.rows(entries, options, { map: (n) => this.obj.map(n), current })
       : entries.map(({ key, value }) => ({
           ...(key && typeof key === 'object' ? (key as Record<string, unknown>) : { key }),
           ...(value && typeof value === 'object' ? (value as Record<string, unknown>) : { value }),

@@ -1,18 +1,19 @@
 /** A running tracker instance: its object loaded and attached, its events decoded into the pipeline. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileDecoder, type Decoder } from '../core/btf/index.js';
 import { IntervalReader } from './interval.js';
 import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from '../core/bpf-object.js';
 import type { Clock } from '../core/clock.js';
-import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import { EunomiaError, ErrorCodes, isEunomiaError } from '../core/errors.js';
 import { hasTracepoint, hostMntGlobal } from '../core/kernel.js';
 import type { NativeBinding } from '../core/native.js';
 import { objectDir } from '../core/paths.js';
 import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
 import type { ContainerScope, ScopeHandle, ScopeInstaller } from './scope.js';
-import type { OptionValues, StreamSpec, TrackerDescriptor } from './types.js';
+import type { OptionValues, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
 
 export interface TrackerDeps {
   native: NativeBinding;
@@ -81,12 +82,33 @@ function skipMissingTracepoints(obj: BpfObject, names: readonly string[]): void 
   }
 }
 
+/** Attaches a tracker's uprobes (TrackerDescriptor.uprobes); a failure names the binary and the function. */
+function attachUprobes(obj: BpfObject, tracker: string, targets: readonly UprobeTarget[]): void {
+  for (const { program, spec, label } of targets) {
+    const where = label ?? `${spec.binary}:${spec.func ?? `0x${(spec.offset ?? 0).toString(16)}`}`;
+    try {
+      obj.attachUprobe(program, spec);
+    } catch (e) {
+      if (!isEunomiaError(e)) throw e;
+      // libbpf answers ENOENT both for a file that is not there and for a symbol the file lacks.
+      const reason =
+        e.errno === 2 && spec.func !== undefined && existsSync(spec.binary)
+          ? `${spec.binary} has no function "${spec.func}" in its symbol tables (misspelt, inlined, or static in a stripped binary)`
+          : e.cause instanceof Error
+            ? e.cause.message
+            : e.message;
+      throw new EunomiaError(ErrorCodes.ATTACH, `tracker ${tracker}: attach ${where}: ${reason}`, { cause: e, ...(e.log === undefined ? {} : { log: e.log }), ...(e.errno === undefined ? {} : { errno: e.errno }) });
+    }
+  }
+}
+
 /** A tracker's object opened and set up, not loaded yet. */
 interface Prepared {
   obj: BpfObject;
   streams: Stream[];
   values: OptionValues;
   scope: ContainerScope;
+  uprobes: UprobeTarget[];
   openMs: number;
   loadStart: number;
 }
@@ -104,6 +126,8 @@ function wakeupGlobal(obj: BpfObject, d: TrackerDescriptor): Record<string, numb
 function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): Prepared {
   const { values, globals, scope } = resolveOptions(d, input, process.pid);
   if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
+  // Before the object is opened: a binary that is not there fails before any work.
+  const uprobes = d.uprobes?.(values) ?? [];
   const t0 = performance.now();
   const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
   try {
@@ -122,7 +146,7 @@ function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): 
     // The common header defines a 4 MiB ring; a tracker that does not read it needs one page.
     if (obj.hasMap('events') && !specs.some((s) => s.map === 'events')) obj.setMaxEntries('events', 4096);
     const loadStart = performance.now();
-    return { obj, streams, values, scope, openMs: loadStart - t0, loadStart };
+    return { obj, streams, values, scope, uprobes, openMs: loadStart - t0, loadStart };
   } catch (e) {
     obj.closeNow();
     throw e;
@@ -186,7 +210,9 @@ export class TrackerInstance {
     try {
       if (scope.mode) filter = deps.scope!(obj, d.name, scope);
       obj.attachAll();
-      if (d.perfEvent) for (const prog of obj.programs()) if (prog.autoload && prog.section === 'perf_event') obj.attachPerfEvent(prog.name, d.perfEvent);
+      const perf = typeof d.perfEvent === 'function' ? d.perfEvent(values) : d.perfEvent;
+      if (perf) for (const prog of obj.programs()) if (prog.autoload && prog.section === 'perf_event') obj.attachPerfEvent(prog.name, perf);
+      attachUprobes(obj, d.name, p.uprobes);
       const t3 = performance.now();
       const inst = new TrackerInstance(id, d, values, { openMs: p.openMs, loadMs: t2 - p.loadStart, attachMs: t3 - t2 }, obj, p.streams, deps);
       inst.filter = filter;

@@ -1,5 +1,5 @@
 /** The contract between a tracker and everything else: one eBPF object + this descriptor. */
-import type { PerfEventSpec } from '../core/bpf-object.js';
+import type { BpfMap, PerfEventSpec, UprobeSpec } from '../core/bpf-object.js';
 import type { Decoder } from '../core/btf/index.js';
 import type { Column } from './events.js';
 import type { TrackerMetrics } from './metric-spec.js';
@@ -30,6 +30,29 @@ export interface OptionSpec {
 
 export type OptionValues = Record<string, number | boolean | string | undefined>;
 
+/** The maps of a tracker's loaded object, for an interval report that reads more than one. */
+export interface IntervalMaps {
+  map(name: string): BpfMap;
+  /** The map this report read. */
+  readonly current: string;
+}
+
+/** What a run writes when it ends, from every row the tracker reported (the profile's --svg FILE). */
+export interface TrackerOutput {
+  add(data: Record<string, unknown>): void;
+  /** Writes the files: one line per file written, for the user. */
+  finish(): string[];
+}
+
+/** One attachment of a program whose section names no target (`SEC("uprobe")`, `SEC("uretprobe")`). */
+export interface UprobeTarget {
+  program: string;
+  /** Where: a binary (an absolute path) and a function or offset; `cookie` tells the attachments of one program apart. */
+  spec: UprobeSpec;
+  /** How the message of a failed attach names it, e.g. "/usr/bin/app:handle" (default: binary:function). */
+  label?: string;
+}
+
 /** One interval's aggregated map entry, decoded from the map's BTF (per-CPU values summed). */
 export interface MapEntry {
   key: unknown;
@@ -48,8 +71,16 @@ export interface IntervalSpec<E = Record<string, unknown>, M extends MapEntry = 
   top: number;
   /** Field to sort rows by, largest first (after `rows`). */
   sortBy?: string;
-  /** Turns the entries into rows (event data); default: key and value fields merged. */
-  rows?(entries: M[], options: OptionValues): E[];
+  /**
+   * Turns the entries into rows (event data); default: key and value fields merged. `maps`: the
+   * object's other maps (the profile's stack traces, which its count keys refer to).
+   */
+  rows?(entries: M[], options: OptionValues, maps: IntervalMaps): E[];
+  /**
+   * Before each report: which map to read this time, after switching the programs to the other
+   * (a double buffer: the profile's samples go to one set of maps while the other is read).
+   */
+  swap?(maps: Omit<IntervalMaps, 'current'>): string;
   /** Keep the counts across intervals (cumulative) instead of clearing them. */
   keep?: boolean;
 }
@@ -86,8 +117,16 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
   commonOptions?: boolean;
   /** Globals set before load, before the options (which may override them). */
   globals?: Record<string, unknown>;
-  /** Perf events to attach programs of section "perf_event" to (their section names no attach point). */
-  perfEvent?: PerfEventSpec;
+  /** Perf events to attach programs of section "perf_event" to (their section names no attach point), or by options (a sampling frequency). */
+  perfEvent?: PerfEventSpec | ((options: OptionValues) => PerfEventSpec);
+  /**
+   * User functions to attach programs of section "uprobe"/"uretprobe" to (those sections name no
+   * target), for these options: a program may be attached many times, each with its own cookie.
+   * Called before load, so a bad binary fails fast (throw EunomiaError E_OPTION naming it); the
+   * attachments follow the others, in this order, and a function the binary lacks fails the
+   * start with E_ATTACH naming the binary and the function.
+   */
+  uprobes?(options: OptionValues): UprobeTarget[];
   /** In-kernel aggregation reported every interval (aggregating trackers). Trackers have this, `event` or `streams`. */
   interval?: IntervalSpec<E, M>;
   /** Options of this tracker only; the common ones (pid filter, …) apply to all. */
@@ -121,6 +160,8 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
    * in a later kernel, or compiled out: modules, kexec); elsewhere they are left out.
    */
   optionalPrograms?: readonly string[];
+  /** What a run writes when it ends (files named by its options), or undefined: nothing. */
+  outputs?(options: OptionValues): TrackerOutput | undefined;
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */
   plain?(data: E): string;
   /** Prometheus metric families its events update (docs/metrics.md). */

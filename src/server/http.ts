@@ -16,6 +16,7 @@ import type { OptionValues } from '../runtime/types.js';
 import type { Agent } from '../agent/agent.js';
 import { configJsonSchema } from '../agent/config.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
+import { profileRoutes } from './http-profile.js';
 import type { SeccompRow } from '../trackers/seccomp/index.js';
 import type { RecordedRow } from '../seccomp/recording.js';
 import type { DenyMode } from '../seccomp/types.js';
@@ -321,6 +322,8 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     const off = analyzer.subscribe((a) => void client.message('alert', a));
     reply.raw.on('close', off);
   });
+
+  profileRoutes(app, () => agent, errorSchema);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

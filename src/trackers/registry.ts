@@ -3,11 +3,13 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { bindsnoopTracker } from './bindsnoop/index.js';
 import { capableTracker } from './capable/index.js';
 import { filesTracker } from './files/index.js';
+import { funclatencyTracker } from './funclatency/index.js';
 import { ipcTracker } from './ipc/index.js';
 import { mountsnoopTracker } from './mountsnoop/index.js';
 import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
 import { processTracker } from './process/index.js';
+import { profileTracker } from './profile/index.js';
 import { seccompTracker } from './seccomp/index.js';
 import { seccomplogTracker } from './seccomplog/index.js';
 import { secsnoopTracker } from './secsnoop/index.js';
@@ -35,8 +37,10 @@ export const trackers: readonly TrackerDescriptor[] = [
   tcpconnlatTracker,
   syscountTracker,
   tcprttTracker,
+  funclatencyTracker,
   seccompTracker,
   seccomplogTracker,
+  profileTracker,
 ];
 
 /** A tracker by name, in the catalogue or in `among` (a part of it). */
