@@ -27,28 +27,9 @@ struct {
 	__type(value, struct funclatency_stack);
 } stacks SEC(".maps");
 
-static __always_inline __u32 log2_u32(__u32 v)
-{
-	__u32 r, shift;
-	r = (v > 0xFFFF) << 4;
-	v >>= r;
-	shift = (v > 0xFF) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xF) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
-}
-
 static __always_inline __u32 log2_slot(__u64 v)
 {
-	__u32 hi = v >> 32;
-	__u32 r = hi ? log2_u32(hi) + 32 : log2_u32(v);
+	__u32 r = eunomia_log2(v);
 	return r < FUNCLATENCY_SLOTS ? r : FUNCLATENCY_SLOTS - 1;
 }
 

@@ -21,3 +21,25 @@ static __always_inline void eunomia_map_insert_failed(void)
 	if (n)
 		*n += 1;
 }
+
+/* floor(log2(v)), 0 for 0: the slot of a log2 histogram (funclatency, tcprtt), in a few shifts. */
+static __always_inline __u32 eunomia_log2(__u64 v)
+{
+	__u32 r = 0, shift;
+	shift = (v > 0xFFFFFFFFULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	return r | (__u32)(v >> 1);
+}

@@ -44,19 +44,7 @@ static __always_inline void sockaddr_words(const __u8 *sa, __u16 family, __u64 *
 
 static __always_inline __u32 log2_slot(__u32 v)
 {
-	__u32 r, shift;
-	r = (v > 0xFFFF) << 4;
-	v >>= r;
-	shift = (v > 0xFF) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xF) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
+	__u32 r = eunomia_log2(v);
 	return r < TCPRTT_SLOTS ? r : TCPRTT_SLOTS - 1;
 }
 

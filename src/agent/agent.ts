@@ -10,7 +10,7 @@ import { preflight } from '../core/kernel.js';
 import { TrackerManager } from '../runtime/manager.js';
 import { loadNative, type NativeBinding } from '../core/native.js';
 import type { TrackerInstance, TrackerStats } from '../runtime/tracker.js';
-import { containerScopes, enrichHandler, startContainers, type Containers } from '../containers/index.js';
+import { containerScopes, enrichHandler, startContainers, type ContainerResolver, type Containers } from '../containers/index.js';
 import { createSink, openOutput } from '../exporters/index.js';
 import { parseProgramPackage, programDescriptor, type HotloadLimits } from '../hotload/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -140,12 +140,13 @@ export class Agent {
     preflight(native);
     const known = deps.trackers ?? catalogue;
     // Bound once the parts are ready; nothing reaches them before (the trackers attach after).
-    const late: { pipeline?: Pipeline; scope?: ScopeInstaller } = {};
+    const late: { pipeline?: Pipeline; scope?: ScopeInstaller; containers?: ContainerResolver } = {};
     const manager = new TrackerManager({
       native,
       clock: systemClock(),
       emit: (ev) => late.pipeline!.push(ev),
       scope: config.containers ? (obj, name, sc) => late.scope!(obj, name, sc) : undefined,
+      containers: config.containers ? { idsOf: (s) => late.containers?.find(s).map((c) => c.id) ?? [] } : undefined,
     });
     // prom-client (~80 modules) only with metrics on: `eunomia run` has none unless asked.
     const withMetrics = deps.metrics !== false;
@@ -183,7 +184,10 @@ export class Agent {
     sinks.push(...(deps.sinks ?? []));
     const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(deps.handlers ?? [])];
     const pipeline = (late.pipeline = new Pipeline({ handlers, sinks }));
-    if (containers) late.scope = containerScopes(containers.resolver);
+    if (containers) {
+      late.scope = containerScopes(containers.resolver);
+      late.containers = containers.resolver;
+    }
     wire();
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;

@@ -13,7 +13,7 @@ import { objectDir } from '../core/paths.js';
 import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
 import type { ContainerScope, ScopeHandle, ScopeInstaller } from './scope.js';
-import type { OptionValues, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
+import type { ContainerLookup, OptionValues, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
 
 export interface TrackerDeps {
   native: NativeBinding;
@@ -26,6 +26,8 @@ export interface TrackerDeps {
   pollMs?: number;
   /** Needed for container scopes (--container, --host-only, --containers-only): src/containers' containerScopes. */
   scope?: ScopeInstaller;
+  /** The agent's containers by name or id, for uprobes hooks (a container's binaries are in its root). */
+  containers?: ContainerLookup;
 }
 
 export interface TrackerStats {
@@ -127,7 +129,7 @@ function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): 
   const { values, globals, scope } = resolveOptions(d, input, process.pid);
   if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
   // Before the object is opened: a binary that is not there fails before any work.
-  const uprobes = d.uprobes?.(values) ?? [];
+  const uprobes = d.uprobes?.(values, deps.containers) ?? [];
   const t0 = performance.now();
   const obj = BpfObject.open(deps.native, d.objectBytes ?? join(deps.objectDir ?? objectDir, d.object), d.name);
   try {

@@ -44,6 +44,12 @@ export interface TrackerOutput {
   finish(): string[];
 }
 
+/** What a tracker's uprobes hook may ask of the agent's containers: their files are in their roots. */
+export interface ContainerLookup {
+  /** The full ids of the running containers a selector (a name, an id or its prefix) picks. */
+  idsOf(selector: string): string[];
+}
+
 /** One attachment of a program whose section names no target (`SEC("uprobe")`, `SEC("uretprobe")`). */
 export interface UprobeTarget {
   program: string;
@@ -126,7 +132,7 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
    * attachments follow the others, in this order, and a function the binary lacks fails the
    * start with E_ATTACH naming the binary and the function.
    */
-  uprobes?(options: OptionValues): UprobeTarget[];
+  uprobes?(options: OptionValues, containers?: ContainerLookup): UprobeTarget[];
   /** In-kernel aggregation reported every interval (aggregating trackers). Trackers have this, `event` or `streams`. */
   interval?: IntervalSpec<E, M>;
   /** Options of this tracker only; the common ones (pid filter, …) apply to all. */

@@ -5,6 +5,7 @@ import { capableTracker } from './capable/index.js';
 import { filesTracker } from './files/index.js';
 import { funclatencyTracker } from './funclatency/index.js';
 import { ipcTracker } from './ipc/index.js';
+import { memleakTracker } from './memleak/index.js';
 import { mountsnoopTracker } from './mountsnoop/index.js';
 import { oomkillTracker } from './oomkill/index.js';
 import { opensnoopTracker } from './opensnoop/index.js';
@@ -41,6 +42,7 @@ export const trackers: readonly TrackerDescriptor[] = [
   seccompTracker,
   seccomplogTracker,
   profileTracker,
+  memleakTracker,
 ];
 
 /** A tracker by name, in the catalogue or in `among` (a part of it). */

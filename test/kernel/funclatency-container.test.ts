@@ -49,8 +49,9 @@ describe('funclatency in a container', { skip: needsDocker || needsStaticCc }, (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('--container ID --func /fl-ct:sleepy: the container\'s calls, with its name; not the host\'s copy', async () => {
-    const cli = spawn(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'funclatency', '--container', id.slice(0, 12), '--func', '/fl-ct:sleepy', '--fmt', 'json', '-i', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** --container SELECTOR --func /fl-ct:sleepy: the container's calls, with its name; not the host's copy. */
+  async function containerCalls(selector: string): Promise<void> {
+    const cli = spawn(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'funclatency', '--container', selector, '--func', '/fl-ct:sleepy', '--fmt', 'json', '-i', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     cli.stdout!.on('data', (d) => (out += d));
@@ -74,12 +75,16 @@ describe('funclatency in a container', { skip: needsDocker || needsStaticCc }, (
     assert.ok(rows.every((r) => r.container?.name === name && r.container.id === id.slice(0, 12)), JSON.stringify(rows.map((r) => r.container)));
     assert.equal(rows.reduce((s, r) => s + r.count, 0), 4, 'the 4 calls in the container, none of the 2 on the host');
     assert.ok(rows.every((r) => r.buckets.every((b) => !b.count || b.low === 2 ** 24)), 'each about 20 ms');
-  });
+  }
 
-  test('--container NAME: a clear error (BINARY is found through the container id)', () => {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'funclatency', '--container', name, '--func', '/fl-ct:sleepy', '-T', '1'], { encoding: 'utf8' });
+  test('--container ID: the container\'s calls, with its name; not the host\'s copy', () => containerCalls(id.slice(0, 12)));
+
+  test('--container NAME: the same, the name resolved by the agent\'s containers', () => containerCalls(name));
+
+  test('--container NAME of no running container: a clear error', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/eunomia.js'), 'run', 'funclatency', '--container', `${name}-gone`, '--func', '/fl-ct:sleepy', '-T', '1'], { encoding: 'utf8' });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`--container ${name}: a user function in a container is found through the container's root, by its id — give the id`));
+    assert.match(r.stderr, new RegExp(`--container ${name}-gone: no running container of that name`));
   });
 
   test('a file the container lacks: named, with where it was looked for', () => {

@@ -6,7 +6,8 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
-import type { OptionValues, UprobeTarget } from '../../runtime/types.js';
+import type { ContainerLookup, OptionValues, UprobeTarget } from '../../runtime/types.js';
+import { containerIdOf, containerPids } from '../../containers/processes.js';
 
 /** bpf/funclatency/funclatency.h: FUNCLATENCY_MAX_FUNCS. */
 export const MAX_FUNCS = 64;
@@ -120,28 +121,11 @@ function searchedFile(root: string, name: string): string | undefined {
 }
 
 /**
- * A process in the container a --container id (prefix) selects, found by its cgroup path (the
- * runtimes name a container's cgroup after its full id: docker-<id>.scope, cri-containerd-<id>…).
- */
-function containerPid(selector: string): number | undefined {
-  const id = new RegExp(`[/:-]${selector}[0-9a-f]*(\\.scope)?(/|$)`, 'm');
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (id.test(readFileSync(`/proc/${name}/cgroup`, 'utf8'))) return Number(name);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-/**
  * The root BINARY is found in: the traced process's, the first selected container's, or the
  * host's; `mapsOf`: a process there whose mapped files name a bare BINARY; `pid`: the one the
  * probes are restricted to (-p: no other process takes the breakpoint).
  */
-function rootOf(options: OptionValues): { root: string; mapsOf?: number; pid?: number; where: string } {
+function rootOf(options: OptionValues, containers?: ContainerLookup): { root: string; mapsOf?: number; pid?: number; where: string } {
   if (typeof options.pid === 'number') {
     const pid = options.pid;
     if (!existsSync(`/proc/${pid}`)) throw optionError(`-p ${pid}: no such process`);
@@ -152,12 +136,7 @@ function rootOf(options: OptionValues): { root: string; mapsOf?: number; pid?: n
   const selectors = typeof options.container === 'string' && options.container !== '' ? options.container.split(',') : [];
   if (selectors.length === 0) return { root: '', where: 'on the host' };
   const s = selectors[0]!.trim();
-  if (!/^[0-9a-f]{4,64}$/.test(s)) {
-    throw optionError(
-      `--container ${s}: a user function in a container is found through the container's root, by its id — give the id (docker ps --no-trunc), or BINARY as a host path (/proc/<a pid of it>/root/usr/bin/app)`,
-    );
-  }
-  const pid = containerPid(s);
+  const pid = containerPids(containerIdOf('funclatency', s, containers), 1)[0];
   if (pid === undefined) throw new EunomiaError(ErrorCodes.CONTAINER, `tracker funclatency: --container ${s}: no running container with this id to find BINARY in — start it first, or give BINARY as a host path`);
   return { root: `/proc/${pid}/root`, mapsOf: pid, where: `in container ${s}'s root` };
 }
@@ -181,9 +160,9 @@ function resolveBinary(binary: string, root: string, mapsOf: number | undefined,
 }
 
 /** What the runtime attaches: fl_return and fl_entry on each user function, the function's index as cookie. */
-export function uprobeTargets(options: OptionValues): UprobeTarget[] {
+export function uprobeTargets(options: OptionValues, containers?: ContainerLookup): UprobeTarget[] {
   const funcs = parseFuncs(options.func);
-  const { root, mapsOf, pid, where } = rootOf(options);
+  const { root, mapsOf, pid, where } = rootOf(options, containers);
   const out: UprobeTarget[] = [];
   funcs.forEach((f, cookie) => {
     if (f.binary === undefined) return; // refused by validate
