@@ -54,9 +54,9 @@ const ORIGINAL = {
   },
   seccomp_data: {
     schema: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { container_id: { type: 'string' }, allow_syscall: { type: 'array', items: { type: 'string' } } } } },
-    now: '`[]`: ignored. Entries: an error — there is no seccomp module (the original only counted each list)',
+    now: '`[]`: ignored. Entries: an error — its lists are no profile (the original only counted each list): record one with `eunomia seccomp record` (docs/seccomp.md)',
   },
-  enable_seccomp_module: { schema: { type: 'boolean' }, now: '`false`: ignored. `true`: an error — there is no seccomp module (the original read the key and did nothing)' },
+  enable_seccomp_module: { schema: { type: 'boolean' }, now: '`false`: ignored. `true`: an error — the original read the key and did nothing; seccomp profiles are recorded and applied with `eunomia seccomp` (docs/seccomp.md)' },
   server_port: { schema: { type: 'integer', minimum: 0, maximum: 65535 }, now: '`listen = "127.0.0.1:PORT"` (the original ignored it and served localhost:8527)' },
 } as const satisfies Record<string, { schema: ConfigSchema; now: string }>;
 
@@ -118,11 +118,11 @@ export function fromOriginal(raw: Record<string, unknown>, fail: (msg: string) =
     deprecated('security_rules', 'ignored (empty)');
   }
   if (old.seccomp_data !== undefined) {
-    if (old.seccomp_data.length > 0) noEquivalent('seccomp_data', 'Eunomia has no seccomp module (the original only counted each list)');
+    if (old.seccomp_data.length > 0) noEquivalent('seccomp_data', 'its lists are no seccomp profile (the original only counted each list): record one with "eunomia seccomp record" and run under it (docs/seccomp.md)');
     deprecated('seccomp_data', 'ignored (empty)');
   }
   if (old.enable_seccomp_module !== undefined) {
-    if (old.enable_seccomp_module) noEquivalent('enable_seccomp_module', 'Eunomia has no seccomp module (the original read the key and did nothing with it)');
+    if (old.enable_seccomp_module) noEquivalent('enable_seccomp_module', 'the original read the key and did nothing with it: seccomp profiles are recorded and applied with "eunomia seccomp" (docs/seccomp.md)');
     deprecated('enable_seccomp_module', 'ignored (false)');
   }
   if (old.server_port !== undefined) {

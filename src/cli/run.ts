@@ -87,7 +87,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     // The summary is printed even when the output failed (disk full…); the error follows it.
     const closed = await agent.pipeline.close().then(() => undefined, (e: unknown) => e);
     io.stderr.write(summaryLine(args.tracker.name, stats, sink.stats()) + '\n');
-    if (files) for (const line of files.finish()) log(line);
+    if (files) for (const line of await files.finish()) log(line);
     const errors = agent.pipeline.stats().errors;
     if (errors > 0) io.stderr.write(`eunomia: ${errors} pipeline errors, first: ${agent.pipeline.stats().errorSamples[0]?.message}\n`);
     if (closed) throw closed;

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { OptionValues, TrackerOutput } from '../runtime/types.js';
-import { FORMATS, type Profile, type ProfileStack } from './formats/index.js';
+import type { Profile, ProfileStack } from './formats/index.js';
 import type { StackRow, UserStack } from './stacks.js';
 
 export const PROFILE_FILES = [
@@ -81,7 +81,9 @@ export function profileOutput(options: OptionValues): TrackerOutput | undefined 
   const collector = new ProfileCollector(Number(options.frequency ?? 49));
   return {
     add: (data) => collector.add(data as StackRow),
-    finish: () => {
+    finish: async () => {
+      // The renderers (pprof's protobuf among them) load only when a run writes a file.
+      const { FORMATS } = await import('./formats/index.js');
       const profile = collector.profile();
       const lines: string[] = [];
       for (const f of files) {

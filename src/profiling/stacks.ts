@@ -44,6 +44,13 @@ export interface StackKey {
 const PROFILE_NOT_TAKEN = -1000;
 const EFAULT = -14;
 const MAX_DEPTH = 127;
+/** Why bpf_get_stackid kept no stack. */
+function lostReason(err: number): string {
+  if (err === -17) return 'its slot in the stack map held another stack (a hash collision)';
+  if (err === -12) return 'the stack map was full';
+  return `the kernel could not keep it (error ${-err})`;
+}
+
 /** Where a whole user stack starts: the process's entry or a thread's. */
 const ENTRY = /^(_start|__libc_start_main|__libc_start_call_main|start_thread|clone3?|__clone3?|thread_start)$/;
 
@@ -76,7 +83,7 @@ function userPart(sym: Symbolizer, key: StackKey, stacks: BpfMap): { frames: str
   const id = key.user_stack;
   if (id === PROFILE_NOT_TAKEN) return { frames: [], user: 'not-taken', unresolved: 0 };
   if (id === EFAULT) return { frames: [], user: 'none', unresolved: 0 };
-  if (id < 0) return { frames: ['[lost user stack]'], user: 'lost', unresolved: 0, reason: `the kernel's stack map could not keep it (error ${-id})` };
+  if (id < 0) return { frames: ['[lost user stack]'], user: 'lost', unresolved: 0, reason: lostReason(id) };
   const addrs = addresses(stacks, id);
   if (!addrs) return { frames: ['[lost user stack]'], user: 'lost', unresolved: 0, reason: 'its stack left the map before it was read' };
   const frames: Frame[] = sym.user(key.pid, addrs);

@@ -41,7 +41,7 @@ export interface IntervalMaps {
 export interface TrackerOutput {
   add(data: Record<string, unknown>): void;
   /** Writes the files: one line per file written, for the user. */
-  finish(): string[];
+  finish(): Promise<string[]>;
 }
 
 /** What a tracker's uprobes hook may ask of the agent's containers: their files are in their roots. */
@@ -83,8 +83,9 @@ export interface IntervalSpec<E = Record<string, unknown>, M extends MapEntry = 
    */
   rows?(entries: M[], options: OptionValues, maps: IntervalMaps): E[];
   /**
-   * Before each report: which map to read this time, after switching the programs to the other
-   * (a double buffer: the profile's samples go to one set of maps while the other is read).
+   * Just before each report's read: prepare it, and name the map to read this time — the profile
+   * switches its programs to its other set of maps (a double buffer) and reads the one they left;
+   * memleak notes which stacks its map holds before the read, to clear only those after it.
    */
   swap?(maps: Omit<IntervalMaps, 'current'>): string;
   /** Keep the counts across intervals (cumulative) instead of clearing them. */
