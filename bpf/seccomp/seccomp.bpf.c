@@ -81,16 +81,15 @@ struct {
 /* The entry the current task's calls count in, or NULL: not recorded, or not the workload yet. */
 static __always_inline struct seccomp_slot *recorded(struct task_struct *task)
 {
-	if (task->seccomp.mode != SECCOMP_MODE_FILTER) {
-		__u32 zero = 0;
-		__u32 *seen = bpf_map_lookup_elem(&workload_seen, &zero);
-		if (!seen || !*seen)
-			return NULL;
-	}
+	bool filtered = task->seccomp.mode == SECCOMP_MODE_FILTER;
+	__u32 zero = 0;
+	__u32 *seen = filtered ? NULL : bpf_map_lookup_elem(&workload_seen, &zero);
+	if (!filtered && (!seen || !*seen))
+		return NULL;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (eunomia_skip_pid(tgid))
 		return NULL;
-	if (task->seccomp.mode != SECCOMP_MODE_FILTER) {
+	if (!filtered) {
 		/* Recording containers: a task of the host's mount namespace is none of theirs. */
 		if (eunomia_container_filter == EUNOMIA_FILTER_WANTED && eunomia_host_mnt_ns &&
 		    task->nsproxy->mnt_ns->ns.inum == eunomia_host_mnt_ns)
@@ -207,11 +206,12 @@ int record_exec(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (task->seccomp.mode == SECCOMP_MODE_FILTER || eunomia_skip(tgid))
+	if (task->seccomp.mode == SECCOMP_MODE_FILTER || eunomia_skip_pid(tgid))
 		return 0;
-	if (bpf_map_lookup_elem(&workload, &tgid) || !own_exe(task))
+	__u64 cg = cgroup_of(task);
+	if (eunomia_skip_cgroup(cg) || bpf_map_lookup_elem(&workload, &tgid) || !own_exe(task))
 		return 0;
-	struct seccomp_slot *s = slot_of(cgroup_of(task));
+	struct seccomp_slot *s = slot_of(cg);
 	if (!s)
 		return 0;
 	__u8 one = 1;

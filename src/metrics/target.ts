@@ -49,13 +49,13 @@ export class Target implements MetricTarget {
     if (counts !== undefined) counts[this.family.bucketOf(value)]!++;
   }
 
-  addCounts(upper: number, count: number): void {
-    const counts = this.series().counts;
+  addCounts(upper: number, count: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void {
+    const counts = this.series(l1, l2, l3, l4).counts;
     if (counts !== undefined) counts[this.family.bucketOf(upper)]! += count;
   }
 
-  addSum(sum: number): void {
-    if (sum === sum) this.series().value += sum;
+  addSum(sum: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void {
+    if (sum === sum) this.series(l1, l2, l3, l4).value += sum;
   }
 
   /** Adds the increments held back to their series. */

@@ -28,10 +28,10 @@ export interface MetricTarget {
    * Positional, so that the hot path allocates no array.
    */
   add(value: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void;
-  /** Histograms of rows that are histograms already (tcprtt's log2 slots): `count` observations all ≤ `upper`. */
-  addCounts(upper: number, count: number): void;
+  /** Histograms of rows that are histograms already (log2 slots): `count` observations all ≤ `upper`, in the series of these label values. */
+  addCounts(upper: number, count: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void;
   /** …and the sum of those observations. */
-  addSum(sum: number): void;
+  addSum(sum: number, l1?: Label, l2?: Label, l3?: Label, l4?: Label): void;
 }
 
 export interface TrackerMetrics {

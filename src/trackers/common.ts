@@ -50,3 +50,6 @@ export const commonColumns = {
   cgroup: { key: 'cgroup_id', header: 'CGROUP', width: 6, format: hex },
   mntns: { key: 'mnt_ns', header: 'MNTNS', width: 10 },
 } satisfies Record<string, Column>;
+
+/** A named stack (root first, as the profile and memleak rows hold it) as a column: its six innermost frames. */
+export const leafFirstStackColumn: Column = { key: 'stack', header: 'STACK (leaf first)', format: (v) => [...(v as string[])].reverse().slice(0, 6).join(' < ') };

@@ -221,10 +221,15 @@ describe('funclatency tracker', { skip: needsRoot || needsCc }, () => {
     assert.match(text, /count 2, avg 2\d\.\d+ msecs/);
   });
 
-  test('Prometheus: the slots become observations by binary and function, the sum exact', () => {
-    const observed: [number, Label[]][] = [];
-    const counted: [number, Label[]][] = [];
-    const target = (into: [number, Label[]][]): MetricTarget => ({ add: (v, ...l) => void into.push([v, l.filter((x) => x !== undefined) as Label[]]), addCounts: () => {}, addSum: () => {} });
+  test('Prometheus: each slot\'s calls at once by binary and function, the sum exact', () => {
+    const observed: [string, number, number, Label[]][] = [];
+    const counted: [string, number, number, Label[]][] = [];
+    const labels = (l: (Label | undefined)[]): Label[] => l.filter((x) => x !== undefined) as Label[];
+    const target = (into: [string, number, number, Label[]][]): MetricTarget => ({
+      add: (v, ...l) => void into.push(['add', v, 1, labels(l)]),
+      addCounts: (upper, n, ...l) => void into.push(['counts', upper, n, labels(l)]),
+      addSum: (sum, ...l) => void into.push(['sum', sum, 0, labels(l)]),
+    });
     const row: FunclatencyData = {
       binary: '/usr/bin/app',
       function: 'handle',
@@ -242,11 +247,12 @@ describe('funclatency tracker', { skip: needsRoot || needsCc }, () => {
     };
     funclatencyMetrics.update(row, [target(observed), target(counted)]);
     assert.deepEqual(observed, [
-      [0.0015, ['app', 'handle']],
-      [0.0015, ['app', 'handle']],
-      [0.002, ['app', 'handle']],
+      ['counts', (2 ** 21 - 1) / 1e9, 2, ['app', 'handle']],
+      ['sum', 0.003, 0, ['app', 'handle']],
+      ['counts', (2 ** 22 - 1) / 1e9, 1, ['app', 'handle']],
+      ['sum', 0.002, 0, ['app', 'handle']],
     ]);
-    assert.deepEqual(counted, [[1, ['app', 'handle', 'too_deep']]]);
+    assert.deepEqual(counted, [['add', 1, 1, ['app', 'handle', 'too_deep']]]);
   });
 
   test('a function the binary lacks, a malformed --func, a bad unit: errors that name them', async () => {

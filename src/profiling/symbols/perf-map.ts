@@ -7,6 +7,7 @@
  * binary search. Garbage lines are counted and skipped, never thrown.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { lastAtOrBelow } from './symbol-table.js';
 
 /** At most this much of a grown file is read per refresh; the rest waits for the next one. */
 const MAX_READ = 16 << 20;
@@ -197,16 +198,7 @@ export class PerfMap {
 
   lookup(addr: number): PerfMapHit | undefined {
     const s = this.starts;
-    let lo = 0;
-    let hi = s.length - 1;
-    let i = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]! <= addr) {
-        i = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const i = lastAtOrBelow(s, addr);
     if (i >= 0 && addr < this.ends[i]!) return { name: this.names[i]!, start: s[i]! };
     return undefined;
   }

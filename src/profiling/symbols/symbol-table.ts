@@ -12,6 +12,21 @@ const STB_WEAK = 2;
 /** How far back a lookup looks for a symbol enclosing others (nested sized symbols are rare). */
 const MAX_ENCLOSING_SCAN = 16;
 
+/** The index of the last of the sorted `starts` at or below `x`, -1 if none (a symbol or JIT entry that may hold `x`). */
+export function lastAtOrBelow(starts: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let i = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= x) {
+      i = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return i;
+}
+
 export interface SymbolHit {
   name: string;
   /** The symbol's start (an ELF virtual address). */
@@ -47,16 +62,7 @@ export class SymbolTable {
   /** The function covering `vaddr`, if one does. */
   lookup(vaddr: number): SymbolHit | undefined {
     const s = this.starts;
-    let lo = 0;
-    let hi = s.length - 1;
-    let i = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]! <= vaddr) {
-        i = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let i = lastAtOrBelow(s, vaddr);
     for (let k = 0; i >= 0 && k < MAX_ENCLOSING_SCAN; k++, i--) {
       if (vaddr < this.ends[i]!) {
         const off = this.nameOff[i]!;

@@ -29,13 +29,12 @@ export const funclatencyMetrics: TrackerMetrics = {
     const latency = f[0]!;
     const unmeasured = f[1]!;
     const binary = basename(d.binary);
-    // A histogram's observations carry the family's labels one at a time (MetricTarget has no
-    // labelled bulk add): each slot's calls go in at the slot's mean latency, which lies in the
-    // slot and so in the right bucket, and keeps the sum exact.
+    // Each log2 slot's calls at once (all at most its upper end, so in the bucket of that power
+    // of two), and the slot's exact sum.
     for (const b of d.buckets) {
       if (!b.count) continue;
-      const mean = b.total_ns / b.count / 1e9;
-      for (let i = 0; i < b.count; i++) latency.add(mean, binary, d.function);
+      latency.addCounts(b.high / 1e9, b.count, binary, d.function);
+      latency.addSum(b.total_ns / 1e9, binary, d.function);
     }
     if (d.too_deep) unmeasured.add(d.too_deep, binary, d.function, 'too_deep');
     if (d.mismatched) unmeasured.add(d.mismatched, binary, d.function, 'mismatched');

@@ -5,6 +5,7 @@
  * stack, the stacks named, the most bytes first; failed allocations apart.
  */
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
+import { leafFirstStackColumn } from '../common.js';
 import type { IntervalSpec, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import type { AllocsEntry } from './event.gen.js';
 import { memleakMetrics } from './metrics.js';
@@ -116,6 +117,6 @@ export const memleakTracker: TrackerDescriptor = {
     { key: 'bytes', header: 'BYTES', width: 10, format: (v) => (typeof v === 'number' || typeof v === 'bigint' ? bytesText(v) : '') },
     { key: 'allocations', header: 'COUNT', width: 7 },
     { key: 'oldest_ns', header: 'OLDEST', width: 8, format: (v) => (typeof v === 'number' ? seconds(v) : '') },
-    { key: 'stack', header: 'STACK (leaf first)', format: (v) => [...(v as string[])].reverse().slice(0, 6).join(' < ') },
+    leafFirstStackColumn,
   ],
 } satisfies TrackerDescriptor<MemleakRow, AllocsEntry>;

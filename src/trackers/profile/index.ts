@@ -5,6 +5,7 @@
  * end of a run the rows become a flame graph, folded stacks, pprof or speedscope (--svg …).
  */
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
+import { leafFirstStackColumn } from '../common.js';
 import type { IntervalMaps, IntervalSpec, OptionValues, TrackerDescriptor } from '../../runtime/types.js';
 import { PROFILE_FILES, profileOutput } from '../../profiling/output.js';
 import { stackRows, type StackRow } from '../../profiling/stacks.js';
@@ -34,7 +35,8 @@ const interval: IntervalSpec<StackRow, Counts0Entry> = {
   seconds: 5,
   top: 0,
   sortBy: 'count',
-  rows: (entries, _options, maps) => stackRows(entries, maps, `stacks${maps.current.slice(-1)}`),
+  // counts0 with stacks0, counts1 with stacks1.
+  rows: (entries, _options, maps) => stackRows(entries, maps, maps.current === 'counts1' ? 'stacks1' : 'stacks0'),
 };
 
 export const profileTracker: TrackerDescriptor = {
@@ -69,6 +71,6 @@ export const profileTracker: TrackerDescriptor = {
     { key: 'comm', header: 'COMM', width: 16 },
     { key: 'count', header: 'SAMPLES', width: 8 },
     { key: 'user', header: 'USER', width: 10 },
-    { key: 'stack', header: 'STACK (leaf first)', format: (v) => [...(v as string[])].reverse().slice(0, 6).join(' < ') },
+    leafFirstStackColumn,
   ],
 } satisfies TrackerDescriptor<StackRow, Counts0Entry>;
