@@ -16,7 +16,7 @@ import { parseProgramPackage, programDescriptor, type HotloadLimits } from '../h
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { Handler, Sink } from '../pipeline/types.js';
 import { findTracker, trackers as catalogue } from '../trackers/registry.js';
-import type { OptionValues, TrackerDescriptor } from '../runtime/types.js';
+import type { OptionValues, SkippedProgram, TrackerDescriptor } from '../runtime/types.js';
 import type { ScopeInstaller } from '../runtime/scope.js';
 import type { ServerConfig, TrackerConfig } from './config.js';
 import { EventStreams } from './streams.js';
@@ -34,6 +34,8 @@ export interface InstanceView {
   options: OptionValues;
   startedAt: string;
   stats: TrackerStats;
+  /** Programs of its object it did not load, and why (not on this kernel; an alternative runs). */
+  skipped: readonly SkippedProgram[];
 }
 
 export interface AgentDeps {
@@ -287,6 +289,7 @@ export class Agent {
       options: inst.options,
       startedAt: new Date(s?.at ?? this.startedAt).toISOString(),
       stats: inst.stats(),
+      skipped: inst.skipped,
     };
   }
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { findTracker } from '../trackers/registry.js';
 import { parseRunArgs } from './args.js';
+import { fileBtf, headerBtf } from './header-btf.js';
 import { sseMessages } from './sse.js';
 
 export const CLIENT_HELP = `Usage: eunomia client [--server URL] [--token TOKEN | --token-file FILE] <command>
@@ -15,11 +16,23 @@ Commands:
   start <tracker> [flags…]       start a tracker (its flags as for "eunomia run <tracker>")
   stop <id>                      stop an instance
   push <file> [--name N] [--event STRUCT] [--set VAR=VALUE]… [--replace ID] [--follow]
+       [--header TOOL.h [-I DIR]… | --btf FILE | --raw] [--fallback PROG,PROG]…
                                  load a compiled eBPF object (.o) or a package (.json) into the server;
-                                 --replace swaps the program of instance ID in place, --follow streams its events
+                                 --replace swaps the program of instance ID in place, --follow streams its events;
+                                 --header compiles the event struct --event from the tool's header with clang
+                                 and sends its BTF (for objects whose BTF lacks it, e.g. libbpf-tools');
+                                 --btf sends that BTF from a raw BTF file or an object's .BTF instead;
+                                 --raw streams records undecoded (base64); --fallback: alternative programs, best first
   events <id|all>                stream events as JSON lines until the instance stops (Ctrl-C to leave)
 
 The server defaults to http://127.0.0.1:8527 (or $EUNOMIA_SERVER); the token to $EUNOMIA_TOKEN.
+--header uses $CLANG, else clang-16 or clang on PATH, and vmlinux.h from the package's bpf/include
+(a -I DIR with a vmlinux.h of its own comes first).
+
+Examples:
+  eunomia client push opensnoop.bpf.o --header libbpf-tools/opensnoop.h --event event --follow
+  eunomia client push opensnoop.bpf.o --btf event.btf --event event
+  eunomia client push tool.bpf.o --raw --fallback handle_fentry,handle_tp
 `;
 
 interface Conn {
@@ -61,7 +74,7 @@ async function call(conn: Conn, method: string, path: string, body?: unknown): P
   return json;
 }
 
-interface InstanceJson {
+export interface InstanceJson {
   id: number;
   name: string;
   kind: string;
@@ -69,15 +82,44 @@ interface InstanceJson {
   stats: { events: number; lostKernel: number; lostQueue: number; decodeErrors: number };
 }
 
-function instancesTable(list: InstanceJson[]): string {
-  const rows = list.map((i) => [String(i.id), i.name, i.kind, String(i.stats.events), String(i.stats.lostKernel + i.stats.lostQueue), i.startedAt]);
-  const head = ['ID', 'NAME', 'KIND', 'EVENTS', 'LOST', 'STARTED'];
+export function instancesTable(list: InstanceJson[]): string {
+  const rows = list.map((i) => [String(i.id), i.name, i.kind, String(i.stats.events), String(i.stats.lostKernel + i.stats.lostQueue), String(i.stats.decodeErrors ?? 0), i.startedAt]);
+  const head = ['ID', 'NAME', 'KIND', 'EVENTS', 'LOST', 'UNDECODABLE', 'STARTED'];
   const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   return [head, ...rows].map((r) => r.map((v, c) => (c < r.length - 1 ? v.padEnd(w[c]!) : v)).join('  ')).join('\n') + '\n';
 }
 
-/** A package from a file: a compiled object becomes {name, object, event?, options?}; JSON is sent as it is. */
-export function packageFromFile(file: string, opts: { name?: string; event?: string; set?: string[] }): unknown {
+export interface PushOptions {
+  name?: string;
+  event?: string;
+  set?: string[];
+  /** The tool's C header: the BTF of `event` is compiled from it (src/cli/header-btf.ts). */
+  header?: string;
+  /** -I dirs for compiling `header`. */
+  includes?: string[];
+  /** A raw BTF blob, or an ELF object whose .BTF is taken. */
+  btf?: string;
+  raw?: boolean;
+  /** "a,b" each: alternative programs, best first. */
+  fallback?: string[];
+  clang?: string;
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+function fallbacks(list: string[]): string[][] {
+  return list.map((g) => {
+    const names = g.split(',').map((n) => n.trim());
+    if (names.length < 2 || names.some((n) => !/^[A-Za-z_]\w*$/.test(n))) throw usage(`--fallback expects two or more program names, best first, separated by commas (e.g. handle_fentry,handle_tp), got "${g}"`);
+    return names;
+  });
+}
+
+/**
+ * A package from a file: a compiled object becomes {name, object, event?, btf?, raw?,
+ * fallbacks?, options?} (docs/hotload.md); JSON is sent as it is.
+ */
+export function packageFromFile(file: string, opts: PushOptions): unknown {
   let data: Buffer;
   try {
     data = readFileSync(file);
@@ -91,11 +133,24 @@ export function packageFromFile(file: string, opts: { name?: string; event?: str
     const v = m[2]!;
     options[m[1]!] = /^-?\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
   }
-  if (data.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+  if (!data.subarray(0, 4).equals(ELF_MAGIC)) {
+    const added = (['header', 'btf', 'raw', 'fallback'] as const).find((k) => (Array.isArray(opts[k]) ? opts[k].length > 0 : opts[k]));
+    if (added) throw usage(`--${added} applies to a compiled object (.o), and ${file} is not one: in a package JSON, set "${{ header: 'btf', btf: 'btf', raw: 'raw', fallback: 'fallbacks' }[added]}" instead`);
+  } else {
+    if (opts.includes?.length && !opts.header) throw usage('-I is for compiling --header: add --header TOOL.h');
+    if (opts.header && opts.btf) throw usage('--header and --btf both give the event type: pass one');
+    if (opts.raw && (opts.header || opts.btf || opts.event)) throw usage(`--raw streams the records undecoded: drop --${opts.header ? 'header' : opts.btf ? 'btf' : 'event'}`);
+    if ((opts.header || opts.btf) && !opts.event) throw usage(`--${opts.header ? 'header' : 'btf'} needs --event NAME: the struct (or typedef) of the records`);
+    const btf = opts.header
+      ? headerBtf(opts.header, opts.event!, { ...(opts.includes ? { includes: opts.includes } : {}), ...(opts.clang ? { clang: opts.clang } : {}) }).btf
+      : opts.btf ? fileBtf(opts.btf, opts.event!).btf : undefined;
     return {
       name: opts.name ?? basename(file).replace(/\.bpf\.o$|\.o$/, ''),
       object: data.toString('base64'),
       ...(opts.event ? { event: opts.event } : {}),
+      ...(btf ? { btf: btf.toString('base64') } : {}),
+      ...(opts.raw ? { raw: true } : {}),
+      ...(opts.fallback?.length ? { fallbacks: fallbacks(opts.fallback) } : {}),
       ...(Object.keys(options).length ? { options } : {}),
     };
   }
@@ -136,6 +191,8 @@ export async function runClient(argv: string[], io: { stdout: NodeJS.WritableStr
       options: {
         server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         name: { type: 'string' }, event: { type: 'string' }, set: { type: 'string', multiple: true }, replace: { type: 'string' }, follow: { type: 'boolean' },
+        header: { type: 'string' }, include: { type: 'string', short: 'I', multiple: true }, btf: { type: 'string' }, raw: { type: 'boolean' },
+        fallback: { type: 'string', multiple: true },
       },
       // Tracker flags after "start <tracker>" belong to the tracker.
       ...(argv.includes('start') ? { strict: false } : {}),
@@ -179,12 +236,16 @@ export async function runClient(argv: string[], io: { stdout: NodeJS.WritableStr
     case 'stop': {
       const n = id(rest[0]);
       const r = (await call(conn, 'DELETE', `/instances/${n}`)) as { stats: InstanceJson['stats'] };
-      io.stdout.write(`stopped instance ${n}: ${r.stats.events} events, ${r.stats.lostKernel + r.stats.lostQueue} lost\n`);
+      io.stdout.write(`stopped instance ${n}: ${r.stats.events} events, ${r.stats.lostKernel + r.stats.lostQueue} lost, ${r.stats.decodeErrors ?? 0} undecodable\n`);
       return 0;
     }
     case 'push': {
       if (!rest[0]) throw usage('"push" needs a compiled object (.o) or a package (.json)');
-      const pkg = packageFromFile(rest[0], { name: v.name as string | undefined, event: v.event as string | undefined, set: v.set as string[] | undefined });
+      const pkg = packageFromFile(rest[0], {
+        name: v.name as string | undefined, event: v.event as string | undefined, set: v.set as string[] | undefined,
+        header: v.header as string | undefined, includes: v.include as string[] | undefined, btf: v.btf as string | undefined,
+        raw: v.raw as boolean | undefined, fallback: v.fallback as string[] | undefined,
+      });
       const r = v.replace
         ? ((await call(conn, 'PUT', `/instances/${id(v.replace as string)}`, { program: pkg })) as InstanceJson)
         : ((await call(conn, 'POST', '/instances', { program: pkg })) as InstanceJson);

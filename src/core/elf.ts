@@ -180,3 +180,43 @@ export function readElfSymbols(buf: Buffer, sections: ElfSection[] = readElfSect
 export function isRegularSectionIndex(shndx: number): boolean {
   return shndx !== SHN_UNDEF && shndx < SHN_LORESERVE;
 }
+
+export const SHT_REL = 9;
+const REL_SIZE = 16;
+
+/** One Elf64_Rel entry (BPF objects use REL, the addend is in the patched instruction). */
+export interface ElfRelocation {
+  /** Byte offset in the patched section; checked to lie inside it. */
+  offset: number;
+  /** Symbol table index; checked to lie inside the table. */
+  symbol: number;
+  /** R_BPF_* (1: 64-bit ld_imm64, 10: 32-bit call). */
+  type: number;
+}
+
+/**
+ * The relocations that patch `target`: every SHT_REL section whose sh_info is its index (clang
+ * names it ".rel<section>"), in file order.
+ */
+export function readElfRelocations(sections: ElfSection[], target: ElfSection): ElfRelocation[] {
+  const out: ElfRelocation[] = [];
+  for (const rel of sections) {
+    if (rel.type !== SHT_REL || rel.info !== target.index || rel.index === 0) continue;
+    const what = `relocation section ${rel.index} (${rel.name})`;
+    if (rel.entsize !== 0 && rel.entsize !== REL_SIZE) throw invalid(`${what}: entry size is ${rel.entsize}, expected ${REL_SIZE}`);
+    if (rel.size % REL_SIZE !== 0) throw invalid(`${what}: ${rel.size} bytes is not a whole number of ${REL_SIZE}-byte entries — truncated?`);
+    const symtab = sections[rel.link];
+    if (!symtab || symtab.type !== SHT_SYMTAB) throw invalid(`${what} links to section ${rel.link}, which is not a symbol table`);
+    const symbols = Math.floor(symtab.data.length / SYM_SIZE);
+    const data = rel.data;
+    for (let p = 0; p < data.length; p += REL_SIZE) {
+      const offset = u64(data, p, `${what} offset`);
+      const type = data.readUInt32LE(p + 8) >>> 0;
+      const symbol = data.readUInt32LE(p + 12) >>> 0;
+      if (offset >= target.size) throw invalid(`${what}: entry ${p / REL_SIZE} patches offset ${offset}, outside ${target.name} (${target.size} bytes)`);
+      if (symbol >= symbols) throw invalid(`${what}: entry ${p / REL_SIZE} names symbol ${symbol}, outside the symbol table (${symbols} symbols)`);
+      out.push({ offset, symbol, type });
+    }
+  }
+  return out;
+}

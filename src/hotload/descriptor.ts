@@ -35,5 +35,7 @@ export function programDescriptor(pkg: ProgramPackage): TrackerDescriptor {
     programs: () => programs,
   };
   if (pkg.perfEvent) d.perfEvent = pkg.perfEvent;
+  if (pkg.fallbacks.length > 0) d.fallbacks = pkg.fallbacks;
+  if (Object.keys(pkg.unavailable).length > 0) d.unavailable = pkg.unavailable;
   return d;
 }

@@ -8,7 +8,7 @@ import { isEunomiaError } from '../core/errors.js';
 import { readElfSectionList, readElfSymbols, STT_FUNC, type ElfSection } from '../core/elf.js';
 import { attachKind } from '../core/sections.js';
 import { bad, tooBig } from './fields.js';
-import { programType, type HotloadLimits } from './limits.js';
+import { PROGRAM_TYPES, programType, type HotloadLimits } from './limits.js';
 
 const SHF_EXECINSTR = 0x4;
 const ET_REL = 1;
@@ -66,7 +66,7 @@ export function inspectObject(elf: Buffer, field: string, limits: HotloadLimits)
   }
   if (sections.some((s) => s.name === 'maps')) throw bad(field, 'the object defines maps in a legacy "maps" section; define them with BTF in SEC(".maps")');
   const programs = listPrograms(elf, sections, field);
-  checkPrograms(programs, field, limits);
+  checkPrograms(programs, field);
   let maps: MapInfo[];
   try {
     maps = btf.maps().map((name) => ({ name, type: btf.mapTypes(name)?.type }));
@@ -103,15 +103,11 @@ function listPrograms(elf: Buffer, sections: ElfSection[], field: string): Progr
   return out;
 }
 
-function checkPrograms(programs: ProgramInfo[], field: string, limits: HotloadLimits): void {
-  const allowed = limits.allowedProgramTypes;
-  const denied = programs.filter((p) => !allowed.includes(p.type));
-  if (denied.length > 0) {
-    const list = denied.map((p) => `${p.name} (section "${p.section}": ${p.type})`).join(', ');
-    throw bad(field, `program kind not allowed: ${list}; allowed: ${allowed.join(', ') || 'none'} (hot-load allowedProgramTypes)`);
-  }
+/** Every loadable program must name its attach point (kinds are checked with their alternatives: alternatives.ts). */
+function checkPrograms(programs: ProgramInfo[], field: string): void {
   for (const p of programs) {
-    if (!p.autoload || p.type === 'perf_event' || attachKind(p.section) === 'auto') continue;
+    // Other kinds (xdp, tc, …) are refused as such by the plan (alternatives.ts).
+    if (!p.autoload || p.type === 'perf_event' || attachKind(p.section) === 'auto' || !(PROGRAM_TYPES as readonly string[]).includes(p.type)) continue;
     throw bad(field, `program ${p.name} cannot be attached from its section name "${p.section}": a hot-loaded program names its attach point in the section, e.g. SEC("uprobe//usr/lib/x86_64-linux-gnu/libc.so.6:malloc")`);
   }
 }

@@ -6,18 +6,21 @@
  * reaches the kernel; every failure is EunomiaError(E_PACKAGE) naming the field.
  */
 import { MAP_TYPE_RINGBUF, type PerfEventSpec } from '../core/bpf-object.js';
-import { compileDecoder, encodeToBuffer, type Btf, type Decoder } from '../core/btf/index.js';
+import { Btf, compileRecordDecoder, encodeToBuffer, type Decoder } from '../core/btf/index.js';
 import { isEunomiaError } from '../core/errors.js';
-import type { OptionValues } from '../runtime/types.js';
+import type { OptionValues, ProgramGroup } from '../runtime/types.js';
+import { planPrograms } from './alternatives.js';
 import { array, bad, base64, describe, isObject, names, object, onlyKeys, programName, size, string, tooBig, type Json } from './fields.js';
 import { inspectObject, isStreamMap, type MapInfo, type ObjectInfo, type ProgramInfo } from './inspect.js';
 import { resolveLimits, type HotloadLimits } from './limits.js';
+import { RAW_RECORDS } from './raw.js';
 import { SEED_EVENT } from './seed-event.js';
+import { recordSends, type SendSite } from './sends.js';
 
 export type PackageFormat = 'eunomia' | 'seed' | 'eunomia-bpf';
 
 /** Which rule of docs/hotload.md chose a stream's decoder. */
-export type DecodeRule = 'event' | 'export_types' | 'EUNOMIA_EVENT' | 'struct event' | 'seed layout';
+export type DecodeRule = 'event' | 'btf' | 'export_types' | 'EUNOMIA_EVENT' | 'struct event' | 'seed layout' | 'raw';
 
 export interface PackageStream {
   /** A ring buffer or perf event array map of the object. */
@@ -45,6 +48,10 @@ export interface ProgramPackage {
   globals: string[];
   /** Where "perf_event" programs attach (our format's `perf`). */
   perfEvent?: PerfEventSpec;
+  /** Alternative programs, best first: one of each group runs (alternatives.ts). */
+  fallbacks: ProgramGroup[];
+  /** Programs never loaded (a kind the limits refuse, with an alternative that stands in), and why. */
+  unavailable: Record<string, string>;
 }
 
 /** A name the package declares (seed/eunomia-bpf `maps`/`progs`), to check against the object. */
@@ -67,6 +74,12 @@ interface Raw {
   exportTypes: { name: string; size?: number; field: string }[];
   options: OptionValues;
   perf?: PerfEventSpec;
+  /** Our format's `btf`: the types to decode records with, for an object whose BTF lacks them. */
+  eventBtf?: Buffer;
+  /** Our format's `raw`: records undecoded, as base64 with their length. */
+  raw?: boolean;
+  /** Our format's `fallbacks`: groups of alternative programs, best first. */
+  fallbacks: string[][];
 }
 
 const parsed = new WeakMap<ProgramPackage, Raw>();
@@ -136,12 +149,12 @@ function readFormat(input: unknown, lim: HotloadLimits): Raw {
 }
 
 function bareObject(elf: Buffer): Raw {
-  return { format: 'eunomia', name: 'hotupdate', object: elf, objectField: 'object', maps: [], progs: [], exportTypes: [], options: {} };
+  return { format: 'eunomia', name: 'hotupdate', object: elf, objectField: 'object', maps: [], progs: [], exportTypes: [], options: {}, fallbacks: [] };
 }
 
 /** Our own format: `{name, object, event?, options?, perf?, description?}`. */
 function ours(o: Json, lim: HotloadLimits): Raw {
-  onlyKeys(o, ['name', 'object', 'event', 'options', 'perf', 'description'], '');
+  onlyKeys(o, ['name', 'object', 'event', 'btf', 'raw', 'fallbacks', 'options', 'perf', 'description'], '');
   const raw: Raw = {
     format: 'eunomia',
     name: programName(o.name, 'name'),
@@ -151,7 +164,15 @@ function ours(o: Json, lim: HotloadLimits): Raw {
     progs: [],
     exportTypes: [],
     options: o.options === undefined ? {} : scalars(object(o.options, 'options'), 'options'),
+    fallbacks: o.fallbacks === undefined ? [] : array(o.fallbacks, 'fallbacks').map((g, i) => array(g, `fallbacks[${i}]`).map((n, j) => string(n, `fallbacks[${i}][${j}]`))),
   };
+  if (o.btf !== undefined) raw.eventBtf = base64(o.btf, 'btf', lim.maxObjectBytes);
+  if (o.raw !== undefined) {
+    if (typeof o.raw !== 'boolean') throw bad('raw', `expected true or false, got ${describe(o.raw)}`);
+    raw.raw = o.raw;
+    if (o.raw && (o.event !== undefined || o.btf !== undefined)) throw bad('raw', 'streams records undecoded: give "raw" or "event"/"btf", not both');
+  }
+  if (raw.eventBtf && o.event === undefined) throw bad('event', 'is missing: name the struct of "btf" the records hold');
   if (o.description !== undefined) raw.description = string(o.description, 'description').slice(0, 200);
   if (typeof o.event === 'string') raw.event = o.event;
   else if (o.event !== undefined) {
@@ -197,6 +218,7 @@ function seed(o: Json, lim: HotloadLimits): Raw {
     progs: o.progs === undefined ? [] : names(o.progs, 'progs'),
     exportTypes: [],
     options: {},
+    fallbacks: [],
   };
   if (typeof o.description === 'string') raw.description = o.description.slice(0, 200);
   return raw;
@@ -248,6 +270,7 @@ function eunomiaBpf(skel: Json, at: string, exportTypes: unknown, typesAt: strin
     progs,
     exportTypes: [],
     options: {},
+    fallbacks: [],
   };
   if (exportTypes !== undefined) {
     raw.exportTypes = array(exportTypes, typesAt).map((t, i) => {
@@ -283,6 +306,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     throw bad(raw.format === 'eunomia' ? 'perf' : raw.objectField, `program ${perfPrograms[0]!.name} (section "perf_event") samples perf events: say which with "perf": {"frequency": 99} (our format; default event: the software CPU clock)`);
   }
   if (raw.perf && perfPrograms.length === 0) throw bad('perf', 'the object has no program in section "perf_event" to attach');
+  const plan = planPrograms(info.programs, raw.fallbacks, lim.allowedProgramTypes, raw.objectField);
   const pkg: ProgramPackage = {
     name: raw.name,
     format: raw.format,
@@ -292,6 +316,8 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     streams: streams(raw, info, lim),
     options: raw.options,
     globals: vars.map((v) => v.name),
+    fallbacks: plan.groups,
+    unavailable: plan.unavailable,
   };
   if (raw.description !== undefined) pkg.description = raw.description;
   if (raw.perf) pkg.perfEvent = raw.perf;
@@ -334,7 +360,6 @@ function checkOptions(raw: Raw, btf: Btf, vars: { name: string; typeId: number }
 }
 
 function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[] {
-  const { btf } = info;
   let chosen: MapInfo[];
   const event = raw.event;
   if (isObject(event)) {
@@ -347,35 +372,87 @@ function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[
   } else chosen = info.maps.filter(isStreamMap);
   if (chosen.length > lim.maxStreams) throw bad(raw.objectField, `the object has ${chosen.length} ring buffers and perf event arrays, more than the limit of ${lim.maxStreams} (hot-load maxStreams)`);
   if (chosen.length === 0) return [];
-  const shared = isObject(event) ? undefined : decoderFor(raw, btf, chosen);
-  return chosen.map((m) => ({
-    map: m.name,
-    kind: m.type === MAP_TYPE_RINGBUF ? 'ringbuf' : 'perf',
-    ...(shared ?? { decoder: struct(btf, (event as Record<string, string>)[m.name]!, `event.${m.name}`), rule: 'event' as const }),
-  }));
+  const types = raw.eventBtf ? eventTypes(raw.eventBtf) : info.btf;
+  const shared = isObject(event) ? undefined : recordType(raw, types, chosen);
+  const sends = sendSites(raw);
+  return chosen.map((m) => {
+    const kind = m.type === MAP_TYPE_RINGBUF ? 'ringbuf' : 'perf';
+    const t = shared ?? { type: struct(types, (event as Record<string, string>)[m.name]!, `event.${m.name}`, raw.eventBtf ? BTF_KEY : undefined), rule: raw.eventBtf ? ('btf' as const) : ('event' as const) };
+    const field = isObject(event) ? `event.${m.name}` : raw.eventBtf ? 'btf' : 'event';
+    const decoder = 'decoder' in t ? t.decoder : records(types, t.type, kind === 'perf', field);
+    if (t.rule !== 'raw' && t.rule !== 'seed layout') checkSizes(decoder, t.rule, m.name, sends, field);
+    return { map: m.name, kind, decoder, rule: t.rule };
+  });
 }
 
+/** Where the programs send records, from the bytecode (sends.ts). */
+function sendSites(raw: Raw): SendSite[] {
+  try {
+    return recordSends(raw.object);
+  } catch (e) {
+    if (!isEunomiaError(e)) throw e;
+    throw bad(raw.objectField, e.message.replace(/^invalid eBPF object: /, ''), e);
+  }
+}
+
+/**
+ * Records of a size fixed in the code must fit the struct: shorter than its fixed part, none
+ * could ever be decoded; and a type from outside the object (`btf`, a tool's header) of another
+ * size than the records describes some other struct. Sizes computed at run time are checked
+ * record by record (core/btf/records.ts).
+ */
+function checkSizes(d: Decoder, rule: DecodeRule, map: string, sends: SendSite[], field: string): void {
+  const min = d.minSize ?? d.size;
+  for (const s of sends) {
+    if (s.map !== map || s.size === undefined) continue;
+    const fits = s.size >= min && (s.size <= d.size || rule !== 'btf');
+    if (fits) continue;
+    const what = d.minSize !== undefined && d.minSize < d.size ? `${d.size} bytes (${d.minSize} before its trailing array)` : `${d.size} bytes`;
+    throw bad(field, `${d.typeName} is ${what}, but program ${s.program} sends ${s.size}-byte records to map ${map} (${s.helper.replace(/^/, 'bpf_')} at instruction ${s.insn}): the type does not describe these records — is it the header of this build of the tool?`);
+  }
+}
+
+/** The package's `btf`: checked like the object's own (bounds, names, sizes, loops when decoded). */
+function eventTypes(blob: Buffer): Btf {
+  try {
+    return Btf.parse(blob);
+  } catch (e) {
+    if (!isEunomiaError(e)) throw e;
+    throw bad('btf', e.message, e);
+  }
+}
+
+type RecordType = { type: number; rule: DecodeRule } | { decoder: Decoder; rule: DecodeRule };
+
 /** The decoding rule of docs/hotload.md, for records of every stream. */
-function decoderFor(raw: Raw, btf: Btf, maps: MapInfo[]): { decoder: Decoder; rule: DecodeRule } {
-  if (typeof raw.event === 'string') return { decoder: struct(btf, raw.event, 'event'), rule: 'event' };
+function recordType(raw: Raw, btf: Btf, maps: MapInfo[]): RecordType {
+  if (raw.raw) return { decoder: RAW_RECORDS, rule: 'raw' };
+  if (typeof raw.event === 'string') return raw.eventBtf ? { type: struct(btf, raw.event, 'event', BTF_KEY), rule: 'btf' } : { type: struct(btf, raw.event, 'event'), rule: 'event' };
   const exported = raw.exportTypes[0];
   if (exported) {
-    const decoder = struct(btf, exported.name, `${exported.field}.name`);
-    if (exported.size !== undefined && exported.size !== decoder.size) {
-      throw bad(`${exported.field}.size`, `is ${exported.size}, but ${exported.name} is ${decoder.size} bytes in the object's BTF`);
+    const type = struct(btf, exported.name, `${exported.field}.name`);
+    if (exported.size !== undefined && exported.size !== btf.sizeof(type)) {
+      throw bad(`${exported.field}.size`, `is ${exported.size}, but ${exported.name} is ${btf.sizeof(type)} bytes in the object's BTF`);
     }
-    return { decoder, rule: 'export_types' };
+    return { type, rule: 'export_types' };
   }
   const kept = keptEvents(btf);
-  if (kept.length === 1) return { decoder: struct(btf, kept[0]!, 'EUNOMIA_EVENT'), rule: 'EUNOMIA_EVENT' };
+  if (kept.length === 1) return { type: struct(btf, kept[0]!, 'EUNOMIA_EVENT'), rule: 'EUNOMIA_EVENT' };
   if (kept.length > 1) {
     const example = JSON.stringify(Object.fromEntries(maps.map((m, i) => [m.name, kept[i % kept.length]])));
     throw bad('event', `the object keeps several event structs (${kept.join(', ')}): say which one each stream carries, e.g. "event": ${example}`);
   }
-  if (btf.find('event', 'struct')) return { decoder: struct(btf, 'event', 'event'), rule: 'struct event' };
+  if (btf.find('event', 'struct')) return { type: struct(btf, 'event', 'event'), rule: 'struct event' };
   if (raw.format === 'seed') return { decoder: SEED_EVENT, rule: 'seed layout' };
-  throw bad('event', `cannot tell how to decode the records of ${maps.map((m) => m.name).join(', ')}: name their struct with "event", keep it in the BTF with EUNOMIA_EVENT(type) (bpf/include/eunomia.bpf.h), or call it struct event`);
+  throw bad('event', `cannot tell how to decode the records of ${maps.map((m) => m.name).join(', ')}: ${HOW_TO_TYPE}`);
 }
+
+const BTF_KEY = 'the package\'s "btf"';
+
+const HOW_TO_TYPE =
+  'clang keeps in an object\'s BTF only the types its code names, and an event struct used only as a local variable is not one of them. ' +
+  'For an object you did not build, send the type with it ("btf" and "event": eunomia client push FILE --header TOOL.h --event event), ' +
+  'or stream the records undecoded ("raw": true; --raw); in your own program, keep it with EUNOMIA_EVENT(type) (bpf/include/eunomia.bpf.h)';
 
 /** Structs kept with EUNOMIA_EVENT(type): pointers to them in section .eunomia.types. */
 function keptEvents(btf: Btf): string[] {
@@ -389,7 +466,8 @@ function keptEvents(btf: Btf): string[] {
   return out;
 }
 
-function struct(btf: Btf, name: string, field: string): Decoder {
+/** The type id of struct (or union, or a typedef of one) `name`. */
+function struct(btf: Btf, name: string, field: string, source = "the object's BTF"): number {
   if (name === '') throw bad(field, 'expected a struct name, got an empty string');
   const t = btf.findAll(name).find((x) => {
     const r = btf.resolve(x.id).kind;
@@ -398,10 +476,15 @@ function struct(btf: Btf, name: string, field: string): Decoder {
   if (!t) {
     const known = btf.types.filter((x) => x.kind === 'struct' && x.name).map((x) => x.name);
     const list = known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ') || 'none';
-    throw bad(field, `no struct "${name}" in the object's BTF (structs: ${list}) — clang keeps only types the code names; keep it with EUNOMIA_EVENT(${name})`);
+    throw bad(field, `no struct "${name}" in ${source} (structs: ${list}) — ${source === BTF_KEY ? 'build "btf" from the header that defines it' : HOW_TO_TYPE}`);
   }
+  return t.id;
+}
+
+/** A decoder for records of type `id` of any length (core/btf/records.ts); bad BTF names the field. */
+function records(btf: Btf, id: number, perf: boolean, field: string): Decoder {
   try {
-    return compileDecoder(btf, t.id);
+    return compileRecordDecoder(btf, id, { perf });
   } catch (e) {
     if (!isEunomiaError(e)) throw e;
     throw bad(field, e.message, e);

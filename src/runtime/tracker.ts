@@ -7,13 +7,15 @@ import { IntervalReader } from './interval.js';
 import { BpfObject, CONTAINER_FILTER_PROGRAM, type BpfReader } from '../core/bpf-object.js';
 import type { Clock } from '../core/clock.js';
 import { EunomiaError, ErrorCodes, isEunomiaError } from '../core/errors.js';
-import { hasTracepoint, hostMntGlobal } from '../core/kernel.js';
+import { hostMntGlobal } from '../core/kernel.js';
+import { attachKind } from '../core/sections.js';
 import type { NativeBinding } from '../core/native.js';
 import { objectDir } from '../core/paths.js';
 import type { Emit } from './events.js';
 import { resolveOptions } from './options.js';
 import type { ContainerScope, ScopeHandle, ScopeInstaller } from './scope.js';
-import type { ContainerLookup, OptionValues, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
+import { attachFailure, choosePrograms, failedProgram, inGroups, type RuledOut } from './programs.js';
+import type { ContainerLookup, OptionValues, SkippedProgram, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
 
 export interface TrackerDeps {
   native: NativeBinding;
@@ -75,15 +77,6 @@ function openStream(obj: BpfObject, s: StreamSpec): Stream {
   return { map: s.map, decoder, tsOffset: ts ? ts.offset : -1 };
 }
 
-/** Leaves out the optional programs whose tracepoint this kernel does not have. */
-function skipMissingTracepoints(obj: BpfObject, names: readonly string[]): void {
-  for (const name of names) {
-    const p = obj.programs().find((x) => x.name === name);
-    if (!p) throw new EunomiaError(ErrorCodes.ATTACH, `${obj.name}: optional program "${name}" is not in the object`);
-    if (p.autoload && !hasTracepoint(p.section)) obj.setAutoload(name, false);
-  }
-}
-
 /** Attaches a tracker's uprobes (TrackerDescriptor.uprobes); a failure names the binary and the function. */
 function attachUprobes(obj: BpfObject, tracker: string, targets: readonly UprobeTarget[]): void {
   for (const { program, spec, label } of targets) {
@@ -104,6 +97,13 @@ function attachUprobes(obj: BpfObject, tracker: string, targets: readonly Uprobe
   }
 }
 
+/** After a failed attempt: rules out the fallback program that failed, or throws the error. */
+function retryOrThrow(d: TrackerDescriptor, e: unknown, ruledOut: RuledOut): void {
+  const failed = failedProgram(e, inGroups(d));
+  if (!failed || ruledOut.has(failed.program)) throw e;
+  ruledOut.set(failed.program, failed.reason);
+}
+
 /** A tracker's object opened and set up, not loaded yet. */
 interface Prepared {
   obj: BpfObject;
@@ -111,6 +111,8 @@ interface Prepared {
   values: OptionValues;
   scope: ContainerScope;
   uprobes: UprobeTarget[];
+  /** Programs of the object it leaves out, and why. */
+  skipped: SkippedProgram[];
   openMs: number;
   loadStart: number;
 }
@@ -125,7 +127,7 @@ function wakeupGlobal(obj: BpfObject, d: TrackerDescriptor): Record<string, numb
 }
 
 /** open → set globals → choose programs → size maps. Closes the object if anything fails. */
-function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): Prepared {
+function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues, ruledOut: RuledOut): Prepared {
   const { values, globals, scope } = resolveOptions(d, input, process.pid);
   if (scope.mode && !deps.scope) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: container filters need container attribution, which --no-containers turned off`);
   // Before the object is opened: a binary that is not there fails before any work.
@@ -136,11 +138,7 @@ function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): 
     const specs = d.streams ?? (d.event ? [d.event] : []);
     const streams = specs.map((s) => openStream(obj, s));
     obj.setGlobals({ ...hostMntGlobal(obj.globals()), ...wakeupGlobal(obj, d), ...globals });
-    if (d.programs) {
-      const wanted = new Set(d.programs(values));
-      for (const p of obj.programs()) obj.setAutoload(p.name, wanted.has(p.name));
-    }
-    if (d.optionalPrograms) skipMissingTracepoints(obj, d.optionalPrograms);
+    const skipped = choosePrograms(obj, d, values, ruledOut);
     const filtering = scope.mode !== 0;
     if (obj.programs().some((p) => p.name === CONTAINER_FILTER_PROGRAM)) obj.setAutoload(CONTAINER_FILTER_PROGRAM, filtering);
     else if (filtering) throw new EunomiaError(ErrorCodes.OPTION, `tracker ${d.name}: its object has no container filter (build it with bpf/include/eunomia.bpf.h)`);
@@ -148,7 +146,7 @@ function prepare(deps: TrackerDeps, d: TrackerDescriptor, input: OptionValues): 
     // The common header defines a 4 MiB ring; a tracker that does not read it needs one page.
     if (obj.hasMap('events') && !specs.some((s) => s.map === 'events')) obj.setMaxEntries('events', 4096);
     const loadStart = performance.now();
-    return { obj, streams, values, scope, uprobes, openMs: loadStart - t0, loadStart };
+    return { obj, streams, values, scope, uprobes, skipped, openMs: loadStart - t0, loadStart };
   } catch (e) {
     obj.closeNow();
     throw e;
@@ -171,21 +169,29 @@ export class TrackerInstance {
     private readonly obj: BpfObject,
     private readonly streams: Stream[],
     private readonly deps: TrackerDeps,
+    /** Programs of its object it did not load, and why (not on this kernel, an alternative ran). */
+    readonly skipped: readonly SkippedProgram[] = [],
   ) {}
 
   get name(): string {
     return this.descriptor.name;
   }
 
-  /** open → set globals → load → attach → read. Anything failing leaves nothing behind. */
+  /**
+   * open → set globals → load → attach → read. Anything failing leaves nothing behind; a
+   * program of a fallback group the kernel refuses is ruled out and the start tried again.
+   */
   static start(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}): TrackerInstance {
-    const p = prepare(deps, d, input);
-    try {
-      p.obj.load();
-      return TrackerInstance.attach(deps, d, id, p);
-    } catch (e) {
-      p.obj.closeNow();
-      throw e;
+    const ruledOut: RuledOut = new Map();
+    for (;;) {
+      const p = prepare(deps, d, input, ruledOut);
+      try {
+        p.obj.load();
+        return TrackerInstance.attach(deps, d, id, p);
+      } catch (e) {
+        p.obj.closeNow();
+        retryOrThrow(d, e, ruledOut);
+      }
     }
   }
 
@@ -194,13 +200,16 @@ export class TrackerInstance {
    * parallel. With `gate`, it attaches only once the gate resolves (what its events need is ready).
    */
   static async startAsync(deps: TrackerDeps, d: TrackerDescriptor, id: number, input: OptionValues = {}, gate?: Promise<unknown>): Promise<TrackerInstance> {
-    const p = prepare(deps, d, input);
-    try {
-      await Promise.all([p.obj.loadAsync(), gate]);
-      return TrackerInstance.attach(deps, d, id, p);
-    } catch (e) {
-      p.obj.closeNow();
-      throw e;
+    const ruledOut: RuledOut = new Map();
+    for (;;) {
+      const p = prepare(deps, d, input, ruledOut);
+      try {
+        await Promise.all([p.obj.loadAsync(), gate]);
+        return TrackerInstance.attach(deps, d, id, p);
+      } catch (e) {
+        p.obj.closeNow();
+        retryOrThrow(d, e, ruledOut);
+      }
     }
   }
 
@@ -211,12 +220,19 @@ export class TrackerInstance {
     let filter: ScopeHandle | undefined;
     try {
       if (scope.mode) filter = deps.scope!(obj, d.name, scope);
-      obj.attachAll();
+      for (const prog of obj.programs()) {
+        if (!prog.autoload || attachKind(prog.section) !== 'auto') continue;
+        try {
+          obj.attach(prog.name);
+        } catch (e) {
+          throw attachFailure(e, prog.name);
+        }
+      }
       const perf = typeof d.perfEvent === 'function' ? d.perfEvent(values) : d.perfEvent;
       if (perf) for (const prog of obj.programs()) if (prog.autoload && prog.section === 'perf_event') obj.attachPerfEvent(prog.name, perf);
       attachUprobes(obj, d.name, p.uprobes);
       const t3 = performance.now();
-      const inst = new TrackerInstance(id, d, values, { openMs: p.openMs, loadMs: t2 - p.loadStart, attachMs: t3 - t2 }, obj, p.streams, deps);
+      const inst = new TrackerInstance(id, d, values, { openMs: p.openMs, loadMs: t2 - p.loadStart, attachMs: t3 - t2 }, obj, p.streams, deps, p.skipped);
       inst.filter = filter;
       for (const s of p.streams) s.reader = obj.openReader(s.map, (buf, count) => inst.onBatch(s, buf, count), { pollMs: deps.pollMs ?? d.pollMs });
       if (d.interval) {

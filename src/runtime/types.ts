@@ -105,6 +105,19 @@ export type StreamSpec = { map: string; struct: string; decoder?: undefined } | 
  * a tracker checks its own with `satisfies TrackerDescriptor<ItsData>` and exports the plain
  * type, the one the registry, the runtime and the benches hand decoded records to.
  */
+/** Alternative programs (TrackerDescriptor.fallbacks). */
+export interface ProgramGroup {
+  programs: readonly string[];
+  /** The start goes on without any of them (their events are then missing: said in `skipped`). */
+  optional?: boolean;
+}
+
+/** A program of the object that an instance did not load, and why. */
+export interface SkippedProgram {
+  program: string;
+  reason: string;
+}
+
 export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEntry = MapEntry> {
   name: string;
   /** One line for `eunomia trackers`. */
@@ -167,6 +180,15 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
    * in a later kernel, or compiled out: modules, kexec); elsewhere they are left out.
    */
   optionalPrograms?: readonly string[];
+  /**
+   * Programs of which one is enough, each group in order of preference (fentry before its kprobe,
+   * tp_btf before raw_tp before the tracepoint): the first of a group that loads and attaches
+   * runs, the others are left out. A candidate the kernel refuses is skipped with its reason and
+   * the next one tried; a group with none left fails the start, unless it is `optional`.
+   */
+  fallbacks?: readonly ProgramGroup[];
+  /** Programs never loaded here, with the reason (shown with the instance's skipped programs). */
+  unavailable?: Readonly<Record<string, string>>;
   /** What a run writes when it ends (files named by its options), or undefined: nothing. */
   outputs?(options: OptionValues): TrackerOutput | undefined;
   /** Plain-text rendering of one event instead of a table row (e.g. a histogram). */

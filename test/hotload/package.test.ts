@@ -173,7 +173,7 @@ describe('bad packages: E_PACKAGE naming the field and the problem', () => {
     rejects(seedWith({ name: 7 }), /name: expected a string, got number 7/);
     rejects(seedWith({ name: '../etc' }), /name: "..\/etc" is not a valid name/);
     rejects({ object: seedObject.toString('base64') }, /name: expected a string, got undefined/);
-    rejects(own(seedObject, { bogus: 1 }), /bogus: unknown key \(known: name, object, event, options, perf, description\)/);
+    rejects(own(seedObject, { bogus: 1 }), /bogus: unknown key \(known: name, object, event, btf, raw, fallbacks, options, perf, description\)/);
     rejects(own(seedObject, { event: 5 }), /event: expected an object, got number 5/);
     rejects(own(seedObject, { event: { rb: 1 } }), /event.rb: expected a string, got number 1/);
     rejects(own(seedObject, { options: [] }), /options: expected an object, got an array of 0/);
@@ -208,7 +208,7 @@ describe('decoding rule and options (hot_multi)', { skip: needsClang }, () => {
     assert.deepEqual(all.streams.map((s) => [s.map, s.rule]), [['rb', 'event'], ['pb', 'event']]);
     const one = parseProgramPackage(own(obj, { event: { pb: 'hot_event' } }));
     assert.deepEqual(one.streams.map((s) => [s.map, s.rule]), [['pb', 'event']]);
-    rejects(own(obj, { event: 'nope' }), /event: no struct "nope" in the object's BTF \(structs: .*hot_event.*\) — clang keeps only types the code names/);
+    rejects(own(obj, { event: 'nope' }), /event: no struct "nope" in the object's BTF \(structs: .*hot_event.*\) — clang keeps in an object's BTF only the types its code names.*--header TOOL.h --event event.*"raw": true/);
     rejects(own(obj, { event: { syscalls: 'hot_event' } }), /event.syscalls: map syscalls is not a ring buffer or perf event array \(type 2\)/);
     rejects(own(obj, { event: { nope: 'hot_event' } }), /event.nope: no map named "nope" in the object \(maps: syscalls, rb, pb\)/);
     assert.deepEqual(parseProgramPackage(own(obj, { event: {} })).streams, [], '{} reads no stream');

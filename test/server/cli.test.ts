@@ -63,10 +63,10 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
     const started = await client(['--server', base, 'start', 'opensnoop', '--failed'], env);
     assert.match(started.stdout, /^started opensnoop as instance 8\n$/);
     const list = await client(['--server', base, 'list'], env);
-    assert.match(list.stdout, /^ID\s+NAME\s+KIND\s+EVENTS\s+LOST\s+STARTED\n1\s+process\s+tracker\s+\d+\s+0\s/);
+    assert.match(list.stdout, /^ID\s+NAME\s+KIND\s+EVENTS\s+LOST\s+UNDECODABLE\s+STARTED\n1\s+process\s+tracker\s+\d+\s+0\s+0\s/);
     assert.match(list.stdout, /\n8\s+opensnoop\s+tracker\s/);
     const stopped = await client(['--server', base, 'stop', '8'], env);
-    assert.match(stopped.stdout, /^stopped instance 8: \d+ events, 0 lost\n$/);
+    assert.match(stopped.stdout, /^stopped instance 8: \d+ events, 0 lost, 0 undecodable\n$/);
     const gone = await client(['--server', base, 'stop', '8'], env);
     assert.equal(gone.stderr.trim(), 'eunomia: server: 404 E_NOT_FOUND no tracker instance with id 8');
     const bad = await client(['--server', base, 'start', 'nosuch'], env);
@@ -96,6 +96,43 @@ describe('eunomia server and client', { skip: needsRoot || needsClang }, () => {
     const exited = new Promise((r) => push.on('exit', r));
     await client(['--server', base, '--token', TOKEN, 'stop', String(id)]);
     assert.equal(await exited, 0, 'follow ends when the instance stops');
+  });
+
+  test('a third-party object whose BTF lacks its event: pushed with its header, its records decoded field by field', async () => {
+    const obj = buildBpf(join(repoRoot, 'test/bpf/hot_local.bpf.c'));
+    const marker = join(mkdtempSync(join(tmpdir(), 'eunomia-header-')), 'header-marker');
+    writeFileSync(marker, 'x');
+    const args = ['--server', base, '--token', TOKEN, 'push', obj, '--name', 'localsnoop', '--follow'];
+    // Without the type: refused, saying how to send it.
+    const refused = await client(args.filter((a) => a !== '--follow'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot tell how to decode the records of events: .*--header TOOL.h --event event/);
+    const push = spawn(process.execPath, [bin, 'client', ...args, '--header', join(repoRoot, 'test/bpf/hot_local.h'), '--event', 'event'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    push.stdout!.on('data', (d) => (out += d));
+    await waitFor(() => /^loaded localsnoop as instance \d+\n/.test(out), 'the push', 30_000);
+    const id = Number(/instance (\d+)/.exec(out)![1]);
+    watch.note(server.pid);
+    let cat: number | undefined;
+    await waitFor(() => {
+      cat = spawnSync('cat', [marker]).pid;
+      return out.includes(marker);
+    }, 'the open of the marker on the stream', 20_000);
+    const ev = JSON.parse(out.split('\n').find((l) => l.includes(marker))!) as Record<string, unknown>;
+    assert.equal(ev.tracker, 'localsnoop');
+    assert.equal(ev.fname, marker);
+    assert.equal(ev.comm, 'cat');
+    assert.equal(ev.uid, process.getuid!());
+    assert.equal(ev.flags, 0, 'O_RDONLY');
+    assert.equal(ev.dfd, -100, 'AT_FDCWD');
+    assert.ok(typeof ev.pid === 'number' && ev.pid > 0 && typeof ev.ts === 'number' && cat !== undefined);
+    const list = await client(['--server', base, '--token', TOKEN, 'list']);
+    assert.match(list.stdout, new RegExp(`\\n${id}\\s+localsnoop\\s+program\\s+\\d+\\s+0\\s+0\\s`), 'events, 0 lost, 0 undecodable');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /^eunomia_decode_errors_total\{tracker="localsnoop"\} 0$/m);
+    const exited = new Promise((r) => push.on('exit', r));
+    await client(['--server', base, '--token', TOKEN, 'stop', String(id)]);
+    assert.equal(await exited, 0);
   });
 
   test('SIGTERM: the server stops everything and prints each instance\'s counters', async () => {

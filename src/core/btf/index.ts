@@ -25,3 +25,4 @@ export {
   type ValueDecoder,
 } from './decoder.js';
 export { encodeToBuffer, encodeValue, encodeVariable } from './encoder.js';
+export { compileRecordDecoder, EXTRA_KEY } from './records.js';
