@@ -11,8 +11,9 @@
  *  7. the Prometheus exporter: /metrics scrape time and size with 1,000 containers' series,
  *     cost per event (bench/metrics.ts);
  *  8. slow-down per tracker (bench/overhead.ts);
- *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts).
- * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics` or `-- secsnoop` runs only that part;
+ *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts);
+ * 10. records of another length than their struct (execsnoop's), decoded from memory (bench/records.ts), after decode.ts.
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics`, `-- secsnoop` or `-- records` runs only that part;
  * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked;
  * `-- profile` what profiling costs (bench/profile.ts), the same way.
  */
@@ -113,7 +114,8 @@ async function startTimes(n: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv[2]; // `npm run bench -- overhead` (or flow, footprint, containers, server, rules, metrics, secsnoop): only that part
+  const only = process.argv[2]; // `npm run bench -- overhead` (or flow, footprint, containers, server, rules, metrics, secsnoop, records): only that part
+  if (only === 'records') return recordsBench(); // from memory: needs neither root nor the kernel
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -165,6 +167,12 @@ async function throughputAndStartup(objDir: string, genBin: string): Promise<voi
   await startTimes(50);
   // The decoder alone, on records in memory (bench/decode.ts).
   process.stdout.write(execFileSync(process.execPath, [join(repoRoot, 'dist/bench/decode.js')], { encoding: 'utf8' }));
+  recordsBench();
+}
+
+/** Records shorter or longer than their struct, in a process of their own as decode.ts is (bench/records.ts). */
+function recordsBench(): void {
+  process.stdout.write(execFileSync(process.execPath, [join(repoRoot, 'dist/bench/records.js')], { encoding: 'utf8' }));
 }
 
 await main();

@@ -36,6 +36,8 @@ export interface InstanceView {
   stats: TrackerStats;
   /** Programs of its object it did not load, and why (not on this kernel; an alternative runs). */
   skipped: readonly SkippedProgram[];
+  /** What of a hot-loaded package is not done as its own runner would (ecli: a second sampled map). */
+  warnings?: string[];
 }
 
 export interface AgentDeps {
@@ -94,7 +96,7 @@ async function analyzerFor(config: ServerConfig, log: (line: string) => void): P
 
 export class Agent {
   readonly startedAt = Date.now();
-  private readonly started = new Map<number, { at: number; kind: InstanceView['kind'] }>();
+  private readonly started = new Map<number, { at: number; kind: InstanceView['kind']; warnings?: string[] }>();
   private closing?: Promise<void>;
   /** What stopped instances counted, for the metrics: the agent's counters never go down. */
   private totals?: TrackerTotals;
@@ -237,7 +239,9 @@ export class Agent {
   startProgram(pkg: unknown, options: OptionValues = {}): TrackerInstance {
     this.assertOpen();
     const parsed = parseProgramPackage(pkg, this.limits);
-    return this.track(this.manager.start(programDescriptor(parsed), { ...parsed.options, ...options }), 'program');
+    const inst = this.track(this.manager.start(programDescriptor(parsed), { ...parsed.options, ...options }), 'program');
+    if (parsed.ecli?.warnings.length) this.started.get(inst.id)!.warnings = parsed.ecli.warnings;
+    return inst;
   }
 
   /** Hot update: a new program in place of instance `id`, which keeps its id and its streams. */
@@ -246,7 +250,7 @@ export class Agent {
     if (this.started.get(id)?.kind !== 'program') throw this.notProgram(id);
     const parsed = parseProgramPackage(pkg, this.limits);
     const inst = await this.manager.replace(id, programDescriptor(parsed), { ...parsed.options, ...options });
-    this.started.set(id, { at: Date.now(), kind: 'program' });
+    this.started.set(id, { at: Date.now(), kind: 'program', ...(parsed.ecli?.warnings.length ? { warnings: parsed.ecli.warnings } : {}) });
     return inst;
   }
 
@@ -290,6 +294,7 @@ export class Agent {
       startedAt: new Date(s?.at ?? this.startedAt).toISOString(),
       stats: inst.stats(),
       skipped: inst.skipped,
+      ...(s?.warnings ? { warnings: s.warnings } : {}),
     };
   }
 

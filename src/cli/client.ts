@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
+import type { OptionValues } from '../runtime/types.js';
 import { findTracker } from '../trackers/registry.js';
 import { parseRunArgs } from './args.js';
 import { fileBtf, headerBtf } from './header-btf.js';
@@ -16,13 +17,14 @@ Commands:
   start <tracker> [flags…]       start a tracker (its flags as for "eunomia run <tracker>")
   stop <id>                      stop an instance
   push <file> [--name N] [--event STRUCT] [--set VAR=VALUE]… [--replace ID] [--follow]
-       [--header TOOL.h [-I DIR]… | --btf FILE | --raw] [--fallback PROG,PROG]…
+       [--header TOOL.h [-I DIR]… | --btf FILE | --raw] [--fallback PROG,PROG]… [-- PROGRAM FLAGS…]
                                  load a compiled eBPF object (.o) or a package (.json) into the server;
                                  --replace swaps the program of instance ID in place, --follow streams its events;
                                  --header compiles the event struct --event from the tool's header with clang
                                  and sends its BTF (for objects whose BTF lacks it, e.g. libbpf-tools');
                                  --btf sends that BTF from a raw BTF file or an object's .BTF instead;
-                                 --raw streams records undecoded (base64); --fallback: alternative programs, best first
+                                 --raw streams records undecoded (base64); --fallback: alternative programs, best first;
+                                 after --, the program's own flags: its globals (an eunomia-bpf package's as ecli names them)
   events <id|all>                stream events as JSON lines until the instance stops (Ctrl-C to leave)
 
 The server defaults to http://127.0.0.1:8527 (or $EUNOMIA_SERVER); the token to $EUNOMIA_TOKEN.
@@ -33,6 +35,7 @@ Examples:
   eunomia client push opensnoop.bpf.o --header libbpf-tools/opensnoop.h --event event --follow
   eunomia client push opensnoop.bpf.o --btf event.btf --event event
   eunomia client push tool.bpf.o --raw --fallback handle_fentry,handle_tp
+  eunomia client push runqlat/package.json --follow -- --targ_pid 42
 `;
 
 interface Conn {
@@ -76,6 +79,10 @@ async function call(conn: Conn, method: string, path: string, body?: unknown): P
 
 export interface InstanceJson {
   id: number;
+  /** Programs of the object left out, and why (fallbacks, a kernel without their hook). */
+  skipped?: { program: string; reason: string }[];
+  /** What of a package is not done as its own runner would. */
+  warnings?: string[];
   name: string;
   kind: string;
   startedAt: string;
@@ -161,6 +168,16 @@ export function packageFromFile(file: string, opts: PushOptions): unknown {
   }
 }
 
+/**
+ * The options a program's own flags set (`push FILE -- --pid 42`): the package is read here as
+ * the server will read it, so its flags (an eunomia-bpf package's from its globals, as ecli
+ * makes them; else the globals by name) and their errors are the same. Loaded only for this.
+ */
+async function programOptions(pkg: unknown, flags: string[]): Promise<OptionValues> {
+  const [{ parseProgramPackage, programDescriptor }, { parseTrackerArgv }] = await Promise.all([import('../hotload/index.js'), import('../runtime/argv.js')]);
+  return parseTrackerArgv(programDescriptor(parseProgramPackage(pkg)), flags).options;
+}
+
 /** Prints an instance's SSE stream as JSON lines until it ends. */
 async function follow(conn: Conn, id: number | 'all', out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
   const path = id === 'all' ? '/events' : `/instances/${id}/events`;
@@ -181,7 +198,11 @@ async function follow(conn: Conn, id: number | 'all', out: NodeJS.WritableStream
   }
 }
 
-export async function runClient(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+export async function runClient(all: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+  // "push FILE -- FLAGS…": the program's own flags (ecli's, from its globals), read against the package.
+  const dd = all.includes('push') ? all.indexOf('--') : -1;
+  const argv = dd >= 0 ? all.slice(0, dd) : all;
+  const programFlags = dd >= 0 ? all.slice(dd + 1) : [];
   let parsed;
   try {
     parsed = parseArgs({
@@ -246,10 +267,11 @@ export async function runClient(argv: string[], io: { stdout: NodeJS.WritableStr
         header: v.header as string | undefined, includes: v.include as string[] | undefined, btf: v.btf as string | undefined,
         raw: v.raw as boolean | undefined, fallback: v.fallback as string[] | undefined,
       });
-      const r = v.replace
-        ? ((await call(conn, 'PUT', `/instances/${id(v.replace as string)}`, { program: pkg })) as InstanceJson)
-        : ((await call(conn, 'POST', '/instances', { program: pkg })) as InstanceJson);
+      const body = { program: pkg, ...(programFlags.length ? { options: await programOptions(pkg, programFlags) } : {}) };
+      const r = v.replace ? ((await call(conn, 'PUT', `/instances/${id(v.replace as string)}`, body)) as InstanceJson) : ((await call(conn, 'POST', '/instances', body)) as InstanceJson);
       io.stdout.write(`${v.replace ? 'replaced' : 'loaded'} ${r.name} as instance ${r.id}\n`);
+      for (const s of r.skipped ?? []) io.stderr.write(`eunomia: program ${s.program} not loaded: ${s.reason}\n`);
+      for (const w of r.warnings ?? []) io.stderr.write(`eunomia: ${w}\n`);
       if (v.follow) await follow(conn, r.id, io.stdout, io.stderr);
       return 0;
     }

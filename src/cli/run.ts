@@ -75,6 +75,7 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     }
     const inst = agent.manager.instancesNow()[0]!;
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
+    for (const s of inst.skipped) log(`program ${s.program} not loaded: ${s.reason}`);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
     const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));

@@ -162,7 +162,9 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
       metricsServer = await startMetricsServer(agent.metrics, m.host, m.port);
       log(`Prometheus metrics on http://${hostPort(m)}/metrics`);
     }
-    const names = agent.list().map((i) => i.name);
+    const running = agent.list();
+    const names = running.map((i) => i.name);
+    for (const i of running) for (const s of i.skipped) log(`${i.name}: program ${s.program} not loaded: ${s.reason}`);
     log(`server listening on ${url}${token ? ' (token required)' : ''}; ${names.length} trackers running${names.length ? `: ${names.join(', ')}` : ''}; Ctrl-C to stop`);
     const sig = await new Promise<string>((resolve) => {
       const on = (s: NodeJS.Signals): void => {

@@ -2,6 +2,7 @@
 import type { Decoder } from '../core/btf/index.js';
 import type { Column } from '../pipeline/types.js';
 import type { TrackerDescriptor } from '../runtime/types.js';
+import { ecliColumns, ecliInterval, ecliOptions, ecliPlain } from './ecli.js';
 import type { ProgramPackage } from './package.js';
 
 const SHOWN = new Set(['s8', 's16', 's32', 's64', 'u8', 'u16', 'u32', 'u64', 'bool', 'char', 'string', 'enum']);
@@ -34,8 +35,27 @@ export function programDescriptor(pkg: ProgramPackage): TrackerDescriptor {
     // libbpf might see a program the ELF check did not; it then stays unloaded.
     programs: () => programs,
   };
+  if (pkg.ecli) withEcli(d, pkg);
   if (pkg.perfEvent) d.perfEvent = pkg.perfEvent;
   if (pkg.fallbacks.length > 0) d.fallbacks = pkg.fallbacks;
   if (Object.keys(pkg.unavailable).length > 0) d.unavailable = pkg.unavailable;
   return d;
+}
+
+/**
+ * An eunomia-bpf package as ecli runs it: its sampled map reported every interval, and its
+ * globals' flags as ecli names them (the others keep their own names).
+ */
+function withEcli(d: TrackerDescriptor, pkg: ProgramPackage): void {
+  const x = pkg.ecli!;
+  const interval = ecliInterval(x);
+  if (interval) {
+    d.interval = interval;
+    const plain = ecliPlain(x);
+    if (plain) d.plain = plain;
+    if (pkg.streams.length === 0) d.columns = ecliColumns(x, pkg.btf);
+  }
+  const named = ecliOptions(x, { commonOptions: d.commonOptions !== false });
+  const covered = new Set(x.variables.map((v) => v.name));
+  d.options = [...named, ...d.options.filter((o) => !covered.has(o.name) && !o.name.startsWith('__eunomia_dummy'))];
 }

@@ -10,6 +10,7 @@ import { Btf, compileRecordDecoder, encodeToBuffer, type Decoder } from '../core
 import { isEunomiaError } from '../core/errors.js';
 import type { OptionValues, ProgramGroup } from '../runtime/types.js';
 import { planPrograms } from './alternatives.js';
+import { readEcliSkeleton, type EcliExtras } from './ecli.js';
 import { array, bad, base64, describe, isObject, names, object, onlyKeys, programName, size, string, tooBig, type Json } from './fields.js';
 import { inspectObject, isStreamMap, type MapInfo, type ObjectInfo, type ProgramInfo } from './inspect.js';
 import { resolveLimits, type HotloadLimits } from './limits.js';
@@ -38,6 +39,8 @@ export interface ProgramPackage {
   description?: string;
   /** The ELF object. */
   object: Buffer;
+  /** The object's own BTF. */
+  btf: Btf;
   programs: ProgramInfo[];
   maps: MapInfo[];
   /** Every ring buffer and perf event array the instance reads (or those `event` names). */
@@ -52,6 +55,8 @@ export interface ProgramPackage {
   fallbacks: ProgramGroup[];
   /** Programs never loaded (a kind the limits refuse, with an alternative that stands in), and why. */
   unavailable: Record<string, string>;
+  /** eunomia-bpf packages: the map ecli samples and the flags it makes of the globals (ecli.ts). */
+  ecli?: EcliExtras;
 }
 
 /** A name the package declares (seed/eunomia-bpf `maps`/`progs`), to check against the object. */
@@ -80,6 +85,8 @@ interface Raw {
   raw?: boolean;
   /** Our format's `fallbacks`: groups of alternative programs, best first. */
   fallbacks: string[][];
+  /** eunomia-bpf's skeleton and where it is, read against the object's BTF once it is known. */
+  skel?: { json: Json; at: string };
 }
 
 const parsed = new WeakMap<ProgramPackage, Raw>();
@@ -271,6 +278,7 @@ function eunomiaBpf(skel: Json, at: string, exportTypes: unknown, typesAt: strin
     exportTypes: [],
     options: {},
     fallbacks: [],
+    skel: { json: skel, at },
   };
   if (exportTypes !== undefined) {
     raw.exportTypes = array(exportTypes, typesAt).map((t, i) => {
@@ -311,6 +319,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     name: raw.name,
     format: raw.format,
     object: raw.object,
+    btf: info.btf,
     programs: info.programs,
     maps: info.maps,
     streams: streams(raw, info, lim),
@@ -321,6 +330,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
   };
   if (raw.description !== undefined) pkg.description = raw.description;
   if (raw.perf) pkg.perfEvent = raw.perf;
+  if (raw.skel) pkg.ecli = readEcliSkeleton(raw.skel.json, raw.skel.at, info.btf);
   parsed.set(pkg, raw);
   return pkg;
 }
@@ -372,6 +382,8 @@ function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[
   } else chosen = info.maps.filter(isStreamMap);
   if (chosen.length > lim.maxStreams) throw bad(raw.objectField, `the object has ${chosen.length} ring buffers and perf event arrays, more than the limit of ${lim.maxStreams} (hot-load maxStreams)`);
   if (chosen.length === 0) return [];
+  // ecli exports a sampled map instead of a stream it has no export type for.
+  if (raw.format === 'eunomia-bpf' && raw.exportTypes.length === 0 && samplesMaps(raw)) return [];
   const types = raw.eventBtf ? eventTypes(raw.eventBtf) : info.btf;
   const shared = isObject(event) ? undefined : recordType(raw, types, chosen);
   const sends = sendSites(raw);
@@ -383,6 +395,11 @@ function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[
     if (t.rule !== 'raw' && t.rule !== 'seed layout') checkSizes(decoder, t.rule, m.name, sends, field);
     return { map: m.name, kind, decoder, rule: t.rule };
   });
+}
+
+function samplesMaps(raw: Raw): boolean {
+  const maps = raw.skel?.json.maps;
+  return Array.isArray(maps) && maps.some((m) => isObject(m) && isObject(m.sample));
 }
 
 /** Where the programs send records, from the bytecode (sends.ts). */

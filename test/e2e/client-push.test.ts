@@ -19,6 +19,9 @@ import { fileBtf, findClang, headerBtf } from '../../src/cli/header-btf.js';
 import { Btf } from '../../src/core/btf/index.js';
 import { readElfSections } from '../../src/core/elf.js';
 import { ErrorCodes, EunomiaError } from '../../src/core/errors.js';
+import { parseProgramPackage, programDescriptor } from '../../src/hotload/index.js';
+import { resolveOptions } from '../../src/runtime/options.js';
+import type { OptionValues } from '../../src/runtime/types.js';
 import { buildBpf, needsClang, repoRoot } from '../helpers.js';
 
 const headers = join(repoRoot, 'test/fixtures/headers');
@@ -270,5 +273,25 @@ describe('eunomia client against a stand-in server', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /eunomia: --header needs clang to compile snoop\.h, and neither \$CLANG, clang-16 nor clang is on PATH — install clang, or pass --btf FILE built elsewhere, or --raw/);
     assert.equal(requests.length, 0);
+  });
+
+  test("push PACKAGE -- FLAGS: an eunomia-bpf package's own flags (ecli's, from its globals) become its options", { skip: needsHeaderTools }, async () => {
+    const obj = readFileSync(buildBpf(join(repoRoot, 'test/fixtures/ecli/writesize.bpf.c')));
+    const skel = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/ecli/writesize.skel.json'), 'utf8')) as { bpf_skel: Record<string, unknown> };
+    const file = join(mkdtempSync(join(tmpdir(), 'eunomia-pkg-')), 'package.json');
+    writeFileSync(file, JSON.stringify({ ...skel, bpf_skel: { ...skel.bpf_skel, data: obj.toString('base64'), data_sz: obj.length } }));
+    requests.length = 0;
+    const r = await cli(['push', file, '--', '--pid', '42', '-m', '2', '--disable-per_fd']);
+    assert.equal(r.status, 0, r.stderr);
+    const { program, options } = requests[0]!.body as { program: unknown; options: OptionValues };
+    assert.deepEqual(options, { target_tgid: '42', min_bytes: '2', 'disable-per_fd': true }, 'as the flags read, like "client start"');
+    // What the server makes of them: the same package, the same descriptor.
+    const { globals } = resolveOptions(programDescriptor(parseProgramPackage(program)), options, process.pid);
+    // Integer strings are what JSON carries for a u64; the BTF encoder reads them.
+    assert.deepEqual({ target_tgid: globals.target_tgid, min_bytes: globals.min_bytes, per_fd: globals.per_fd }, { target_tgid: '42', min_bytes: '2', per_fd: false });
+    const bad = await cli(['push', file, '--', '--targ_pid', '42']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /Unknown option '--targ_pid'/);
+    assert.equal(requests.length, 1, 'nothing sent for a bad flag');
   });
 });

@@ -16,6 +16,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { loadNative } from '../../src/core/native.js';
 import { ecliColumns, ecliHistogramText, ecliInterval, ecliOptions, ecliPlain, readEcliSkeleton, type EcliExtras, type EcliSample } from '../../src/hotload/ecli.js';
 import type { Json } from '../../src/hotload/fields.js';
+import { parseProgramPackage, programDescriptor } from '../../src/hotload/index.js';
 import type { TrackerEvent } from '../../src/pipeline/types.js';
 import { parseTrackerArgv } from '../../src/runtime/argv.js';
 import { TrackerManager } from '../../src/runtime/manager.js';
@@ -326,21 +327,13 @@ describe('a sampled map on the real kernel, run by TrackerManager', { skip: need
     assert.deepEqual(await watch.leftovers(), NOTHING_LEFT, 'every program, link and map they loaded is gone');
   });
 
+  /** The fixture as ecli gets it: the skeleton JSON with the object in it, through the package check. */
   function descriptor(file: string): TrackerDescriptor {
-    const extras = readEcliSkeleton(skelOf(file), 'bpf_skel', btf);
-    const d: TrackerDescriptor = {
-      name: 'writesize',
-      summary: 'write(2) sizes',
-      object: 'writesize (test)',
-      objectBytes: object,
-      interval: ecliInterval(extras)!,
-      options: ecliOptions(extras),
-      columns: ecliColumns(extras, btf),
-      commonOptions: false,
-    };
-    const plain = ecliPlain(extras);
-    if (plain) d.plain = plain;
-    return d;
+    const skel = { ...skelOf(file), data: object.toString('base64'), data_sz: object.length };
+    const pkg = parseProgramPackage({ bpf_skel: skel, export_types: [] });
+    assert.equal(pkg.format, 'eunomia-bpf');
+    assert.equal(pkg.name, 'writesize');
+    return programDescriptor(pkg);
   }
 
   /** Writes of these sizes to a new file; its descriptor is the key the program counts them under. */
