@@ -14,7 +14,8 @@ fi
 # prometheus (promtool too): the dashboards' and alert rules' PromQL tests run a private one.
 # podman: the runtime-setup tests run a Podman container too (its API socket gives names).
 # chromium: test/unit/flamegraph.test.ts opens the SVG flame graph in it (puppeteer-core drives it).
-pkgs=(docker.io containerd busybox-static prometheus podman curl chromium)
+# libbpf-tools: test/hotload/libbpf-tools.test.ts hot-loads the eBPF objects its tools embed, as a user would.
+pkgs=(docker.io containerd busybox-static prometheus podman curl chromium libbpf-tools)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

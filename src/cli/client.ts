@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { embeddedBpfObjects } from '../core/elf.js';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { OptionValues } from '../runtime/types.js';
 import { findTracker } from '../trackers/registry.js';
@@ -18,7 +19,8 @@ Commands:
   stop <id>                      stop an instance
   push <file> [--name N] [--event STRUCT] [--set VAR=VALUE]… [--replace ID] [--follow]
        [--header TOOL.h [-I DIR]… | --btf FILE | --raw] [--fallback PROG,PROG]… [-- PROGRAM FLAGS…]
-                                 load a compiled eBPF object (.o) or a package (.json) into the server;
+                                 load a compiled eBPF object (.o), the one a libbpf skeleton tool embeds
+                                 (e.g. /usr/sbin/opensnoop), or a package (.json) into the server;
                                  --replace swaps the program of instance ID in place, --follow streams its events;
                                  --header compiles the event struct --event from the tool's header with clang
                                  and sends its BTF (for objects whose BTF lacks it, e.g. libbpf-tools');
@@ -153,7 +155,7 @@ export function packageFromFile(file: string, opts: PushOptions): unknown {
       : opts.btf ? fileBtf(opts.btf, opts.event!).btf : undefined;
     return {
       name: opts.name ?? basename(file).replace(/\.bpf\.o$|\.o$/, ''),
-      object: data.toString('base64'),
+      object: bpfObjectOf(data, file).toString('base64'),
       ...(opts.event ? { event: opts.event } : {}),
       ...(btf ? { btf: btf.toString('base64') } : {}),
       ...(opts.raw ? { raw: true } : {}),
@@ -166,6 +168,20 @@ export function packageFromFile(file: string, opts: PushOptions): unknown {
   } catch {
     throw usage(`${file} is neither an ELF object nor JSON`);
   }
+}
+
+const EM_BPF = 247;
+
+/**
+ * The eBPF object of a file: the file itself, or the one a program embeds (a libbpf skeleton
+ * tool: libbpf-tools' /usr/sbin/opensnoop carries its opensnoop.bpf.o).
+ */
+function bpfObjectOf(data: Buffer, file: string): Buffer {
+  if (data.length < 20 || data.readUInt16LE(18) === EM_BPF) return data;
+  const found = embeddedBpfObjects(data);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) throw usage(`${file} is a program with no eBPF object inside (libbpf skeleton tools embed theirs): push its .bpf.o`);
+  throw usage(`${file} embeds ${found.length} eBPF objects (${found.map((o) => `${o.length} bytes`).join(', ')}): push the .bpf.o you mean`);
 }
 
 /**

@@ -220,3 +220,32 @@ export function readElfRelocations(sections: ElfSection[], target: ElfSection): 
   }
   return out;
 }
+
+/**
+ * eBPF objects embedded in a program, as libbpf skeletons embed theirs (libbpf-tools,
+ * `bpftool gen skeleton`): every relocatable EM_BPF ELF image inside `buf` whose section
+ * headers are whole and in bounds, each cut to its end (the last section header). What a
+ * distribution ships is the tool, not its .bpf.o.
+ */
+export function embeddedBpfObjects(buf: Buffer): Buffer[] {
+  const magic = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+  const out: Buffer[] = [];
+  for (let at = buf.indexOf(magic, 1); at > 0; at = buf.indexOf(magic, at + 1)) {
+    // ELFCLASS64, little-endian, ET_REL, EM_BPF, 64-byte section headers.
+    if (at + EHDR_SIZE > buf.length || buf[at + 4] !== 2 || buf[at + 5] !== 1 || buf.readUInt16LE(at + 16) !== 1 || buf.readUInt16LE(at + 18) !== EM_BPF) continue;
+    const shoff = buf.readBigUInt64LE(at + 40);
+    const shnum = buf.readUInt16LE(at + 60);
+    if (buf.readUInt16LE(at + 58) !== SHDR_SIZE || shnum === 0 || shoff > BigInt(buf.length)) continue;
+    const end = at + Number(shoff) + shnum * SHDR_SIZE;
+    if (end > buf.length) continue;
+    const image = buf.subarray(at, end);
+    try {
+      readElfSectionList(image);
+    } catch {
+      continue; // a byte pattern that only looks like a header
+    }
+    out.push(image);
+    at = end - 1;
+  }
+  return out;
+}

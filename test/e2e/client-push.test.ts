@@ -294,4 +294,18 @@ describe('eunomia client against a stand-in server', () => {
     assert.match(bad.stderr, /Unknown option '--targ_pid'/);
     assert.equal(requests.length, 1, 'nothing sent for a bad flag');
   });
+
+  test('push a libbpf skeleton tool: the eBPF object it embeds is sent', { skip: !existsSync('/usr/sbin/tcpstates') && "Debian's libbpf-tools is not installed (scripts/test-env.sh installs it)" }, async () => {
+    requests.length = 0;
+    const r = await cli(['push', '/usr/sbin/tcpstates', '--raw']);
+    assert.equal(r.status, 0, r.stderr);
+    const pkg = (requests[0]!.body as { program: { name: string; object: string; raw: boolean } }).program;
+    assert.equal(pkg.name, 'tcpstates');
+    const obj = Buffer.from(pkg.object, 'base64');
+    assert.equal(obj.readUInt16LE(18), 247, 'an EM_BPF object, not the x86-64 program');
+    assert.ok(parseProgramPackage(pkg).programs.some((p) => p.section === 'tracepoint/sock/inet_sock_set_state'));
+    const none = await cli(['push', '/bin/true', '--raw']);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /is a program with no eBPF object inside \(libbpf skeleton tools embed theirs\): push its \.bpf\.o/);
+  });
 });
