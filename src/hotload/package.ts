@@ -1,6 +1,6 @@
 /**
  * Program packages: a precompiled eBPF object and how to run it, from untrusted JSON. Three
- * formats (docs/hotload.md): our own `{name, object, event?, options?, perf?}`, the seed's hot
+ * formats (docs/hotload.md): our own `{name, object, event?, btf?, raw?, fallbacks?, options?, perf?}`, the seed's hot
  * update `{data, data_sz, maps, progs, name}`, and eunomia-bpf's `{bpf_skel, export_types}`
  * or packed `{bpf_object, bpf_object_size, meta}`. Everything is checked here, before anything
  * reaches the kernel; every failure is EunomiaError(E_PACKAGE) naming the field.
@@ -159,7 +159,7 @@ function bareObject(elf: Buffer): Raw {
   return { format: 'eunomia', name: 'hotupdate', object: elf, objectField: 'object', maps: [], progs: [], exportTypes: [], options: {}, fallbacks: [] };
 }
 
-/** Our own format: `{name, object, event?, options?, perf?, description?}`. */
+/** Our own format: `{name, object, event?, btf?, raw?, fallbacks?, options?, perf?, description?}`. */
 function ours(o: Json, lim: HotloadLimits): Raw {
   onlyKeys(o, ['name', 'object', 'event', 'btf', 'raw', 'fallbacks', 'options', 'perf', 'description'], '');
   const raw: Raw = {
@@ -425,7 +425,7 @@ function checkSizes(d: Decoder, rule: DecodeRule, map: string, sends: SendSite[]
     const fits = s.size >= min && (s.size <= d.size || rule !== 'btf');
     if (fits) continue;
     const what = d.minSize !== undefined && d.minSize < d.size ? `${d.size} bytes (${d.minSize} before its trailing array)` : `${d.size} bytes`;
-    throw bad(field, `${d.typeName} is ${what}, but program ${s.program} sends ${s.size}-byte records to map ${map} (${s.helper.replace(/^/, 'bpf_')} at instruction ${s.insn}): the type does not describe these records — is it the header of this build of the tool?`);
+    throw bad(field, `${d.typeName} is ${what}, but program ${s.program} sends ${s.size}-byte records to map ${map} (bpf_${s.helper} at instruction ${s.insn}): the type does not describe these records — is it the header of this build of the tool?`);
   }
 }
 
