@@ -1,6 +1,6 @@
 // The layers of src/ (README "Layout"): each floor imports only from the floors below it.
 // `npm run lint` and scripts/setup.sh (the build) run it; an import that runs back up fails.
-const SUBSYSTEMS = '(pipeline|exporters|containers|rules|alerts|analyzer|metrics|otel|hotload|trackers|seccomp|profiling)';
+const SUBSYSTEMS = '(pipeline|exporters|containers|rules|alerts|analyzer|metrics|otel|hotload|trackers|seccomp|profiling|store|query)';
 const notIn = (dirs) => `^src/(?!${dirs}/)`;
 
 module.exports = {

@@ -116,6 +116,7 @@ async function startTimes(n: number): Promise<void> {
 async function main(): Promise<void> {
   const only = process.argv[2]; // `npm run bench -- overhead` (or flow, footprint, containers, server, rules, metrics, secsnoop, records): only that part
   if (only === 'records') return recordsBench(); // from memory: needs neither root nor the kernel
+  if (only === 'query') return (await import('./query.js')).queryBench(); // query latency over 1 M rows in the real store, no kernel needed (bench/query.ts)
   if (!isRoot) {
     console.log('bench: needs root (CAP_BPF and CAP_PERFMON) — run with sudo');
     process.exitCode = 1;
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
   if (only === 'secsnoop') return secsnoopBench(native, workBin);
   if (only === 'seccomp') return seccompBench(native);
   if (only === 'profile') return profileBench(native);
+  if (only === 'store') return (await import('./store.js')).storeBench(native); // the event store's writer and its cost on the pipeline (bench/store.ts)
+  if (only === 'console') return (await import('./console.js')).consoleBench(); // the web console in Chromium (bench/console.ts)
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');

@@ -85,3 +85,11 @@ if [ ! -f "$bundle" ] || [ -n "$(find dist/src dist/.tsbuildinfo scripts/bundle.
   say "bundling the CLI"
   node scripts/bundle.js
 fi
+
+# 9. The web console (scripts/build-console.js: type-checked, bundled into dist/console), when
+#    a source of it, Preact or the script is newer than the build (a package ships it built).
+console_html=dist/console/index.html
+if [ -d console ] && { [ ! -f "$console_html" ] || [ -n "$(find console scripts/build-console.js node_modules/preact/package.json -newer "$console_html" -print -quit)" ]; }; then
+  say "building the web console"
+  node scripts/build-console.js
+fi

@@ -26,6 +26,8 @@ import type { TrackerTotals } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
 import type { OtelExport } from '../otel/index.js';
 import { resolveSettings } from '../otel/settings.js';
+import { storeOptions } from '../store/config.js';
+import type { EventStore } from '../store/index.js';
 
 export interface InstanceView {
   id: number;
@@ -38,6 +40,31 @@ export interface InstanceView {
   skipped: readonly SkippedProgram[];
   /** What of a hot-loaded package is not done as its own runner would (ecli: a second sampled map). */
   warnings?: string[];
+  /** "finished": a timed instance that stopped, kept with its final counters (the last MAX_FINISHED). */
+  state: 'running' | 'finished';
+  /** A timed instance's run, in seconds: it stops itself then, and its events are stored. */
+  duration?: number;
+  /** When a timed instance stops (running), or stopped (finished; any instance stopped while timed). */
+  stopsAt?: string;
+  stoppedAt?: string;
+}
+
+/** How an instance is started. */
+export interface StartOptions {
+  /** Seconds (1 to MAX_DURATION_S) after which it stops itself; its events are stored meanwhile. */
+  duration?: number;
+}
+
+export const MAX_DURATION_S = 86_400;
+/** Finished timed instances kept for GET /instances (the oldest go first). */
+export const MAX_FINISHED = 100;
+
+function checkDuration(d: unknown): number | undefined {
+  if (d === undefined) return undefined;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_DURATION_S) {
+    throw new EunomiaError(ErrorCodes.REQUEST, `duration must be a whole number of seconds from 1 to ${MAX_DURATION_S}, got ${JSON.stringify(d) ?? String(d)}`);
+  }
+  return d;
 }
 
 export interface AgentDeps {
@@ -55,6 +82,11 @@ export interface AgentDeps {
   metrics?: boolean;
   /** Live streams for API clients (default on; `run` has no API). */
   streams?: boolean;
+  /**
+   * The event store, when the config's [store] enables it. Default: as `streams` (the store
+   * is read through the API: `run` and `seccomp record`, which have none, keep no store).
+   */
+  store?: boolean;
   /**
    * Called once every tracker's load is under way on the worker threads: the main thread is
    * free until they verify (`eunomia server` builds its API then).
@@ -104,6 +136,14 @@ export class Agent {
   private bpfStatsOff?: () => void;
   /** OTLP export, when on (config [otel], OTEL_EXPORTER_OTLP_*). */
   otel?: OtelExport;
+  /** The event store (config [store], docs/store.md); undefined when it is off. */
+  store?: EventStore;
+  /** Timed instances running: when each stops. */
+  private readonly timed = new Map<number, { duration: number; stopsAt: number; timer: NodeJS.Timeout }>();
+  /** Timed instances that stopped, oldest first. */
+  private readonly finished = new Map<number, InstanceView>();
+  /** Timed instances being stopped: out of the manager's table, not finished yet. */
+  private readonly stopping = new Map<number, InstanceView>();
 
   private constructor(
     readonly config: ServerConfig,
@@ -158,7 +198,9 @@ export class Agent {
     const byName = (t: TrackerConfig): boolean => t.options?.container !== undefined;
     const early = config.trackers.filter((t) => !byName(t)).map((t) => ({ d: findTracker(t.name, known), options: t.options }));
     const containersStarting = config.containers ? startContainers(native, { log }) : undefined;
-    const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined]);
+    // better-sqlite3 and the writer's thread only with the store on.
+    const storeOpening = config.store.enabled && (deps.store ?? deps.streams !== false) ? import('../store/index.js').then((m) => m.openStore(storeOptions(config.store), { log })) : undefined;
+    const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined, storeOpening]);
     // They attach once the pipeline and the container scope are in place (`wired`).
     let wire = (): void => {};
     let unwire = (_e: unknown): void => {};
@@ -175,15 +217,21 @@ export class Agent {
       await Promise.allSettled(earlyStarts);
       await manager.stopAll();
       await containersStarting?.then((c) => c.close(), () => undefined);
+      await storeOpening?.then((s) => s.close(), () => undefined);
       throw e;
     }
-    const [analyzer, containers, metricsLib] = parts;
+    const [analyzer, containers, metricsLib, store] = parts;
     const streams = new EventStreams();
     const metrics = metricsLib?.createRegistry();
     // The analyzer is a sink: it changes no event. Containers enrich first, so rules see container and pod.
     const sinks: Sink[] = deps.streams === false ? [] : [streams];
     if (metricsLib && metrics) sinks.push(new metricsLib.MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs }));
     if (analyzer) sinks.push(analyzer.sink());
+    if (store) {
+      sinks.push(store.sink());
+      if (analyzer) analyzer.subscribe((a) => store.alert(a));
+      log(`event store ${store.path}: events of ${config.store.trackers.join(', ') || 'no tracker'} (and of timed instances)${config.store.alerts.enabled && analyzer ? ', alerts' : ''}`);
+    }
     if (config.output) sinks.push(createSink({ format: config.output.format, output: openOutput(config.output.path), multiTracker: true }));
     sinks.push(...(deps.sinks ?? []));
     const handlers = [...(containers ? [enrichHandler(containers.resolver)] : []), ...(deps.handlers ?? [])];
@@ -196,7 +244,9 @@ export class Agent {
     const limits: Partial<HotloadLimits> = { maxObjectBytes: config.hotload.maxObjectBytes };
     if (config.hotload.allowProgramTypes) limits.allowedProgramTypes = config.hotload.allowProgramTypes;
     const agent = new Agent(config, manager, pipeline, containers, streams, limits, analyzer, metrics, known);
+    agent.store = store;
     if (metricsLib && metrics) {
+      if (store) metricsLib.registerStoreMetrics(metrics, store);
       agent.totals = new metricsLib.TrackerTotals();
       if (analyzer) metricsLib.registerAlertMetrics(metrics, analyzer);
       if (config.metrics.bpfStats) agent.bpfStatsOff = metricsLib.enableBpfStats(native, log);
@@ -230,18 +280,47 @@ export class Agent {
     return inst;
   }
 
-  startTracker(name: string, options: OptionValues = {}): TrackerInstance {
+  /** Starts a tracker by name; with `duration`, it stops itself after that many seconds (a timed instance). */
+  startTracker(name: string, options: OptionValues = {}, how: StartOptions = {}): TrackerInstance {
     this.assertOpen();
-    return this.track(this.manager.start(findTracker(name, this.trackers), options), 'tracker');
+    const duration = checkDuration(how.duration);
+    return this.timeIt(this.track(this.manager.start(findTracker(name, this.trackers), options), 'tracker'), duration);
   }
 
-  /** Loads a program package (any format parseProgramPackage takes) as a new instance. */
-  startProgram(pkg: unknown, options: OptionValues = {}): TrackerInstance {
+  /** Loads a program package (any format parseProgramPackage takes) as a new instance; `duration` as for startTracker. */
+  startProgram(pkg: unknown, options: OptionValues = {}, how: StartOptions = {}): TrackerInstance {
     this.assertOpen();
+    const duration = checkDuration(how.duration);
     const parsed = parseProgramPackage(pkg, this.limits);
     const inst = this.track(this.manager.start(programDescriptor(parsed), { ...parsed.options, ...options }), 'program');
     if (parsed.ecli?.warnings.length) this.started.get(inst.id)!.warnings = parsed.ecli.warnings;
+    return this.timeIt(inst, duration);
+  }
+
+  /**
+   * A timed instance: its events are stored whatever `store.trackers` says (an aggregating
+   * tracker's reports too, the last one at its stop), and it stops itself after `duration` s.
+   * The store is told now, before any of its events can reach the pipeline (they come from
+   * the reader's callbacks, after this tick).
+   */
+  private timeIt(inst: TrackerInstance, duration: number | undefined): TrackerInstance {
+    if (duration === undefined) return inst;
+    this.store?.keepInstance(inst.id);
+    const timer = setTimeout(() => void this.stop(inst.id).catch(() => undefined), duration * 1000);
+    // A library caller that forgets the agent is not kept alive by it.
+    timer.unref();
+    this.timed.set(inst.id, { duration, stopsAt: Date.now() + duration * 1000, timer });
     return inst;
+  }
+
+  /** A stopped timed instance is kept (the last MAX_FINISHED); the oldest is forgotten, by the store too. */
+  private finish(view: InstanceView): void {
+    this.finished.set(view.id, view);
+    for (const id of this.finished.keys()) {
+      if (this.finished.size <= MAX_FINISHED) break;
+      this.finished.delete(id);
+      this.store?.forgetInstance(id);
+    }
   }
 
   /** Hot update: a new program in place of instance `id`, which keeps its id and its streams. */
@@ -262,8 +341,26 @@ export class Agent {
 
   async stop(id: number): Promise<TrackerStats> {
     const inst = this.manager.get(id);
-    const stats = await this.manager.stop(id);
+    const done = inst ? undefined : this.finished.get(id);
+    if (done) throw new EunomiaError(ErrorCodes.STATE, `instance ${id} finished at ${done.stoppedAt}: there is nothing to stop`);
+    const before = inst && this.timed.has(id) ? this.view(inst) : undefined;
+    if (before) this.stopping.set(id, before);
+    let stats: TrackerStats;
+    try {
+      stats = await this.manager.stop(id);
+    } finally {
+      this.stopping.delete(id);
+    }
     if (inst) this.totals?.retire({ name: inst.name, stats, programs: inst.programStats() });
+    const t = this.timed.get(id);
+    if (t) {
+      clearTimeout(t.timer);
+      this.timed.delete(id);
+      if (before) {
+        const { stopsAt: _, ...rest } = before;
+        this.finish({ ...rest, state: 'finished', stats, stoppedAt: new Date().toISOString() });
+      }
+    }
     this.started.delete(id);
     this.streams.end(id, { id, stats });
     return stats;
@@ -286,6 +383,7 @@ export class Agent {
 
   view(inst: TrackerInstance): InstanceView {
     const s = this.started.get(inst.id);
+    const t = this.timed.get(inst.id);
     return {
       id: inst.id,
       name: inst.name,
@@ -295,30 +393,41 @@ export class Agent {
       stats: inst.stats(),
       skipped: inst.skipped,
       ...(s?.warnings ? { warnings: s.warnings } : {}),
+      state: 'running',
+      ...(t ? { duration: t.duration, stopsAt: new Date(t.stopsAt).toISOString() } : {}),
     };
   }
 
+  /** A running instance, or a timed one that finished (one of the last MAX_FINISHED). */
   get(id: number): InstanceView {
     const inst = this.manager.get(id);
-    if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
-    return this.view(inst);
+    if (inst) return this.view(inst);
+    const done = this.finished.get(id) ?? this.stopping.get(id);
+    if (done) return { ...done };
+    throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
   }
 
-  list(): InstanceView[] {
-    return this.manager.list().map((i) => this.get(i.id));
+  /** The running instances; with `finished`, the timed ones that finished too, all by id. */
+  list(opts: { finished?: boolean } = {}): InstanceView[] {
+    const running = this.manager.list().map((i) => this.get(i.id));
+    if (!opts.finished || this.finished.size === 0) return running;
+    return [...running, ...[...this.finished.values()].map((v) => ({ ...v }))].sort((a, b) => a.id - b.id);
   }
 
   private assertOpen(): void {
     if (this.closing) throw new EunomiaError(ErrorCodes.STATE, 'the agent is stopping');
   }
 
-  /** Stops every instance, then the pipeline and the container resolver. */
+  /** Stops every instance, then the pipeline, the store and the container resolver. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.clearTimers();
       await this.manager.stopAll();
       // After the trackers, before the pipeline: the last events and metrics still go out.
       await this.otel?.close();
       await this.pipeline.close();
+      // After the pipeline and the analyzer (one of its sinks): their last rows are written.
+      await this.store?.close();
       await this.containers?.close();
       this.closeBpfStats();
     })();
@@ -327,9 +436,15 @@ export class Agent {
 
   /** Exit path: synchronous teardown (the kernel would also release everything with our fds). */
   closeNow(): void {
+    this.clearTimers();
     this.manager.stopAllNow();
+    this.store?.closeNow();
     this.containers?.closeNow();
     this.closeBpfStats();
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timed.values()) clearTimeout(t.timer);
   }
 
   private closeBpfStats(): void {

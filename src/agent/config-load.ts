@@ -12,6 +12,7 @@ import { configError, configFileSchema, DEFAULT_TRACKERS, ServerConfigSchema, ty
 import { checker } from './config-check.js';
 import { fromOriginal, originalKeyTable } from './config-original.js';
 import { keyTable, plain, toFile, toTyped, withDefaults } from './config-schema.js';
+import { storeShorthands } from '../store/config.js';
 
 /** The schema of the file as written (snake_case keys): what is checked and documented. */
 const FILE_SCHEMA = configFileSchema();
@@ -46,8 +47,10 @@ export function configFrom(raw: Record<string, unknown>, source: string, note: (
   const fail = (msg: string): never => {
     throw configError(source, msg);
   };
-  const current = fromOriginal(raw, fail, (msg) => note(`config ${source}: ${msg}`), DEFAULT_TRACKERS);
-  const value = withDefaults(FILE_SCHEMA, plain(current));
+  const current = plain(fromOriginal(raw, fail, (msg) => note(`config ${source}: ${msg}`), DEFAULT_TRACKERS)) as Record<string, unknown>;
+  // `store.alerts = false`, a TTL in seconds as a number: the store's shorter forms.
+  storeShorthands(current);
+  const value = withDefaults(FILE_SCHEMA, current);
   const problem = fileProblem(value);
   if (problem !== undefined) fail(problem);
   return toTyped(ServerConfigSchema, value) as ServerConfig;

@@ -10,6 +10,7 @@
  * key written in the code's spelling is unknown, as any other.
  */
 import { HTTP_URL_PATTERN } from '../otel/config.js';
+import { DURATION_PATTERN, DURATION_WORDS } from '../store/config.js';
 
 /** A JSON Schema node as this file reads it (the subset the declaration uses), with its named check. */
 export interface Node {
@@ -37,7 +38,7 @@ function camelKey(k: string): string {
 }
 
 /** What a `pattern` means, in words, for errors and the docs. */
-export const PATTERNS: Record<string, string> = { [HTTP_URL_PATTERN]: 'an http(s) URL' };
+export const PATTERNS: Record<string, string> = { [HTTP_URL_PATTERN]: 'an http(s) URL', [DURATION_PATTERN]: DURATION_WORDS };
 
 const isTable = (s: Node): s is Node & { properties: Readonly<Record<string, Node>> } => s.type === 'object' && typeof s.properties === 'object';
 const isList = (s: Node): s is Node & { items: Node } => s.type === 'array' && typeof s.items === 'object';

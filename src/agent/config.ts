@@ -20,6 +20,7 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { Format } from '../exporters/index.js';
 import { PROGRAM_TYPES } from '../hotload/limits.js';
 import { HTTP_URL_PATTERN, OTEL_CONFIG_SCHEMA } from '../otel/config.js';
+import { STORE_CONFIG_SCHEMA } from '../store/config.js';
 import type { OptionValues } from '../runtime/types.js';
 import { fileSchema, published, withDefaults, type Node } from './config-schema.js';
 
@@ -139,6 +140,12 @@ const OTEL = {
   properties: { ...OTEL_CONFIG_SCHEMA.properties, events: { ...OTEL_CONFIG_SCHEMA.properties.events, items: TRACKER_NAME } },
 } as const satisfies ConfigSchema;
 
+/** `[store]`: the event store's own table (src/store/config.ts), its `trackers` checked against the catalogue here. */
+const STORE = {
+  ...STORE_CONFIG_SCHEMA,
+  properties: { ...STORE_CONFIG_SCHEMA.properties, trackers: { ...STORE_CONFIG_SCHEMA.properties.trackers, items: TRACKER_NAME } },
+} as const satisfies ConfigSchema;
+
 /** The whole config: every key, once. */
 export const ServerConfigSchema = {
   type: 'object',
@@ -158,6 +165,7 @@ export const ServerConfigSchema = {
     rules: RULES,
     metrics: METRICS,
     otel: OTEL,
+    store: STORE,
   },
 } as const satisfies ConfigSchema;
 
@@ -173,6 +181,7 @@ export type ServerConfig = FromSchema<
 export type TrackerConfig = ServerConfig['trackers'][number];
 export type MetricsConfig = ServerConfig['metrics'];
 export type RulesConfig = ServerConfig['rules'];
+export type StoreSection = ServerConfig['store'];
 
 /** The defaults: an empty file's config (a fresh copy each time). */
 export function defaultConfig(): ServerConfig {

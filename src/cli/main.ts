@@ -11,6 +11,7 @@ Commands:
   server [options]          the agent: default trackers, security rules, the control API on 127.0.0.1:8527
   safe [options]            security monitoring only: the trackers the rules need, alerts to the log
   client <command>          talk to a server: list, start, stop, push, events (eunomia client --help)
+  query [options]           ask a server's event store: events and alerts by time, filter, group (eunomia query --help)
   run <tracker> [options]   run one tracker and print its events (see: eunomia run <tracker> --help)
   trackers                  list the trackers
   containers [-a] [-f json] list the running containers with their pids and namespaces
@@ -69,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'server':
     case 'safe':
       return (await import('./server.js')).runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: cmd === 'safe' });
+    case 'query':
+      return (await import('./query.js')).queryCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'client': {
       const { CLIENT_HELP, runClient } = await import('./client.js');
       if (rest.length === 0) {

@@ -32,6 +32,8 @@ GET /openapi.json). Flags override the config file.
   --no-safe            no security rules (they run on every event by default)
   --rules FILE|DIR     more rule files, after the built-in ones (repeatable)
   --alerts FILE        also append alerts as JSON lines to FILE
+  --store PATH         the event store's database (default /var/lib/eunomia/events.db; docs/store.md)
+  --no-store           keep no event store (GET /query has nothing to read)
   -f, --fmt FORMAT     also print every event (plain, json, csv) ...
   -o, --output FILE    ... to FILE instead of stdout
   -h, --help           this help
@@ -53,7 +55,7 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
         'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, 'no-trackers': { type: 'boolean' }, 'no-containers': { type: 'boolean' },
         fmt: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
         'no-safe': { type: 'boolean' }, rules: { type: 'string', multiple: true }, alerts: { type: 'string' },
-        'metrics-listen': { type: 'string' },
+        'metrics-listen': { type: 'string' }, store: { type: 'string' }, 'no-store': { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -74,6 +76,9 @@ export function serverConfig(argv: string[]): { config: ServerConfig; help: bool
   if (v['no-safe']) config.rules.enabled = false;
   if (v.rules) config.rules.files.push(...v.rules);
   if (v.alerts !== undefined) config.rules.alertFile = v.alerts;
+  if (v.store !== undefined && v['no-store']) throw serverError('--store and --no-store contradict each other');
+  if (v.store !== undefined) Object.assign(config.store, { enabled: true, path: v.store });
+  if (v['no-store']) config.store.enabled = false;
   if (v.fmt !== undefined || v.output !== undefined) config.output = { format: parseFormat(v.fmt ?? 'json'), ...(v.output ? { path: v.output } : {}) };
   return { config: checkConfig(config, v.config ?? 'flags'), help: v.help === true };
 }

@@ -13,10 +13,11 @@ import { parseTrackerArgv } from '../runtime/argv.js';
 import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../runtime/types.js';
-import type { Agent } from '../agent/agent.js';
+import { MAX_DURATION_S, type Agent } from '../agent/agent.js';
 import { configJsonSchema } from '../agent/config.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
 import { profileRoutes } from './http-profile.js';
+import { registerConsole } from './http-console.js';
 import type { SeccompRow } from '../trackers/seccomp/index.js';
 import type { RecordedRow } from '../seccomp/recording.js';
 import type { DenyMode } from '../seccomp/types.js';
@@ -110,6 +111,9 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
       security: opts.token ? [{ bearer: [] }] : [],
     },
   });
+
+  // The console (its files need no token: it is added before the token check) and its routes.
+  registerConsole(app, () => agent);
 
   app.addHook('onRequest', async (req, reply) => {
     if (!opts.token || (req.method === 'GET' && req.url === '/health')) return;
@@ -210,26 +214,26 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     })),
   }));
 
-  app.get('/instances', { schema: { summary: 'Running instances with their counters' } }, async () => ({ instances: agent.list() }));
+  app.get('/instances', { schema: { summary: 'Running instances with their counters, and the timed instances that finished (state "finished")' } }, async () => ({ instances: agent.list({ finished: true }) }));
 
-  app.post<{ Body: { tracker?: string; program?: unknown; options?: OptionValues } }>('/instances', {
+  app.post<{ Body: { tracker?: string; program?: unknown; options?: OptionValues; duration?: number } }>('/instances', {
     schema: {
-      summary: 'Start a tracker ({tracker, options}) or load a program package ({program, options})',
+      summary: 'Start a tracker ({tracker, options}) or load a program package ({program, options}); with "duration" (seconds), it stops itself then and its events are stored (GET /query?instance=ID)',
       body: {
         type: 'object',
         additionalProperties: false,
-        properties: { tracker: { type: 'string', minLength: 1 }, program: { type: ['object', 'string'] }, options: optionsSchema },
+        properties: { tracker: { type: 'string', minLength: 1 }, program: { type: ['object', 'string'] }, options: optionsSchema, duration: { type: 'integer', minimum: 1, maximum: MAX_DURATION_S } },
         oneOf: [{ required: ['tracker'] }, { required: ['program'] }],
       },
       response: { '4xx': errorSchema },
     },
   }, async (req, reply) => {
-    const { tracker, program, options = {} } = req.body;
+    const { tracker, program, options = {}, duration } = req.body;
     let inst;
-    if (tracker !== undefined) inst = agent.startTracker(tracker, options);
+    if (tracker !== undefined) inst = agent.startTracker(tracker, options, { duration });
     else {
       try {
-        inst = agent.startProgram(program, options);
+        inst = agent.startProgram(program, options, { duration });
       } catch (e) {
         throw asProgramError(e);
       }
@@ -299,7 +303,8 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
   });
 
   const stream = (req: FastifyRequest, reply: FastifyReply, id: number | undefined): void => {
-    if (id !== undefined) agent.get(id); // 404 before the stream starts
+    // 404 before the stream starts; a finished instance has no more events (its stored ones are at GET /query).
+    if (id !== undefined && agent.get(id).state === 'finished') throw new EunomiaError(ErrorCodes.STATE, `instance ${id} has finished: its events are in the store (GET /query?instance=${id})`);
     reply.hijack();
     agent.streams.open(reply.raw, id, { id: id ?? null });
   };
@@ -324,6 +329,7 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
   });
 
   profileRoutes(app, () => agent, errorSchema);
+  (await import('./http-query.js')).registerQueryRoutes(app, () => agent);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -72,7 +72,7 @@ allow_program_types = ["tracepoint", "kprobe"]
 
   test('unknown keys, wrong types and bad values are named, never ignored', () => {
     const bad: [string, string, RegExp][] = [
-      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, metrics_listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules, metrics, otel\)/],
+      ['unknown.toml', 'listn = "x:1"', /unknown key "listn" \(known here: listen, metrics_listen, token, token_file, tls, body_limit_bytes, containers, trackers, output, hotload, rules, metrics, otel, store\)/],
       ['nested.toml', '[tls]\nkey = "a"\ncert = "b"\npass = "c"', /unknown key "tls.pass" \(known here: key, cert\)/],
       ['trackerkey.toml', '[[trackers]]\nname = "process"\nopts = {}', /unknown key "trackers.0.opts" \(known here: name, options\)/],
       ['type.toml', 'listen = 8527', /key "listen" must be a string, got an integer/],

@@ -1,0 +1,157 @@
+/**
+ * The store's writer: a worker thread with its own connection. The chunks of rows the main
+ * thread sends are gathered and inserted in one transaction every ~100 ms (at once past
+ * MAX_TX_ROWS, or when asked to: a flush), with the bounds applied in the same transaction
+ * (src/store/retention.ts): a reader never sees a kind over its cap, and a kill loses at
+ * most the transaction under way. Once a second without rows, the bounds are applied all the
+ * same (rows age past the TTL without new ones).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { eachRow } from './chunk.js';
+import { LossMinutes, Retention, type Evicted } from './retention.js';
+import { LOSS, openDatabase, type Database, type Statement } from './schema.js';
+import type { Committed, FromWriter, PerKind, RowsMessage, ToWriter, WriterData } from './protocol.js';
+
+const SWEEP_MS = 1000;
+/** How long rows wait for their transaction. */
+const TX_MS = 100;
+/** A transaction holds at most about this many rows: it stays short, and the TTL keeps up. */
+const MAX_TX_ROWS = 20_000;
+
+class Writer {
+  private readonly insert: Statement;
+  private readonly retention: Retention;
+  /** Losses of chunks that failed, counted with the next transaction that commits. */
+  private readonly unrecorded: [LossMinutes, LossMinutes] = [new LossMinutes(), new LossMinutes()];
+  private readonly write: (chunks: RowsMessage[]) => Committed;
+  private readonly sweepTx: () => Committed;
+  private pending: RowsMessage[] = [];
+  private pendingRows = 0;
+  private timer?: NodeJS.Timeout;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly db: Database,
+    data: WriterData,
+    private readonly post: (m: FromWriter) => void,
+  ) {
+    this.insert = db.prepare('INSERT INTO rows (kind, time, tracker, instance, container, rule, bytes, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.retention = new Retention(db, data.limits);
+    // IMMEDIATE: the write lock is taken first, so two agents on one file wait, never deadlock.
+    this.write = db.transaction((chunks: RowsMessage[]) => this.apply(chunks)).immediate;
+    this.sweepTx = db.transaction(() => this.bounds(this.counts(), Date.now())).immediate;
+  }
+
+  rows(m: RowsMessage): void {
+    this.pending.push(m);
+    this.pendingRows += m.n;
+    if (this.pendingRows >= MAX_TX_ROWS) this.commit();
+    else this.timer ??= setTimeout(() => this.commit(), TX_MS);
+  }
+
+  commit(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const chunks = this.pending;
+    if (chunks.length === 0) return;
+    this.pending = [];
+    this.pendingRows = 0;
+    this.lastWrite = Date.now();
+    const upTo = chunks[chunks.length - 1]!.seq;
+    try {
+      const c = this.write(chunks);
+      // Committed with these rows: counted now.
+      for (const u of this.unrecorded) u.clear();
+      this.post({ ...c, upTo });
+    } catch (e) {
+      const rows: PerKind = [0, 0];
+      for (const b of chunks) {
+          eachRow(b, (k, time) => {
+          rows[k]++;
+          this.unrecorded[k].add(time);
+        });
+        for (const [k, minute, n] of b.drops) this.unrecorded[k as 0 | 1].add(minute * 60_000, n);
+      }
+      this.post({ type: 'committed', upTo, written: [0, 0], evictedCap: [0, 0], evictedTtl: [0, 0], failed: { rows, message: (e as Error).message } });
+    }
+  }
+
+  /** The bounds when no rows came for a while: rows age past the TTL without new ones. */
+  sweep(): void {
+    if (Date.now() - this.lastWrite < SWEEP_MS || this.pending.length) return;
+    try {
+      const c = this.sweepTx();
+      if (c.evictedTtl[0] + c.evictedTtl[1] + c.evictedCap[0] + c.evictedCap[1] > 0) this.post(c);
+    } catch {
+      // Busy (another agent's long transaction) or full: the next sweep tries again.
+    }
+  }
+
+  private counts(): Committed {
+    return { type: 'committed', written: [0, 0], evictedCap: [0, 0], evictedTtl: [0, 0] };
+  }
+
+  private apply(chunks: RowsMessage[]): Committed {
+    const c = this.counts();
+    const bytes: PerKind = [0, 0];
+    const dropped = [new LossMinutes(), new LossMinutes()] as const;
+    for (const b of chunks) {
+      eachRow(b, (k, time, instance, tracker, container, rule, record) => {
+        const size = Buffer.byteLength(record);
+        this.insert.run(k, time, tracker, instance, container, rule, size, record);
+        c.written[k]++;
+        bytes[k] += size;
+      });
+      for (const [k, minute, n] of b.drops) dropped[k as 0 | 1].add(minute * 60_000, n);
+    }
+    for (const k of [0, 1] as const) {
+      this.retention.added(k, c.written[k], bytes[k]);
+      this.retention.lost(k, LOSS.dropped, dropped[k]);
+      this.retention.lost(k, LOSS.dropped, this.unrecorded[k]);
+    }
+    return this.bounds(c, Date.now());
+  }
+
+  private bounds(c: Committed, now: number): Committed {
+    for (const k of [0, 1] as const) {
+      const e: Evicted = this.retention.enforce(k, now);
+      c.evictedCap[k] += e.cap;
+      c.evictedTtl[k] += e.ttl;
+    }
+    return c;
+  }
+
+  close(): void {
+    this.commit();
+    clearTimeout(this.timer);
+    this.db.close();
+  }
+}
+
+function main(): void {
+  const port = parentPort!;
+  const data = workerData as WriterData;
+  const post = (m: FromWriter): void => port.postMessage(m);
+  let writer: Writer;
+  try {
+    writer = new Writer(openDatabase(data.path, 'writer'), data, post);
+  } catch (e) {
+    post({ type: 'fatal', message: (e as Error).message });
+    return;
+  }
+  const sweeps = setInterval(() => writer.sweep(), SWEEP_MS);
+  port.on('message', (m: ToWriter) => {
+    if (m.type === 'rows') writer.rows(m);
+    else if (m.type === 'commit') writer.commit();
+    else {
+      clearInterval(sweeps);
+      writer.close();
+      port.close();
+    }
+  });
+  post({ type: 'ready' });
+  // The bounds at once: the rows of a long stop may have expired, or the caps may be lower now.
+  writer.sweep();
+}
+
+main();
