@@ -161,7 +161,8 @@ describe('event store', () => {
     const RATE = 100_000;
     const SECONDS = 60;
     const events = { maxRows: 300_000, maxBytes: 1 << 30, ttlMs: 10_000 };
-    const alertLimits = { maxRows: 1_000_000, maxBytes: 2 * 1024 * 1024, ttlMs: 10_000 };
+    // ~10,000 alerts (a few hundred bytes each) are younger than the TTL at any time: 512 KiB binds first.
+    const alertLimits = { maxRows: 1_000_000, maxBytes: 512 * 1024, ttlMs: 10_000 };
     const store = await openStore(freshOptions({ events, alertLimits }));
     const sink = store.sink();
     const pushed = [0, 0];
