@@ -315,6 +315,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
   }
   if (raw.perf && perfPrograms.length === 0) throw bad('perf', 'the object has no program in section "perf_event" to attach');
   const plan = planPrograms(info.programs, raw.fallbacks, lim.allowedProgramTypes, raw.objectField);
+  const ecli = raw.skel ? readEcliSkeleton(raw.skel.json, raw.skel.at, info.btf) : undefined;
   const pkg: ProgramPackage = {
     name: raw.name,
     format: raw.format,
@@ -322,7 +323,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
     btf: info.btf,
     programs: info.programs,
     maps: info.maps,
-    streams: streams(raw, info, lim),
+    streams: streams(raw, info, lim, ecli),
     options: raw.options,
     globals: vars.map((v) => v.name),
     fallbacks: plan.groups,
@@ -330,7 +331,7 @@ function check(raw: Raw, lim: HotloadLimits): ProgramPackage {
   };
   if (raw.description !== undefined) pkg.description = raw.description;
   if (raw.perf) pkg.perfEvent = raw.perf;
-  if (raw.skel) pkg.ecli = readEcliSkeleton(raw.skel.json, raw.skel.at, info.btf);
+  if (ecli) pkg.ecli = ecli;
   parsed.set(pkg, raw);
   return pkg;
 }
@@ -369,7 +370,7 @@ function checkOptions(raw: Raw, btf: Btf, vars: { name: string; typeId: number }
   }
 }
 
-function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[] {
+function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits, ecli: EcliExtras | undefined): PackageStream[] {
   let chosen: MapInfo[];
   const event = raw.event;
   if (isObject(event)) {
@@ -383,7 +384,7 @@ function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[
   if (chosen.length > lim.maxStreams) throw bad(raw.objectField, `the object has ${chosen.length} ring buffers and perf event arrays, more than the limit of ${lim.maxStreams} (hot-load maxStreams)`);
   if (chosen.length === 0) return [];
   // ecli exports a sampled map instead of a stream it has no export type for.
-  if (raw.format === 'eunomia-bpf' && raw.exportTypes.length === 0 && samplesMaps(raw)) return [];
+  if (ecli?.sample && raw.exportTypes.length === 0) return [];
   const types = raw.eventBtf ? eventTypes(raw.eventBtf) : info.btf;
   const shared = isObject(event) ? undefined : recordType(raw, types, chosen);
   const sends = sendSites(raw);
@@ -395,11 +396,6 @@ function streams(raw: Raw, info: ObjectInfo, lim: HotloadLimits): PackageStream[
     if (t.rule !== 'raw' && t.rule !== 'seed layout') checkSizes(decoder, t.rule, m.name, sends, field);
     return { map: m.name, kind, decoder, rule: t.rule };
   });
-}
-
-function samplesMaps(raw: Raw): boolean {
-  const maps = raw.skel?.json.maps;
-  return Array.isArray(maps) && maps.some((m) => isObject(m) && isObject(m.sample));
 }
 
 /** Where the programs send records, from the bytecode (sends.ts). */

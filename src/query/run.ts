@@ -13,20 +13,8 @@ export const CHUNK_ROWS = 500;
 /** Distinct groups counted at most; rows of further groups are counted in `other`. */
 export const MAX_GROUPS = 100_000;
 
-export interface AnswerRow {
-  id: number;
-  /** ISO-8601; `ms` is the exact time (ms since the epoch, fractional), for paging. */
-  time: string;
-  ms: number;
-  kind: StoredKind;
-  tracker: string;
-  instance: number;
-  container: string;
-  containerName: string;
-  rule: string;
-  comm: string;
-  record: Record<string, unknown>;
-}
+/** A stored row as answered: `time` in ISO-8601, `ms` the exact time (fractional ms), for paging. */
+export type AnswerRow = Omit<StoredRow, 'time'> & { time: string; ms: number };
 
 export interface AnswerGroup {
   /** The group's value of each field (null when the rows lack it); with `bucket`, also `bucket`: the bucket's start, ISO-8601. */
