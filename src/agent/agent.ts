@@ -198,8 +198,9 @@ export class Agent {
     const byName = (t: TrackerConfig): boolean => t.options?.container !== undefined;
     const early = config.trackers.filter((t) => !byName(t)).map((t) => ({ d: findTracker(t.name, known), options: t.options }));
     const containersStarting = config.containers ? startContainers(native, { log }) : undefined;
-    // better-sqlite3 and the writer's thread only with the store on.
-    const storeOpening = config.store.enabled && (deps.store ?? deps.streams !== false) ? import('../store/index.js').then((m) => m.openStore(storeOptions(config.store), { log })) : undefined;
+    // better-sqlite3 and the writer's thread only with the store on. Its thread starts while the
+    // trackers load; it is waited for (ready) once they are under way.
+    const storeOpening = config.store.enabled && (deps.store ?? deps.streams !== false) ? import('../store/index.js').then((m) => m.EventStore.start(storeOptions(config.store), { log })) : undefined;
     const partsReady = Promise.all([config.rules.enabled ? analyzerFor(config, log) : undefined, containersStarting, withMetrics ? import('../metrics/index.js') : undefined, storeOpening]);
     // They attach once the pipeline and the container scope are in place (`wired`).
     let wire = (): void => {};
@@ -264,10 +265,14 @@ export class Agent {
       if (containers && rest.some(byName)) await containers.ready;
       const restStarts = rest.map((t) => manager.startAsync(findTracker(t.name, known), t.options));
       deps.loading?.();
+      const storeReady = store?.ready();
+      // Read below, once the trackers have settled; until then not an unhandled rejection.
+      storeReady?.catch(() => undefined);
       const started = await Promise.allSettled([...earlyStarts, ...restStarts]);
       for (const r of started) if (r.status === 'fulfilled') agent.track(r.value, 'tracker');
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      await storeReady;
     } catch (e) {
       await agent.close();
       throw e;

@@ -5,7 +5,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
 import { EunomiaError, ErrorCodes, isEunomiaError, type ErrorCode } from '../core/errors.js';
 import { SseClient } from '../exporters/index.js';
 import { parseSeedStart } from '../hotload/index.js';
@@ -14,10 +13,11 @@ import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../runtime/types.js';
 import { MAX_DURATION_S, type Agent } from '../agent/agent.js';
-import { configJsonSchema } from '../agent/config.js';
 import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
 import { profileRoutes } from './http-profile.js';
 import { registerConsole } from './http-console.js';
+import { API_AJV, lazyCompilers } from './lazy-schemas.js';
+import { openApiDocument } from './openapi.js';
 import type { SeccompRow } from '../trackers/seccomp/index.js';
 import type { RecordedRow } from '../seccomp/recording.js';
 import type { DenyMode } from '../seccomp/types.js';
@@ -83,9 +83,10 @@ function asProgramError(e: unknown): unknown {
 }
 
 /**
- * `agent` may still be starting (`eunomia server`): the routes are built and their schemas
- * compiled meanwhile, on the main thread while the trackers load on worker threads; the app is
- * returned once both are ready, and only then may it listen.
+ * `agent` may still be starting (`eunomia server`): the routes are built meanwhile, on the main
+ * thread while the trackers load on worker threads (their schemas are compiled at each route's
+ * first request: lazy-schemas.ts); the app is returned once both are ready, and only then may it
+ * listen.
  */
 export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOptions): Promise<FastifyInstance> {
   // Set before buildApi returns, so before any request can reach a handler (the handlers
@@ -99,18 +100,12 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
     ...(opts.https ? { https: opts.https } : {}),
     logger: false,
     // The API is small: ids are integers and the only strings come in JSON bodies.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
+    ajv: API_AJV,
+    schemaController: { compilersFactory: lazyCompilers() },
   });
   // JSON only: Fastify also parses text/plain by default, which would reach the schemas as a string.
   app.removeContentTypeParser('text/plain');
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Eunomia control API', version: opts.version, description: 'Start and stop trackers, hot-load eBPF programs, stream their events.' },
-      // The config file's schema (docs/server.md), from the same declaration as its checks.
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { ServerConfig: configJsonSchema() } },
-      security: opts.token ? [{ bearer: [] }] : [],
-    },
-  });
+  const openApi = openApiDocument(app, { version: opts.version, token: Boolean(opts.token) });
 
   // The console (its files need no token: it is added before the token check) and its routes.
   registerConsole(app, () => agent);
@@ -331,7 +326,7 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
   profileRoutes(app, () => agent, errorSchema);
   (await import('./http-query.js')).registerQueryRoutes(app, () => agent);
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, openApi);
 
   await app.ready();
   agent = await starting;

@@ -79,28 +79,57 @@ export class EventStore implements StoreReader {
   private closing?: Promise<void>;
   private failures = 0;
 
+  /** The main thread's read connection, opened once the writer has made the schema. */
+  private reader?: StoreReadConnection;
+  /** Settles when the writer has opened the database (ready()). */
+  private readonly opened: Promise<void>;
+
   private constructor(
     private readonly opts: StoreOptions,
     private readonly worker: Worker,
-    private readonly reader: StoreReadConnection,
     private readonly log: (line: string) => void,
   ) {
     this.trackers = new Set(opts.trackers);
+    let started = false;
+    this.opened = new Promise<void>((resolve, reject) => {
+      const first = (m: FromWriter): void => {
+        worker.off('message', first);
+        // A fatal message is the whole error already (openDatabase's).
+        if (m.type !== 'ready') return reject(new EunomiaError(ErrorCodes.IO, m.type === 'fatal' ? m.message : `store ${opts.path}: the writer did not start`));
+        started = true;
+        try {
+          this.reader = new StoreReadConnection(opts.path);
+        } catch (e) {
+          return reject(storeError(opts.path, 'cannot open it for reading', e));
+        }
+        // The writer must not keep a process alive that forgot to close its agent.
+        worker.unref();
+        resolve();
+      };
+      worker.on('message', first);
+      worker.once('error', (e) => started || reject(storeError(opts.path, 'the writer failed to start', e)));
+      worker.once('exit', (code) => started || reject(storeError(opts.path, 'the writer failed to start', new Error(`it exited (${code})`))));
+    });
+    // Read by ready(); until then a failure is not an unhandled rejection.
+    this.opened.catch(() => undefined);
     worker.on('message', (m: FromWriter) => {
       if (m.type === 'committed') this.committed(m);
     });
-    worker.on('error', (e) => this.fail(`the writer failed: ${e.message}`));
-    worker.on('exit', () => this.fail('the writer stopped'));
+    // Before the start, the failure is ready()'s to tell.
+    worker.on('error', (e) => this.fail(`the writer failed: ${e.message}`, started));
+    worker.on('exit', () => this.fail('the writer stopped', started));
     this.timer = setInterval(() => this.send(), SEND_MS);
     this.timer.unref();
   }
 
   /**
-   * Opens (or creates) the database at `opts.path` and starts its writer. The directory is made
-   * with mode 0700 and the file with 0600 (events carry command lines and paths); an existing
-   * file keeps its mode.
+   * Creates the database file at `opts.path` if need be and starts its writer, without waiting
+   * for it: rows sent meanwhile wait in the writer's message queue. The agent's trackers load
+   * while the writer's thread starts; ready() says whether it did. The directory is made with
+   * mode 0700 and the file with 0600 (events carry command lines and paths); an existing file
+   * keeps its mode.
    */
-  static async open(opts: StoreOptions, deps: StoreDeps = {}): Promise<EventStore> {
+  static start(opts: StoreOptions, deps: StoreDeps = {}): EventStore {
     try {
       mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
       closeSync(openSync(opts.path, 'a', 0o600));
@@ -108,28 +137,29 @@ export class EventStore implements StoreReader {
       throw storeError(opts.path, 'cannot create the database file', e);
     }
     const data: WriterData = { path: opts.path, limits: [opts.events, opts.alertLimits] };
-    const worker = new Worker(WRITER_URL, { workerData: data });
-    let ready!: (m: FromWriter) => void;
-    let failed!: (e: Error) => void;
-    let exited!: (code: number) => void;
-    const started = new Promise<void>((resolve, reject) => {
-      // A fatal message is the whole error already (openDatabase's).
-      ready = (m) => (m.type === 'ready' ? resolve() : reject(new EunomiaError(ErrorCodes.IO, m.type === 'fatal' ? m.message : `store ${opts.path}: the writer did not start`)));
-      failed = (e) => reject(storeError(opts.path, 'the writer failed to start', e));
-      exited = (code) => reject(storeError(opts.path, 'the writer failed to start', new Error(`it exited (${code})`)));
-    });
-    worker.once('message', ready).once('error', failed).once('exit', exited);
+    return new EventStore(opts, new Worker(WRITER_URL, { workerData: data }), deps.log ?? (() => {}));
+  }
+
+  /** Resolves once the writer has opened the database; rejects, naming the problem, if it cannot. */
+  async ready(): Promise<void> {
     try {
-      await started;
-      // Only ours: the Worker's own listeners stay.
-      worker.off('message', ready).off('error', failed).off('exit', exited);
-      // The writer must not keep a process alive that forgot to close its agent.
-      worker.unref();
-      return new EventStore(opts, worker, new StoreReadConnection(opts.path), deps.log ?? (() => {}));
+      await this.opened;
     } catch (e) {
-      await worker.terminate();
+      await this.worker.terminate();
       throw e;
     }
+  }
+
+  /** start() and ready(): the store, once it can be written and read. */
+  static async open(opts: StoreOptions, deps: StoreDeps = {}): Promise<EventStore> {
+    const store = EventStore.start(opts, deps);
+    await store.ready();
+    return store;
+  }
+
+  private get read(): StoreReadConnection {
+    if (!this.reader) throw new EunomiaError(ErrorCodes.STATE, `store ${this.opts.path}: not open yet (await ready())`);
+    return this.reader;
   }
 
   get path(): string {
@@ -237,7 +267,7 @@ export class EventStore implements StoreReader {
     if (this.flushes.length === 0) this.worker.unref();
   }
 
-  private fail(why: string): void {
+  private fail(why: string, say = true): void {
     if (this.broken) return;
     this.broken = why;
     // What the writer had and what waits here will never be written.
@@ -246,7 +276,7 @@ export class EventStore implements StoreReader {
     this.sentRows = this.sentChars = 0;
     this.chunk = new Chunk();
     clearInterval(this.timer);
-    if (!this.closing) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
+    if (!this.closing && say) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
     this.settle();
   }
 
@@ -266,15 +296,15 @@ export class EventStore implements StoreReader {
   // ---- reads (StoreReader) ----
 
   scan(q: StoreScan): Iterable<StoredRow> {
-    return this.reader.scan(q);
+    return this.read.scan(q);
   }
 
   oldest(kind?: StoredKind): number | undefined {
-    return this.reader.oldest(kind);
+    return this.read.oldest(kind);
   }
 
   droppedBetween(from: number, to: number, kind?: StoredKind): number {
-    let n = this.reader.losses(from, to, kind);
+    let n = this.read.losses(from, to, kind);
     // Drops not in the database yet: queued, and sent but not committed.
     const a = Math.floor(from / LOSS_MINUTE_MS);
     const b = Math.floor(to / LOSS_MINUTE_MS);
@@ -286,7 +316,7 @@ export class EventStore implements StoreReader {
   }
 
   stats(): StoreStats {
-    const totals = this.reader.totals();
+    const totals = this.read.totals();
     const kind = (k: 0 | 1): StoreKindStats => ({ ...this.counts[k]!, rows: totals[k].rows, bytes: totals[k].bytes });
     return {
       path: this.opts.path,
@@ -308,7 +338,7 @@ export class EventStore implements StoreReader {
         this.worker.postMessage({ type: 'close' });
         await exited;
       }
-      this.reader.close();
+      this.reader?.close();
     })();
     return this.closing;
   }
@@ -319,7 +349,7 @@ export class EventStore implements StoreReader {
     this.closing = Promise.resolve();
     clearInterval(this.timer);
     void this.worker.terminate();
-    this.reader.close();
+    this.reader?.close();
   }
 }
 

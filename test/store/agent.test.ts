@@ -143,6 +143,22 @@ describe('the store in the agent', { skip: needsRoot }, () => {
     assert.equal(agent.store!.stats().events.written, 0, 'written counts this run');
   });
 
+  test('a database the writer refuses fails the start, after the trackers loaded meanwhile, and leaves nothing running', async () => {
+    // The writer's thread starts while the trackers load (the start does not wait for it first).
+    const bad = join(dir, 'other.db');
+    const { openDatabase } = await import('../../src/store/schema.js');
+    const raw = openDatabase(bad, 'writer');
+    raw.pragma('user_version = 99');
+    raw.close();
+    const c = config();
+    c.store.path = bad;
+    c.trackers = [{ name: 'process', options: {} }];
+    const links = (): number => Number(execFileSync('bpftool', ['link', 'list', '-j'], { encoding: 'utf8' }).match(/"prog_id"/g)?.length ?? 0);
+    const before = links();
+    await assert.rejects(Agent.start(c, { native: loadNative(), log: () => {} }), (e: Error & { code?: string }) => e.code === 'E_IO' && /not an event store of this version.*--no-store/.test(e.message));
+    assert.equal(links(), before, 'the process tracker\'s programs are detached again');
+  });
+
   test('--no-store: no store, no families', async () => {
     const c = config();
     c.store.enabled = false;
