@@ -12,8 +12,10 @@
  *     cost per event (bench/metrics.ts);
  *  8. slow-down per tracker (bench/overhead.ts);
  *  9. secsnoop's path and option filters: ns per rename, unlink, setsockopt none matches (bench/secsnoop.ts);
- * 10. records of another length than their struct (execsnoop's), decoded from memory (bench/records.ts), after decode.ts.
- * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics`, `-- secsnoop` or `-- records` runs only that part;
+ * 10. records of another length than their struct (execsnoop's), decoded from memory (bench/records.ts), after decode.ts;
+ * 11. the event store: its writer's rows/s and what storing costs the server's pipeline (bench/store.ts);
+ * 12. query latency over 1 M stored rows (bench/query.ts); 13. the console's first paint and live-update latency in Chromium (bench/console.ts).
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics`, `-- secsnoop`, `-- records`, `-- store`, `-- query` or `-- console` runs only that part;
  * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked;
  * `-- profile` what profiling costs (bench/profile.ts), the same way.
  */
@@ -159,6 +161,13 @@ async function main(): Promise<void> {
   if (only !== 'overhead') {
     console.log('');
     await secsnoopBench(native, workBin);
+    // Issue 20's parts: the store's writer and its cost, query latency over 1 M rows, the console.
+    console.log('');
+    await (await import('./store.js')).storeBench(native);
+    console.log('');
+    await (await import('./query.js')).queryBench();
+    console.log('');
+    await (await import('./console.js')).consoleBench();
   }
 }
 

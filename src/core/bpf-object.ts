@@ -8,6 +8,7 @@ import { EunomiaError, ErrorCodes, logTail, type ErrorCode } from './errors.js';
 import type { NativeBinding, NativeError, NativeMap, NativeObject, NativeProgram, NativeReaderStats } from './native.js';
 import { minBtfFor } from './kernel-btf.js';
 import { attachKind, isRetprobe } from './sections.js';
+import { mapMemory, type MapMemory } from './map-memory.js';
 
 const PERCPU_MAP_TYPES = new Set([5, 6, 10, 21]); // percpu hash/array, lru percpu hash, percpu cgroup storage
 export const MAP_TYPE_PERF_EVENT_ARRAY = 4;
@@ -143,6 +144,11 @@ export class BpfObject {
 
   maps(): NativeMap[] {
     return this.live().maps();
+  }
+
+  /** Kernel memory of this object's maps (none once it is closed). */
+  mapMemory(): MapMemory {
+    return this.closed ? { maps: 0, bytes: 0 } : mapMemory(this.obj.maps().map((m) => m.fd));
   }
 
   hasMap(name: string): boolean {

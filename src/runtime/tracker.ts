@@ -16,6 +16,7 @@ import { resolveOptions } from './options.js';
 import type { ContainerScope, ScopeHandle, ScopeInstaller } from './scope.js';
 import { attachFailure, choosePrograms, failedProgram, inGroups, type RuledOut } from './programs.js';
 import type { ContainerLookup, OptionValues, SkippedProgram, StreamSpec, TrackerDescriptor, UprobeTarget } from './types.js';
+import type { MapMemory } from '../core/map-memory.js';
 
 export interface TrackerDeps {
   native: NativeBinding;
@@ -175,6 +176,11 @@ export class TrackerInstance {
 
   get name(): string {
     return this.descriptor.name;
+  }
+
+  /** Kernel memory of its maps (rings, tables, the container filter's); none once stopped. */
+  mapMemory(): MapMemory {
+    return this.obj.mapMemory();
   }
 
   /**

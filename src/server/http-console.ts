@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Agent } from '../agent/agent.js';
 import type { ContainerInfo } from '../containers/index.js';
 import type { StoreStats } from '../store/types.js';
+import { processMapMemory } from '../core/map-memory.js';
 
 /** What the console's page may do: its own scripts, styles and API, nothing inline, no frames. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -82,52 +83,6 @@ function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyR
 
 // ---------------------------------------------------------------- GET /self
 
-/** Kernel memory of eBPF maps, from /proc/self/fdinfo (each map once, however many fds hold it). */
-export interface MapMemory {
-  maps: number;
-  bytes: number;
-}
-
-function fdinfoMap(fd: number): { id: number; memlock: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-  } catch {
-    return undefined; // closed meanwhile
-  }
-  const id = /^map_id:\s*(\d+)/m.exec(text);
-  const mem = /^memlock:\s*(\d+)/m.exec(text);
-  return id && mem ? { id: Number(id[1]), memlock: Number(mem[1]) } : undefined;
-}
-
-function mapMemory(fds: Iterable<number>): MapMemory {
-  const seen = new Map<number, number>();
-  for (const fd of fds) {
-    const m = fdinfoMap(fd);
-    if (m) seen.set(m.id, m.memlock);
-  }
-  let bytes = 0;
-  for (const b of seen.values()) bytes += b;
-  return { maps: seen.size, bytes };
-}
-
-function ownFds(): number[] {
-  try {
-    return readdirSync('/proc/self/fdinfo').map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * An instance's map fds, where the runtime exposes them (TrackerInstance.maps()); undefined
- * when it does not: the console then says the figure is not available per instance.
- */
-function instanceMapFds(inst: unknown): number[] | undefined {
-  const maps = (inst as { maps?: () => { fd: number }[] }).maps;
-  return typeof maps === 'function' ? maps.call(inst).map((m) => m.fd) : undefined;
-}
-
 interface CpuReading {
   wall: number;
   usage: NodeJS.CpuUsage;
@@ -162,8 +117,7 @@ function selfReport(agent: Agent, state: { start: CpuReading; last: CpuReading; 
   const streams = agent.streams.totals();
   const instances = agent.manager.instancesNow().map((inst) => {
     const s = inst.stats();
-    const fds = instanceMapFds(inst);
-    return { id: inst.id, name: inst.name, ...s, mapMemory: fds ? mapMemory(fds) : null };
+    return { id: inst.id, name: inst.name, ...s, mapMemory: inst.mapMemory() };
   });
   const sum = (f: (s: (typeof instances)[number]) => number): number => instances.reduce((n, s) => n + f(s), 0);
   const handlerErrors = pipeline.handlers.reduce((n, h) => n + h.errors, 0);
@@ -198,7 +152,7 @@ function selfReport(agent: Agent, state: { start: CpuReading; last: CpuReading; 
       streamClients: streams.clients,
       store: store?.queued ?? null,
     },
-    mapMemory: mapMemory(ownFds()),
+    mapMemory: processMapMemory(),
     instances,
     pipeline,
     store,

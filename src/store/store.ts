@@ -15,7 +15,6 @@ import { mkdirSync, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
-import { recordJson } from './record.js';
 import type { Alert } from '../alerts/types.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { StoreOptions } from './config.js';
@@ -190,7 +189,7 @@ export class EventStore implements StoreReader {
 
   event(ev: TrackerEvent): void {
     if (this.full(0, ev.time)) return;
-    this.chunk.push(0, ev.time, ev.instance, ev.tracker, containerOf(ev.data.container), '', recordJson(ev));
+    this.chunk.push(0, ev.time, ev.instance, ev.tracker, containerOf(ev.data.container), '', ev);
     if (this.chunk.isFull) this.send();
   }
 
@@ -199,7 +198,7 @@ export class EventStore implements StoreReader {
     const time = Date.parse(a.time);
     const at = Number.isFinite(time) ? time : Date.now();
     if (this.full(1, at)) return;
-    this.chunk.push(1, at, 0, a.source, containerOf(a.container), a.rule, recordJson(a));
+    this.chunk.push(1, at, 0, a.source, containerOf(a.container), a.rule, a);
     if (this.chunk.isFull) this.send();
   }
 

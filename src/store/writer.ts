@@ -7,7 +7,7 @@
  * same (rows age past the TTL without new ones).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { eachRow } from './chunk.js';
+import { eachRow, eachRowTime } from './chunk.js';
 import { LossMinutes, Retention, type Evicted } from './retention.js';
 import { LOSS, openDatabase, type Database, type Statement } from './schema.js';
 import type { Committed, FromWriter, PerKind, RowsMessage, ToWriter, WriterData } from './protocol.js';
@@ -66,7 +66,7 @@ class Writer {
     } catch (e) {
       const rows: PerKind = [0, 0];
       for (const b of chunks) {
-          eachRow(b, (k, time) => {
+        eachRowTime(b, (k, time) => {
           rows[k]++;
           this.unrecorded[k].add(time);
         });

@@ -186,6 +186,10 @@ describe('the web console against a real server', { skip: needsRoot, timeout: 60
     await page.waitForFunction(() => document.querySelector('.stream')?.textContent === 'live' && !document.querySelector('button.new-rows'), { timeout: 5000 });
 
     // A click on a value: that column's filter is set to it, in the address.
+    // Hovered first, the table holds still: a live one may replace the row under the click
+    // (the host's other execs keep coming).
+    await page.hover('.vt-body');
+    await page.waitForFunction(() => document.querySelector('.stream')?.textContent === 'paused', { timeout: 5000 });
     const tracker = await page.$eval('.vt-body .vt-row .col-tracker .val', (v) => v.textContent ?? '');
     await page.click('.vt-body .vt-row .col-tracker .val');
     await page.waitForFunction((tr) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('f.tracker') === `=${tr}`, { timeout: 5000 }, tracker);
@@ -243,6 +247,8 @@ describe('the web console against a real server', { skip: needsRoot, timeout: 60
     }
     assert.ok(list.includes('sigsnoop'), `GET /instances: ${list.join(', ')}`);
     await page.waitForSelector('tr[data-name=sigsnoop] button.stop', { timeout: 10_000 });
+    // Its own maps' kernel memory (GET /self), not the agent's total.
+    await page.waitForFunction(() => /\(\d+ maps\)/.test(document.querySelector('tr[data-name=sigsnoop]')?.textContent ?? ''), { timeout: 10_000 });
     await screenshot(t, page, 'trackers');
     await page.click('tr[data-name=sigsnoop] button.stop');
     for (let i = 0; i < 100 && list.includes('sigsnoop'); i++) {

@@ -178,6 +178,10 @@ describe('the console in the control API', { skip: needsRoot }, () => {
       const s2 = (await app.inject({ url: '/self', headers: auth })).json();
       assert.ok(s2.mapMemory.bytes > before, `map memory ${before} → ${s2.mapMemory.bytes}`);
       assert.equal(s2.instances[0].name, 'process');
+      // Its own maps, counted from their fds: its ring, tables and container filter.
+      const own = s2.instances[0].mapMemory as { maps: number; bytes: number };
+      assert.ok(own.maps >= 2 && own.bytes > 0, JSON.stringify(own));
+      assert.ok(own.bytes <= s2.mapMemory.bytes - before, `the instance's ${own.bytes} within the agent's growth ${s2.mapMemory.bytes - before}`);
       assert.ok(s2.eventLoop === null || s2.eventLoop.p99Ms >= 0);
     } finally {
       await agent.stop(inst.id);

@@ -7,15 +7,9 @@ import { api, messageOf } from '../api.js';
 import { Bars } from '../components/Bars.js';
 import { bytes, count, duration } from '../format.js';
 import { usePoll } from '../stream.js';
+// The agent's own declaration (types only: nothing of src/ is bundled).
+import type { StoreStats } from '../../../src/store/types.js';
 
-interface KindStats {
-  rows: number;
-  bytes: number;
-  written: number;
-  evictedCap: number;
-  evictedTtl: number;
-  dropped: number;
-}
 
 export interface SelfAnswer {
   pid: number;
@@ -28,7 +22,7 @@ export interface SelfAnswer {
   drops: Record<string, number | null>;
   queues: { pipeline: number; streamClients: number; store: number | null };
   mapMemory: { maps: number; bytes: number };
-  store: { path: string; fileBytes: number; events: KindStats; alerts: KindStats; queued: number } | null;
+  store: StoreStats | null;
   containers: { containers: number; cgroupsKnown: number; runtimeErrors: number; runtimes: string[] } | null;
   alerts: Record<string, unknown> | null;
 }

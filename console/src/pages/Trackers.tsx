@@ -43,7 +43,7 @@ interface TrackerInfo {
 }
 
 interface SelfInstances {
-  instances: { id: number; mapMemory: { maps: number; bytes: number } | null }[];
+  instances: { id: number; mapMemory: { maps: number; bytes: number } }[];
   mapMemory: { maps: number; bytes: number };
 }
 
@@ -142,7 +142,6 @@ export function TrackersPage() {
           <span class="muted">
             {' '}
             · kernel memory of all the agent's eBPF maps: {bytes(self.mapMemory.bytes)} ({self.mapMemory.maps} maps)
-            {self.instances.every((i) => i.mapMemory === null) ? '; per instance: not available (the agent does not expose each instance\'s maps)' : ''}
           </span>
         ) : null}
       </div>
