@@ -1,49 +1,58 @@
 /**
  * Rows on their way to the writer: what the main thread gathers and posts as one message.
  * Numbers in one Float64Array (moved to the writer's thread, not copied), the strings that
- * repeat from row to row (tracker, container, rule) once each in a table, and the records as
- * JSON arrays of up to BATCH_ROWS records each: one JSON.stringify per batch, not per row (each
- * call has its own set-up and its own result to copy; per row that was ~40 % of the cost), and
- * few strings to clone. The writer cuts each array into its rows' texts (splitJsonArray).
+ * repeat from row to row (tracker, container, rule) once each in a table. An event's record
+ * goes as its values (src/store/values.ts: the writer makes its JSON); an alert's, or an event
+ * of another form, as its JSON text.
  */
 import { recordJson } from './record.js';
+import { isPlainEvent, Shapes, ValueBuffer, ValueReader, type ValuesData } from './values.js';
+import type { TrackerEvent } from '../pipeline/types.js';
 
-/** Records serialized together; they wait on the main thread until then (a few ms at most). */
-export const BATCH_ROWS = 32;
 /** Rows per chunk: sent when full (or every ~100 ms, src/store/store.ts). */
 export const CHUNK_ROWS = 512;
-/** Per row: kind, time, instance, then the tracker's, container's and rule's index in `strings`. */
-const COLS = 6;
+/**
+ * Per row: kind, time, instance, the tracker's, container's and rule's index in `strings`, and
+ * the record's shape (-1: its JSON text is in `records`).
+ */
+const COLS = 7;
+/** Values a chunk has room for at first (a process event has ~43). */
+const VALUES = CHUNK_ROWS * 48;
+/** What a value is counted as against the queue's bound in memory (characters), on average. */
+const VALUE_CHARS = 16;
 
 /** The message's part that carries the rows (src/store/protocol.ts). */
 export interface ChunkData {
   n: number;
   cols: Float64Array;
   strings: string[];
-  /** JSON arrays of the rows' records, in row order. */
-  batches: string[];
+  /** JSON texts of the rows that are not written from values, in row order. */
+  records: string[];
+  values: ValuesData;
 }
 
 export class Chunk {
   private readonly cols = new Float64Array(CHUNK_ROWS * COLS);
-  private readonly batches: string[] = [];
-  /** Records not serialized yet (fewer than BATCH_ROWS). */
-  private pending: unknown[] = [];
+  private readonly records: string[] = [];
+  private readonly values = new ValueBuffer(VALUES);
   private readonly strings: string[] = [];
   private readonly codes = new Map<string, number>();
   /** Each string column's last value and its index: rows come in runs of one tracker and container. */
   private readonly last: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
   private readonly lastCode = [0, 0, 0];
   rows = 0;
-  /** Characters of the records (the queue's bound in memory). */
+  /** Characters of the records, or an estimate from their values (the queue's bound in memory). */
   chars = 0;
   readonly perKind: [number, number] = [0, 0];
+
+  /** `shapes`: the store's, shared by its chunks. */
+  constructor(private readonly shapes: Shapes) {}
 
   get isFull(): boolean {
     return this.rows === CHUNK_ROWS;
   }
 
-  push(kind: 0 | 1, time: number, instance: number, tracker: string, container: string, rule: string, record: unknown): void {
+  push(kind: 0 | 1, time: number, instance: number, tracker: string, container: string, rule: string, record: TrackerEvent | object): void {
     const o = this.rows * COLS;
     const c = this.cols;
     c[o] = kind;
@@ -52,17 +61,22 @@ export class Chunk {
     c[o + 3] = this.code(0, tracker);
     c[o + 4] = this.code(1, container);
     c[o + 5] = this.code(2, rule);
-    this.pending.push(record);
+    const shape = kind === 0 && isPlainEvent(record) ? this.shapes.of((record as TrackerEvent).data, this.values.shapes) : undefined;
+    if (shape) {
+      const v = this.values;
+      v.reserve(shape.keys.length + 1);
+      v.nums[v.ni++] = (record as TrackerEvent).time;
+      shape.read((record as TrackerEvent).data, v);
+      c[o + 6] = shape.id;
+      this.chars += (shape.keys.length + 1) * VALUE_CHARS;
+    } else {
+      const json = recordJson(record);
+      this.records.push(json);
+      c[o + 6] = -1;
+      this.chars += json.length;
+    }
     this.rows++;
     this.perKind[kind]++;
-    if (this.pending.length === BATCH_ROWS) this.serialize();
-  }
-
-  private serialize(): void {
-    const json = recordsJson(this.pending);
-    this.batches.push(json);
-    this.chars += json.length;
-    this.pending = [];
   }
 
   private code(col: 0 | 1 | 2, s: string): number {
@@ -78,46 +92,15 @@ export class Chunk {
     return code;
   }
 
-  /** The rows as a message part; the numbers' buffer is to be transferred (the chunk is done with). */
+  /** The rows as a message part; its typed arrays are to be transferred (the chunk is done with). */
   data(): ChunkData {
-    if (this.pending.length) this.serialize();
-    return { n: this.rows, cols: this.cols, strings: this.strings, batches: this.batches };
+    return { n: this.rows, cols: this.cols, strings: this.strings, records: this.records, values: this.values.data() };
   }
 }
 
-/** A batch as one JSON array; where JSON.stringify refuses (a bigint), record by record (recordJson). */
-function recordsJson(records: unknown[]): string {
-  try {
-    return JSON.stringify(records);
-  } catch {
-    return `[${records.map(recordJson).join(',')}]`;
-  }
-}
-
-/**
- * The elements' texts of a JSON array of objects, as JSON.stringify writes it (no white space):
- * each from its `{` to the matching `}`, braces inside strings skipped.
- */
-export function splitJsonArray(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) {
-      // A string: to its closing quote, over escapes.
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 92) i++;
-        else if (d === 34) break;
-      }
-    } else if (c === 123 || c === 91) {
-      if (depth++ === 1) start = i;
-    } else if (c === 125 || c === 93) {
-      if (--depth === 1) out.push(text.slice(start, i + 1));
-    }
-  }
-  return out;
+/** The buffers a chunk's message moves rather than copies. */
+export function transferables(d: ChunkData): ArrayBuffer[] {
+  return [d.cols.buffer as ArrayBuffer, d.values.nums.buffer as ArrayBuffer, d.values.tags.buffer as ArrayBuffer];
 }
 
 /** Each row's kind and time, without its record (what a failed chunk counts). */
@@ -125,17 +108,18 @@ export function eachRowTime(d: ChunkData, f: (kind: 0 | 1, time: number) => void
   for (let i = 0, o = 0; i < d.n; i++, o += COLS) f(d.cols[o] as 0 | 1, d.cols[o + 1]!);
 }
 
-/** Calls `f` for each row of the chunk (no object per row). */
-export function eachRow(d: ChunkData, f: (kind: 0 | 1, time: number, instance: number, tracker: string, container: string, rule: string, record: string) => void): void {
-  const { cols, strings } = d;
-  let i = 0;
-  let o = 0;
-  for (const batch of d.batches) {
-    for (const record of splitJsonArray(batch)) {
-      f(cols[o] as 0 | 1, cols[o + 1]!, cols[o + 2]!, strings[cols[o + 3]!]!, strings[cols[o + 4]!]!, strings[cols[o + 5]!]!, record);
-      i++;
-      o += COLS;
-    }
+/**
+ * Calls `f` for each row of the chunk, with its record's JSON text; `reader` is the writer's
+ * (it keeps the shapes the chunks bring, in their order).
+ */
+export function eachRow(d: ChunkData, reader: ValueReader, f: (kind: 0 | 1, time: number, instance: number, tracker: string, container: string, rule: string, record: string) => void): void {
+  const { cols, strings, records } = d;
+  reader.begin(d.values);
+  let r = 0;
+  for (let i = 0, o = 0; i < d.n; i++, o += COLS) {
+    const tracker = strings[cols[o + 3]!]!;
+    const shape = cols[o + 6]!;
+    const record = shape < 0 ? records[r++]! : reader.record(shape, tracker, cols[o + 2]!);
+    f(cols[o] as 0 | 1, cols[o + 1]!, cols[o + 2]!, tracker, strings[cols[o + 4]!]!, strings[cols[o + 5]!]!, record);
   }
-  if (i !== d.n) throw new Error(`store: a chunk of ${d.n} rows holds ${i} records`);
 }

@@ -18,7 +18,8 @@ import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { Alert } from '../alerts/types.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { StoreOptions } from './config.js';
-import { Chunk } from './chunk.js';
+import { Chunk, transferables } from './chunk.js';
+import { Shapes } from './values.js';
 import type { Committed, FromWriter, PerKind, RowsMessage, WriterData } from './protocol.js';
 import { StoreReadConnection } from './reader.js';
 import { KIND_CODE, LOSS_MINUTE_MS, storeError } from './schema.js';
@@ -60,7 +61,9 @@ function containerOf(c: unknown): string {
 }
 
 export class EventStore implements StoreReader {
-  private chunk = new Chunk();
+  /** The shapes of stored events' data, shared by the chunks (src/store/values.ts). */
+  private readonly shapes = new Shapes();
+  private chunk = new Chunk(this.shapes);
   private drops: DropMinutes = emptyDrops();
   /** Chunks the writer has and has not committed, oldest first. */
   private readonly sent: { seq: number; rows: PerKind; chars: number; drops: DropMinutes }[] = [];
@@ -226,9 +229,9 @@ export class EventStore implements StoreReader {
     this.sent.push({ seq, rows: q.perKind, chars: q.chars, drops });
     this.sentRows += q.rows;
     this.sentChars += q.chars;
-    this.chunk = new Chunk();
+    this.chunk = new Chunk(this.shapes);
     this.drops = emptyDrops();
-    this.worker.postMessage(msg, [data.cols.buffer as ArrayBuffer]);
+    this.worker.postMessage(msg, transferables(data));
   }
 
   private committed(m: Committed): void {
@@ -273,7 +276,7 @@ export class EventStore implements StoreReader {
     for (const k of [0, 1] as const) this.counts[k]!.dropped += this.chunk.perKind[k] + this.sent.reduce((n, c) => n + c.rows[k], 0);
     this.sent.length = 0;
     this.sentRows = this.sentChars = 0;
-    this.chunk = new Chunk();
+    this.chunk = new Chunk(this.shapes);
     clearInterval(this.timer);
     if (!this.closing && say) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
     this.settle();

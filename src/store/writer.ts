@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { eachRow, eachRowTime } from './chunk.js';
+import { ValueReader } from './values.js';
 import { LossMinutes, Retention, type Evicted } from './retention.js';
 import { LOSS, openDatabase, type Database, type Statement } from './schema.js';
 import type { Committed, FromWriter, PerKind, RowsMessage, ToWriter, WriterData } from './protocol.js';
@@ -26,6 +27,8 @@ class Writer {
   private readonly write: (chunks: RowsMessage[]) => Committed;
   private readonly sweepTx: () => Committed;
   private pending: RowsMessage[] = [];
+  /** The shapes of events' data the chunks brought, and their records written from values. */
+  private readonly values = new ValueReader();
   private pendingRows = 0;
   private timer?: NodeJS.Timeout;
   private lastWrite = 0;
@@ -43,6 +46,7 @@ class Writer {
   }
 
   rows(m: RowsMessage): void {
+    this.values.learn(m.values);
     this.pending.push(m);
     this.pendingRows += m.n;
     if (this.pendingRows >= MAX_TX_ROWS) this.commit();
@@ -96,7 +100,7 @@ class Writer {
     const bytes: PerKind = [0, 0];
     const dropped = [new LossMinutes(), new LossMinutes()] as const;
     for (const b of chunks) {
-      eachRow(b, (k, time, instance, tracker, container, rule, record) => {
+      eachRow(b, this.values, (k, time, instance, tracker, container, rule, record) => {
         const size = Buffer.byteLength(record);
         this.insert.run(k, time, tracker, instance, container, rule, size, record);
         c.written[k]++;
