@@ -89,10 +89,7 @@ async function* chunks(store: StoreReader, base: StoreScan, q: QuerySpec, size: 
 }
 
 function answerRow(r: StoredRow): AnswerRow {
-  return {
-    id: r.id, time: iso(r.time), ms: r.time, kind: r.kind, tracker: r.tracker, instance: r.instance,
-    container: r.container, containerName: r.containerName, rule: r.rule, comm: r.comm, record: r.record,
-  };
+  return { ...r, time: iso(r.time), ms: r.time };
 }
 
 /** A group's value of a field: scalars as they are, objects and arrays as JSON text, missing as null. */

@@ -11,7 +11,8 @@
  * An event of any other form (more top-level keys, `data` not a plain object, or past
  * MAX_SHAPES shapes) goes as its JSON text (recordJson), as alerts do.
  */
-import { JSON_TEXT, toJson } from '../exporters/json.js';
+import { JSON_TEXT } from '../exporters/json.js';
+import { recordJson } from './record.js';
 
 /** What a value is, per value of a shape row (`tags`). */
 export const TAG = { num: 0, str: 1, true: 2, false: 3, null: 4, omit: 5, json: 6, empty: 7 } as const;
@@ -134,17 +135,10 @@ export class ValueBuffer {
   }
 }
 
-/** A nested value's JSON: its cached text, JSON.stringify's, or (a bigint inside) the exporters' writer's. */
+/** A nested value's JSON: its cached text, else as a record's is written (recordJson). */
 function jsonOf(v: unknown): string {
-  if (typeof v === 'object') {
-    const pre = (v as { [JSON_TEXT]?: unknown })[JSON_TEXT];
-    if (typeof pre === 'string') return pre;
-  }
-  try {
-    return JSON.stringify(v) ?? 'null';
-  } catch {
-    return toJson(v) ?? 'null';
-  }
+  const pre = typeof v === 'object' && v !== null ? (v as { [JSON_TEXT]?: unknown })[JSON_TEXT] : undefined;
+  return typeof pre === 'string' ? pre : recordJson(v);
 }
 
 const numText = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
