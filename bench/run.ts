@@ -15,7 +15,8 @@
  * 10. records of another length than their struct (execsnoop's), decoded from memory (bench/records.ts), after decode.ts;
  * 11. the event store: its writer's rows/s and what storing costs the server's pipeline (bench/store.ts);
  * 12. query latency over 1 M stored rows (bench/query.ts); 13. the console's first paint and live-update latency in Chromium (bench/console.ts).
- * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics`, `-- secsnoop`, `-- records`, `-- store`, `-- query` or `-- console` runs only that part;
+ * 14. `eunomia doctor`'s run time, and each of its kernel probes' (bench/doctor.ts).
+ * `npm run bench -- overhead`, `-- flow`, `-- footprint [commands|start|memory|exec]`, `-- containers`, `-- server`, `-- rules`, `-- metrics`, `-- secsnoop`, `-- records`, `-- store`, `-- query`, `-- console` or `-- doctor` runs only that part;
  * `-- seccomp` runs what recording a container's syscalls costs (bench/seccomp.ts), only when asked;
  * `-- profile` what profiling costs (bench/profile.ts), the same way.
  */
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
   if (only === 'profile') return profileBench(native);
   if (only === 'store') return (await import('./store.js')).storeBench(native); // the event store's writer and its cost on the pipeline (bench/store.ts)
   if (only === 'console') return (await import('./console.js')).consoleBench(); // the web console in Chromium (bench/console.ts)
+  if (only === 'doctor') return (await import('./doctor.js')).doctorBench(); // eunomia doctor's run time (bench/doctor.ts)
   if (only !== 'overhead') {
     await throughputAndStartup(objDir, genBin);
     console.log('');
@@ -168,6 +170,8 @@ async function main(): Promise<void> {
     await (await import('./query.js')).queryBench();
     console.log('');
     await (await import('./console.js')).consoleBench();
+    console.log('');
+    await (await import('./doctor.js')).doctorBench();
   }
 }
 

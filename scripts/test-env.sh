@@ -15,7 +15,14 @@ fi
 # podman: the runtime-setup tests run a Podman container too (its API socket gives names).
 # chromium: test/unit/flamegraph.test.ts opens the SVG flame graph in it (puppeteer-core drives it).
 # libbpf-tools: test/hotload/libbpf-tools.test.ts hot-loads the eBPF objects its tools embed, as a user would.
-pkgs=(docker.io containerd busybox-static prometheus podman curl chromium libbpf-tools)
+# crun, uidmap: test/containers/{podman,crun}.test.ts run crun under Docker and Podman, and rootless Podman.
+# golang-go, golang-github-masterminds-sprig-dev, golang-k8s-sigs-yaml-dev, golang-github-xeipuuv-gojsonschema-dev:
+#   test/deploy/kubernetes.test.ts renders the Helm chart with Helm's template libraries (no helm in Debian).
+# mmdebstrap, docker-compose: test/deploy/image.test.ts builds the image's Debian base from Debian's
+#   packages (scripts/image-base.sh: no registry) and brings up deploy/compose/docker-compose.yml.
+pkgs=(docker.io containerd busybox-static prometheus podman curl chromium libbpf-tools crun uidmap
+  golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev
+  mmdebstrap docker-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -33,6 +40,34 @@ wait_for() {
   for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   say "$what did not come up"; return 1
 }
+
+# crun refuses a hybrid host whose cgroup v2 hierarchy has controllers ("cgroups in hybrid mode
+# not supported"): this VM's init mounts no v1 hierarchy for some (hugetlb), so the kernel offers
+# them in v2. Mount those on v1, as systemd's hybrid mode does for every controller.
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] && [ -s /sys/fs/cgroup/unified/cgroup.controllers ]; then
+  for c in $(cat /sys/fs/cgroup/unified/cgroup.controllers); do
+    say "mounting the $c cgroup controller on v1 (for crun)"
+    mkdir -p "/sys/fs/cgroup/$c"
+    mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" || say "could not: the crun tests will skip"
+  done
+fi
+
+# crun as a Docker runtime ("docker run --runtime crun"), merged into any daemon.json there is; a
+# running dockerd reloads its runtimes on SIGHUP (no restart: running containers stay up).
+daemon_json=/etc/docker/daemon.json
+crun_added=$(node -e '
+  const fs = require("node:fs"); const f = process.argv[1];
+  let c = {};
+  try { if (fs.existsSync(f)) c = JSON.parse(fs.readFileSync(f, "utf8")); } catch (e) { console.error(`test-env: ${f} is not JSON (${e.message}): fix it`); process.exit(1); }
+  if (c.runtimes?.crun) process.exit(0);
+  c.runtimes = { ...c.runtimes, crun: { path: "/usr/bin/crun" } };
+  fs.mkdirSync("/etc/docker", { recursive: true });
+  fs.writeFileSync(f, JSON.stringify(c, null, 2) + "\n");
+  console.log("yes");' "$daemon_json")
+if [ -n "$crun_added" ]; then
+  say "registered crun in $daemon_json"
+  if pid=$(pgrep -x dockerd); then kill -HUP $pid; fi
+fi
 
 # System containerd first: dockerd then uses it (containers in its "moby" namespace) instead
 # of starting a private one, and the containerd tests have a socket to talk to.
@@ -101,6 +136,19 @@ if ! curl -sf --unix-socket /run/podman/podman.sock http://d/_ping >/dev/null 2>
   wait_for podman curl -sf --unix-socket /run/podman/podman.sock http://d/_ping
 fi
 
+# Rootless Podman (test/containers/podman.test.ts): an unprivileged user with subordinate ids,
+# and the test image in that user's own storage.
+rootless=eunomia-podman
+if ! id "$rootless" >/dev/null 2>&1; then
+  say "adding the user $rootless (rootless Podman)"
+  useradd -m -s /bin/sh "$rootless"
+fi
+grep -q "^$rootless:" /etc/subuid || usermod --add-subuids 200000-265535 --add-subgids 200000-265535 "$rootless"
+if ! su -s /bin/sh - "$rootless" -c "podman image exists localhost/$image" 2>/dev/null; then
+  say "loading $image into $rootless's podman"
+  docker save "$image" | su -s /bin/sh - "$rootless" -c 'podman load' >/dev/null
+fi
+
 # runc with its bind mount of /proc/self/exe refused, so that it copies itself to a memfd
 # instead (test/runtime/runc-no-bind.c): the runtime-setup tests see both of runc's paths on
 # one machine, whichever this host's runc would take by itself.
@@ -114,4 +162,13 @@ fi
 if ! ctr -n k8s.io images ls -q 2>/dev/null | grep -qx "docker.io/$image"; then
   say "importing $image into containerd (k8s.io)"
   docker save "$image" | ctr -n k8s.io images import - >/dev/null
+fi
+
+# The Helm chart's renderer (test/deploy/k8s-render.go), from Debian's Go libraries in GOPATH
+# form: no module download. The test rebuilds it too when its source is newer.
+render=/usr/local/libexec/eunomia-test/k8s-render
+if [ ! -x "$render" ] || [ test/deploy/k8s-render.go -nt "$render" ]; then
+  say "building $render"
+  mkdir -p "$(dirname "$render")"
+  GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=/var/cache/eunomia-test/go-build go build -o "$render" test/deploy/k8s-render.go
 fi

@@ -226,7 +226,7 @@ export class Agent {
     const metrics = metricsLib?.createRegistry();
     // The analyzer is a sink: it changes no event. Containers enrich first, so rules see container and pod.
     const sinks: Sink[] = deps.streams === false ? [] : [streams];
-    if (metricsLib && metrics) sinks.push(new metricsLib.MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs }));
+    if (metricsLib && metrics) sinks.push(new metricsLib.MetricsExporter(metrics, known, { maxSeries: config.metrics.maxSeries, seriesTtlMs: config.metrics.seriesTtlMs, originalNames: config.metrics.originalNames }));
     if (analyzer) sinks.push(analyzer.sink());
     if (store) {
       sinks.push(store.sink());

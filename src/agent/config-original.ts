@@ -34,7 +34,7 @@ const ORIGINAL = {
         properties: { name: { type: 'string' }, args: { type: 'array', items: { type: 'string' } }, export_handlers: { type: 'array', items: HANDLER } },
       },
     },
-    now: '`trackers`: each one\'s `args` (its command-line flags) as its `options`; its `export_handlers` `json_format`, `plain_text`, `csv` as `output.format` (one format for every tracker), `container_info`, `prometheus` and `none` as they are (always on)',
+    now: '`trackers`: each one\'s `args` (its command-line flags; the original\'s `--container-id` as `--container`) as its `options`, the name `tcp` as `tcpconnect`; its `export_handlers` `json_format`, `plain_text`, `csv` as `output.format` (one format for every tracker), `container_info`, `prometheus` and `none` as they are (always on)',
   },
   disable_other_configs: { schema: { type: 'boolean' }, now: '`true`: `fmt`, `enabled_export_types` and `enable_container_manager` are ignored, as the original added their handlers only without it' },
   tracing_selected: { schema: { enum: ['all', 'pid', 'container_id'] }, now: '`"pid"` / `"container_id"` with `tracing_target_id`: the `pid` / `container` option of every configured tracker (the original parsed them and filtered nothing); `"all"`: ignored' },
@@ -144,9 +144,15 @@ export function fromOriginal(raw: Record<string, unknown>, fail: (msg: string) =
   if (old.enabled_trackers !== undefined) {
     trackers = old.enabled_trackers.map((t, i) => {
       let options: OptionValues = {};
+      let name = t.name;
       try {
-        const tracker = findTracker(t.name);
-        if (t.args?.length) options = parseTrackerArgv(tracker, t.args).options;
+        const tracker = findTracker(t.name, undefined, (n) => note(`key "enabled_trackers.${i}.name": ${n}`));
+        name = tracker.name;
+        if (t.args?.length) {
+          const parsed = parseTrackerArgv(tracker, t.args);
+          options = parsed.options;
+          for (const n of parsed.notes) note(`key "enabled_trackers.${i}.args": ${n}`);
+        }
       } catch (e) {
         fail(`key "enabled_trackers.${i}.${t.args?.length ? 'args' : 'name'}": ${(e as Error).message}`);
       }
@@ -155,7 +161,7 @@ export function fromOriginal(raw: Record<string, unknown>, fail: (msg: string) =
         if (f === undefined) fail(`key "enabled_trackers.${i}.export_handlers.${j}.name": unknown export handler "${h.name}" (known: ${Object.keys(HANDLERS).join(', ')})`);
         if (f) formats.set(f, `enabled_trackers.${i}.export_handlers.${j}`);
       });
-      return { name: t.name, options };
+      return { name, options };
     });
     put('enabled_trackers', ['trackers'], trackers);
     deprecated('enabled_trackers', 'read as trackers (each one\'s args as its options)');

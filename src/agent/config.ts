@@ -131,6 +131,7 @@ const METRICS = {
     maxSeries: { type: 'integer', minimum: 1, maximum: MAX_INT, default: 10_000, description: 'series per metric family; more label sets fold into one overflow series (counted)' },
     seriesTtlMs: { type: 'integer', minimum: 1000, maximum: MAX_INT, default: 3_600_000, description: 'a series not updated for this long is dropped (containers come and go)' },
     bpfStats: { type: 'boolean', default: false, description: "per-program eBPF CPU time: turns on the kernel's BPF run-time stats while the agent runs (~80 ns more per program run on the host)" },
+    originalNames: { type: 'boolean', default: false, description: "also the original Eunomia's metric families, under its names (eunomia_observed_*), for dashboards made for it (docs/metrics.md)" },
   },
 } as const satisfies ConfigSchema;
 

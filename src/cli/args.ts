@@ -20,6 +20,8 @@ export interface RunArgs {
   metricsListen?: string;
   /** With --prometheus: its programs' CPU time too (kernel BPF stats, ~80 ns per program run). */
   bpfStats: boolean;
+  /** The original Eunomia's flags read as this release's: one line each, for stderr. */
+  notes: string[];
 }
 
 const runFlags: FlagSpecs = {
@@ -39,7 +41,7 @@ function usage(msg: string): EunomiaError {
 
 /** Parses the arguments after `run <tracker>`; unknown flags are errors naming the flag. */
 export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArgs {
-  const { options, flags: v } = parseTrackerArgv(tracker, argv, runFlags);
+  const { options, flags: v, notes } = parseTrackerArgv(tracker, argv, runFlags);
   const out: RunArgs = {
     tracker,
     format: parseFormat((v.fmt as string | undefined) ?? 'plain'),
@@ -47,6 +49,7 @@ export function parseRunArgs(tracker: TrackerDescriptor, argv: string[]): RunArg
     help: v.help === true,
     containers: v['no-containers'] !== true,
     bpfStats: v['bpf-stats'] === true,
+    notes,
   };
   if (v.output !== undefined) out.output = v.output as string;
   if (v['metrics-listen'] !== undefined && v.prometheus !== true) throw usage('--metrics-listen needs --prometheus');

@@ -265,8 +265,11 @@ export async function runClient(all: string[], io: { stdout: NodeJS.WritableStre
       const i = argv.indexOf('start');
       const [name, ...flags] = argv.slice(i + 1);
       if (!name) throw usage('"start" needs a tracker name');
-      const options = parseRunArgs(findTracker(name), flags).options;
-      const r = (await call(conn, 'POST', '/instances', { tracker: name, options })) as InstanceJson;
+      const note = (n: string): void => void io.stderr.write(`eunomia: ${n}\n`);
+      const tracker = findTracker(name, undefined, note);
+      const { options, notes } = parseRunArgs(tracker, flags);
+      notes.forEach(note);
+      const r = (await call(conn, 'POST', '/instances', { tracker: tracker.name, options })) as InstanceJson;
       io.stdout.write(`started ${r.name} as instance ${r.id}\n`);
       return 0;
     }

@@ -17,6 +17,7 @@ Commands:
   containers [-a] [-f json] list the running containers with their pids and namespaces
   rules list|check FILE     the security rules in force; check a rule file (eunomia rules --help)
   seccomp <command>         record a container's syscalls into a seccomp profile; run under one (eunomia seccomp --help)
+  doctor [--json]           what this host allows: kernel, program kinds probed, runtimes; can each tracker and rule run here
   help                      this help
   version                   print the version
 
@@ -27,6 +28,7 @@ Examples:
   sudo eunomia run process --fmt json -T 10 -o /tmp/process.jsonl
   sudo eunomia run opensnoop --container web
   sudo eunomia containers
+  sudo eunomia doctor
   sudo eunomia seccomp record --container web -T 60 -o web.json
   eunomia trackers
 `;
@@ -70,6 +72,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'server':
     case 'safe':
       return (await import('./server.js')).runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: cmd === 'safe' });
+    case 'doctor':
+      return (await import('./doctor.js')).doctorCommand(rest, { stdout: process.stdout });
     case 'query':
       return (await import('./query.js')).queryCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'client': {
@@ -84,7 +88,9 @@ export async function run(argv: string[]): Promise<number> {
       const [{ trackers, findTracker }, { parseRunArgs, runHelp }] = await Promise.all([import('../trackers/registry.js'), import('./args.js')]);
       const [name, ...args] = rest;
       if (!name || name.startsWith('-')) throw new EunomiaError(ErrorCodes.USAGE, `"run" needs a tracker name — available: ${trackers.map((t) => t.name).join(', ')}`);
-      const tracker = findTracker(name);
+      // The original Eunomia's spellings: `run hotupdate '<package JSON>'`, the tracker name `tcp`.
+      if (name === 'hotupdate') return (await import('./run-hotupdate.js')).runHotupdate(args, { stdout: process.stdout, stderr: process.stderr });
+      const tracker = findTracker(name, trackers, (note) => void process.stderr.write(`eunomia: ${note}\n`));
       const parsed = parseRunArgs(tracker, args);
       if (parsed.help) {
         process.stdout.write(runHelp(tracker) + '\n');

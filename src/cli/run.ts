@@ -54,9 +54,10 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
   const native = loadNative();
   const output = openOutput(args.output);
   const log = (line: string): void => void io.stderr.write(`eunomia: ${line}\n`);
+  for (const n of args.notes) log(n);
   // The tracker's own object first: if the install is broken, that is the error to show
   // (the agent's preflight then checks privileges, BTF and tracefs).
-  readObject(join(objectDir, args.tracker.object));
+  if (!args.tracker.objectBytes) readObject(join(objectDir, args.tracker.object));
   const columns = columnsOf(args, args.containers);
   const sink = createSink({ format: args.format, output, columnsFor: () => columns, plainFor: () => args.tracker.plain });
   // What the tracker writes when it stops (the profile's --svg FILE): every row it reports.

@@ -171,6 +171,14 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     const names = running.map((i) => i.name);
     for (const i of running) for (const s of i.skipped) log(`${i.name}: program ${s.program} not loaded: ${s.reason}`);
     log(`server listening on ${url}${token ? ' (token required)' : ''}; ${names.length} trackers running${names.length ? `: ${names.join(', ')}` : ''}; Ctrl-C to stop`);
+    // What `eunomia doctor` would say, once listening: its probes (a few do-nothing programs on
+    // worker threads, ~0.3 s) must not delay the start: loaded then, not awaited; a failure is one line.
+    void import('../agent/doctor.js').then((m) => m.agentReport(agent, loadNative())).then(
+      (r) => {
+        if (!stopping) for (const line of r.summary) log(`doctor: ${line}`);
+      },
+      (e: unknown) => log(`doctor: no summary: ${(e as Error).message}`),
+    );
     const sig = await new Promise<string>((resolve) => {
       const on = (s: NodeJS.Signals): void => {
         if (stopping) process.exit(130); // a second signal: now

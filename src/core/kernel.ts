@@ -19,12 +19,14 @@ let hostMnt: number | undefined;
 
 /**
  * Inode of the host's mount namespace, as events carry namespaces (`mnt_ns`): pid 1's, which
- * is the host's own even when Eunomia runs in a container with the host's pid namespace; ours
- * when pid 1's cannot be read (then Eunomia runs in the host's namespaces or sees no others).
+ * is the host's own even when Eunomia runs in a container with the host's pid namespace; else
+ * kthreadd's (pid 2: kernel threads stay in the initial namespaces), for an init that even root
+ * may not inspect (a sandbox's; Eunomia's image then still finds the host's); ours when neither
+ * can be read (then Eunomia runs in the host's namespaces or sees no others).
  */
 export function hostMntNs(): number {
   if (hostMnt === undefined) {
-    for (const p of ['/proc/1/ns/mnt', '/proc/self/ns/mnt']) {
+    for (const p of ['/proc/1/ns/mnt', '/proc/2/ns/mnt', '/proc/self/ns/mnt']) {
       try {
         hostMnt = statSync(p).ino;
         break;

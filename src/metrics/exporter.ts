@@ -20,6 +20,20 @@ export interface ExporterOptions {
   maxSeries?: number;
   /** Series not updated for this long are dropped (default one hour). */
   seriesTtlMs?: number;
+  /** Also each tracker's `originalMetrics`: the original Eunomia's families (metrics.original_names). */
+  originalNames?: boolean;
+}
+
+/** A tracker's families, then the original's: one update calls both (the original's read the last targets). */
+function withOriginal(own: TrackerMetrics | undefined, original: TrackerMetrics): TrackerMetrics {
+  if (!own) return original;
+  return {
+    families: [...own.families, ...original.families],
+    update(d, f) {
+      own.update(d, f);
+      original.update(d, f);
+    },
+  };
 }
 
 interface Counted {
@@ -70,9 +84,10 @@ export class MetricsExporter implements Sink {
 
   /** Registers a tracker's families (a family two trackers share is registered once). */
   addTracker(t: TrackerDescriptor): void {
-    if (!t.metrics || this.byTracker.has(t.name)) return;
+    const metrics = this.opts.originalNames && t.originalMetrics ? withOriginal(t.metrics, t.originalMetrics) : t.metrics;
+    if (!metrics || this.byTracker.has(t.name)) return;
     const list: Family[] = [];
-    for (const spec of t.metrics.families) {
+    for (const spec of metrics.families) {
       let f = this.families.find((x) => x.name === spec.name);
       if (!f) {
         const opts = { maxSeries: this.opts.maxSeries ?? 10_000, ttlMs: this.opts.seriesTtlMs ?? 3_600_000, clock: this.clock, flush: this.flush, reindexed: this.forget };
@@ -82,7 +97,7 @@ export class MetricsExporter implements Sink {
       }
       list.push(f);
     }
-    this.byTracker.set(t.name, { metrics: t.metrics, families: list });
+    this.byTracker.set(t.name, { metrics, families: list });
     // Recent entries of this tracker, made before it was known, have no targets.
     this.forget();
   }

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import { allOptions } from './options.js';
+import { fromOriginalFlags } from './original-flags.js';
 import type { OptionSpec, OptionValues, TrackerDescriptor } from './types.js';
 
 export type FlagSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -27,9 +28,11 @@ function optionValue(spec: OptionSpec, raw: string | boolean): number | boolean 
 
 /**
  * Parses a tracker's flags, plus `extra` flags of the caller's own (returned as `flags`);
- * unknown flags are errors naming the flag.
+ * unknown flags are errors naming the flag. The original Eunomia's spellings are read as
+ * this release's, each with a line in `notes` for the caller to show.
  */
-export function parseTrackerArgv(tracker: TrackerDescriptor, argv: string[], extra: FlagSpecs = {}): { options: OptionValues; flags: FlagValues } {
+export function parseTrackerArgv(tracker: TrackerDescriptor, input: string[], extra: FlagSpecs = {}): { options: OptionValues; flags: FlagValues; notes: string[] } {
+  const { argv, notes } = fromOriginalFlags(input);
   const specs = allOptions(tracker);
   const config: FlagSpecs = { ...extra };
   for (const s of specs) {
@@ -48,5 +51,5 @@ export function parseTrackerArgv(tracker: TrackerDescriptor, argv: string[], ext
     const raw = Array.isArray(given) ? given.join(',') : given;
     if (raw !== undefined) options[s.name] = optionValue(s, raw);
   }
-  return { options, flags };
+  return { options, flags, notes };
 }

@@ -195,6 +195,12 @@ export interface TrackerDescriptor<E = Record<string, unknown>, M extends MapEnt
   plain?(data: E): string;
   /** Prometheus metric families its events update (docs/metrics.md). */
   metrics?: TrackerMetrics;
+  /**
+   * The original Eunomia's families for the same events, under its names and labels (only with
+   * `metrics.original_names`: docs/metrics.md). Its `update` is called after `metrics`' with the
+   * same targets: its families are the last `families.length` of them (originalTargets).
+   */
+  originalMetrics?: TrackerMetrics;
   /** Command lines for `eunomia run <tracker> --help`, where the generic ones would not run (a required option). */
   examples?: readonly string[];
   /**

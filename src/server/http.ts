@@ -13,7 +13,7 @@ import { allOptions } from '../runtime/options.js';
 import { findTracker, trackers } from '../trackers/registry.js';
 import type { OptionValues } from '../runtime/types.js';
 import { MAX_DURATION_S, type Agent } from '../agent/agent.js';
-import { instanceOutputs, SEED_HANDLERS } from './outputs.js';
+import { instanceOutputs, SEED_HANDLER_NOTES, SEED_HANDLERS } from './outputs.js';
 import { profileRoutes } from './http-profile.js';
 import { registerConsole } from './http-console.js';
 import { API_AJV, lazyCompilers } from './lazy-schemas.js';
@@ -150,11 +150,16 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
           args: { type: 'array' },
         },
       },
-      response: { 200: { type: 'object', properties: { status: { const: 'ok' }, id: { type: 'integer' } } }, '4xx': errorSchema },
+      // `notes`: how the original Eunomia's spellings in the request were read (absent when none).
+      response: { 200: { type: 'object', properties: { status: { const: 'ok' }, id: { type: 'integer' }, notes: { type: 'array', items: { type: 'string' } } } }, '4xx': errorSchema },
     },
   }, async (req) => {
     const { name, export_handlers: handlers = [], args = [] } = req.body;
-    for (const h of handlers) if (!SEED_HANDLERS.has(h.name)) throw new EunomiaError(ErrorCodes.REQUEST, `export handler "${h.name}" is not known (known: ${[...SEED_HANDLERS].join(', ')})`);
+    const notes = new Set<string>();
+    for (const h of handlers) {
+      if (!SEED_HANDLERS.has(h.name)) throw new EunomiaError(ErrorCodes.REQUEST, `export handler "${h.name}" is not known (known: ${[...SEED_HANDLERS].join(', ')})`);
+      if (SEED_HANDLER_NOTES[h.name]) notes.add(SEED_HANDLER_NOTES[h.name]!);
+    }
     let id: number;
     if (name === 'hotupdate') {
       const { pkg, options } = parseSeedStart(args, agent.hotloadLimits);
@@ -165,10 +170,13 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
       }
     } else {
       if (!args.every((a) => typeof a === 'string')) throw new EunomiaError(ErrorCodes.REQUEST, `"args" of tracker ${name} are its command-line flags: an array of strings`);
-      id = agent.startTracker(name, parseTrackerArgv(findTracker(name), args as string[]).options).id;
+      const tracker = findTracker(name, trackers, (n) => notes.add(n));
+      const parsed = parseTrackerArgv(tracker, args as string[]);
+      for (const n of parsed.notes) notes.add(n);
+      id = agent.startTracker(tracker.name, parsed.options).id;
     }
     outputs!.attach(id, handlers.map((h) => h.name));
-    return { status: 'ok', id };
+    return notes.size ? { status: 'ok', id, notes: [...notes] } : { status: 'ok', id };
   });
 
   app.post<{ Body: { id: number } }>('/stop', {

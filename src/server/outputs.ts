@@ -15,8 +15,14 @@ const FORMATS: Record<string, Format | 'enrichment' | 'none'> = {
   csv: 'csv',
   container_info: 'enrichment', // containers are always attributed when the agent resolves them
   none: 'none',
+  prometheus: 'none', // every instance's families are exported anyway (its note says so)
 };
 export const SEED_HANDLERS = new Set(Object.keys(FORMATS));
+
+/** The original Eunomia's handlers that mean something else now: the note the answer carries. */
+export const SEED_HANDLER_NOTES: Readonly<Record<string, string>> = {
+  prometheus: 'export handler "prometheus" is deprecated (the original Eunomia\'s): read as on — the instance\'s metric families are exported on /metrics, as every instance\'s are (docs/metrics.md)',
+};
 
 export interface InstanceOutputs {
   attach(instance: number, handlers: string[]): void;

@@ -45,8 +45,19 @@ export const trackers: readonly TrackerDescriptor[] = [
   memleakTracker,
 ];
 
-/** A tracker by name, in the catalogue or in `among` (a part of it). */
-export function findTracker(name: string, among: readonly TrackerDescriptor[] = trackers): TrackerDescriptor {
+/** The original Eunomia's tracker names (its README's `tcp`) → this release's. */
+const ORIGINAL_NAMES: Readonly<Record<string, string>> = { tcp: 'tcpconnect' };
+
+/**
+ * A tracker by name, in the catalogue or in `among` (a part of it). Given `note`, an original
+ * Eunomia's name is read as this release's, and `note` is told so.
+ */
+export function findTracker(name: string, among: readonly TrackerDescriptor[] = trackers, note?: (line: string) => void): TrackerDescriptor {
+  const current = note ? ORIGINAL_NAMES[name] : undefined;
+  if (current !== undefined && !among.some((d) => d.name === name) && among.some((d) => d.name === current)) {
+    note!(`tracker "${name}" is deprecated (the original Eunomia's): read as ${current}`);
+    return findTracker(current, among);
+  }
   const t = among.find((d) => d.name === name);
   if (!t) {
     throw new EunomiaError(ErrorCodes.UNKNOWN_TRACKER, `unknown tracker "${name}" — available: ${among.map((d) => d.name).join(', ')} (see "eunomia trackers")`);

@@ -97,7 +97,7 @@ allow_program_types = ["tracepoint", "kprobe"]
       ['tls.toml', '[tls]\nkey = "a"', /key "tls.cert" is missing: "tls" needs both "key" and "cert"/],
       ['series.toml', '[metrics]\nmax_series = 0', /key "metrics.max_series" must be at least 1, got 0/],
       ['ttl.toml', '[metrics]\nseries_ttl_ms = 10', /key "metrics.series_ttl_ms" must be at least 1000, got 10/],
-      ['metricskey.toml', '[metrics]\nbpfstats = true', /unknown key "metrics.bpfstats" \(known here: max_series, series_ttl_ms, bpf_stats\)/],
+      ['metricskey.toml', '[metrics]\nbpfstats = true', /unknown key "metrics.bpfstats" \(known here: max_series, series_ttl_ms, bpf_stats, original_names\)/],
       ['protocol.toml', '[otel]\nprotocol = "http/json"', /key "otel.protocol" must be "http\/protobuf" or "grpc", got "http\/json"/],
       ['endpoint.toml', '[otel]\nendpoint = "collector:4318"', /key "otel.endpoint" must be an http\(s\) URL, got "collector:4318"/],
       ['events.toml', '[otel]\nevents = ["process", "nosuch"]', /key "otel.events.1": unknown tracker "nosuch"/],
@@ -108,7 +108,7 @@ allow_program_types = ["tracepoint", "kprobe"]
     }
     assert.throws(() => loadConfig(join(dir, 'missing.toml')), configError(/missing.toml: cannot be read/));
     const ok = loadConfig(file('good.toml', '[metrics]\nmax_series = 50\nbpf_stats = false\n[otel]\nendpoint = "http://127.0.0.1:4318"\nprotocol = "grpc"\nevents = ["process"]\ninterval_ms = 500'));
-    assert.deepEqual(ok.metrics, { maxSeries: 50, seriesTtlMs: 3_600_000, bpfStats: false });
+    assert.deepEqual(ok.metrics, { maxSeries: 50, seriesTtlMs: 3_600_000, bpfStats: false, originalNames: false });
     assert.deepEqual(ok.otel, { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc', metrics: true, alerts: true, events: ['process'], intervalMs: 500 });
   });
 

@@ -24,6 +24,9 @@ describe('container ids from cgroup paths', () => {
     [`/kubepods/besteffort/pod0b6f7a2e-1111-4c3d-9e8f-123456789abc/${ID}`, ID, undefined], // cgroupfs kubelet: runtime unknown from the path
     [`/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podabc.slice/crio-${ID}.scope`, ID, 'cri-o'],
     [`/machine.slice/libpod-${ID}.scope/container`, ID, 'podman'],
+    [`/libpod_parent/libpod-${ID}`, ID, 'podman'], // Podman's cgroupfs manager, runc or crun (this machine: test/containers/podman.test.ts, crun.test.ts)
+    [`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${ID}.scope`, ID, 'podman'], // rootless Podman (systemd, cgroup v2)
+    [`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${ID}.scope/container`, ID, 'podman'], // the same, crun's sub-cgroup
     [`/k8s.io/${ID}`, ID, 'containerd'], // containerd without CRI (ctr -n k8s.io run)
     ['/', undefined, undefined],
     ['/system.slice/ssh.service', undefined, undefined],

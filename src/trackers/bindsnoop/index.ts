@@ -4,7 +4,7 @@ import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import { ipProtocolName } from '../names/sock.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
-import { bindsnoopMetrics } from './metrics.js';
+import { bindsnoopMetrics, bindsnoopOriginalMetrics } from './metrics.js';
 import type { BindsnoopEvent } from './event.gen.js';
 
 /** A bindsnoop_event and the names format adds. */
@@ -23,6 +23,7 @@ export const bindsnoopTracker: TrackerDescriptor = {
   name: 'bindsnoop',
   summary: 'bind() of IPv4/IPv6 sockets: process, protocol, address, port, socket options, device, result',
   metrics: bindsnoopMetrics,
+  originalMetrics: bindsnoopOriginalMetrics,
   object: 'bindsnoop.bpf.o',
   event: { struct: 'bindsnoop_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

@@ -2,7 +2,7 @@
 import { commonColumns as c } from '../common.js';
 import { capabilityName } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
-import { capableMetrics } from './metrics.js';
+import { capableMetrics, capableOriginalMetrics } from './metrics.js';
 import type { CapableEvent } from './event.gen.js';
 
 /** A capable_event and the names format adds. */
@@ -12,6 +12,7 @@ export const capableTracker: TrackerDescriptor = {
   name: 'capable',
   summary: 'capability checks: pid, uid, capability, allowed or denied, user namespace',
   metrics: capableMetrics,
+  originalMetrics: capableOriginalMetrics,
   object: 'capable.bpf.o',
   event: { struct: 'capable_event', map: 'events' },
   options: [

@@ -3,7 +3,7 @@ import { release } from 'node:os';
 import { EunomiaError, ErrorCodes } from '../../core/errors.js';
 import { commonColumns as c } from '../common.js';
 import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
-import { filesMetrics } from './metrics.js';
+import { filesMetrics, filesOriginalMetrics } from './metrics.js';
 import type { FilesEntry, FilesKey, FilesStats } from './event.gen.js';
 
 /** A row: a file's key and its summed counts; format adds the file type and the device as text. */
@@ -67,6 +67,7 @@ export const filesTracker: TrackerDescriptor = {
   name: 'files',
   summary: 'reads and writes per process and file (count, bytes, type, path), top N every interval, like filetop',
   metrics: filesMetrics,
+  originalMetrics: filesOriginalMetrics,
   object: 'files.bpf.o',
   interval: { map: 'files', seconds: 3, top: 20, rows },
   options: [

@@ -3,7 +3,7 @@ import { errnoName } from '../names/errno.js';
 import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { attrFlags, callFlags } from './flags.js';
-import { mountsnoopMetrics } from './metrics.js';
+import { mountsnoopMetrics, mountsnoopOriginalMetrics } from './metrics.js';
 import type { MountEvent } from './event.gen.js';
 
 /** A mount_event and the names format adds. */
@@ -13,6 +13,7 @@ export const mountsnoopTracker: TrackerDescriptor = {
   name: 'mountsnoop',
   summary: 'mount, umount and the new mount API (fsopen, fsconfig, fsmount, move_mount, open_tree, fspick): source, target, type, flags, options, result, mount namespace',
   metrics: mountsnoopMetrics,
+  originalMetrics: mountsnoopOriginalMetrics,
   object: 'mountsnoop.bpf.o',
   event: { struct: 'mount_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

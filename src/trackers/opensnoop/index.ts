@@ -3,7 +3,7 @@ import { errnoName } from '../names/errno.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { createsFile, octalMode, openFlags, opensForWriting, resolveFlags } from '../names/open-flags.js';
-import { opensnoopMetrics } from './metrics.js';
+import { opensnoopMetrics, opensnoopOriginalMetrics } from './metrics.js';
 import type { OpenEvent } from './event.gen.js';
 
 /** An open_event and the names format adds ('' for no mode, no resolve flags, no error). */
@@ -16,6 +16,7 @@ export const opensnoopTracker: TrackerDescriptor = {
   name: 'opensnoop',
   summary: 'file opens (open, openat, openat2): path, flags, mode, fd or errno',
   metrics: opensnoopMetrics,
+  originalMetrics: opensnoopOriginalMetrics,
   object: 'opensnoop.bpf.o',
   event: { struct: 'open_event', map: 'events' },
   // 2 MiB: ~5,800 records of 360 bytes, 58 ms of 100,000 opens/s ahead of the reader thread, which

@@ -3,7 +3,7 @@ import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.j
 import { capabilityList } from '../names/capabilities.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
 import { withJsonText } from '../../exporters/json.js';
-import { processMetrics } from './metrics.js';
+import { processMetrics, processOriginalMetrics } from './metrics.js';
 import { argsText } from './args.js';
 import type { ProcessEvent } from './event.gen.js';
 
@@ -131,6 +131,7 @@ export const processTracker: TrackerDescriptor = {
   name: 'process',
   summary: 'process exec and exit: pid, ppid, uid, path, args, exit code, lifetime, cgroup and namespaces',
   metrics: processMetrics,
+  originalMetrics: processOriginalMetrics,
   object: 'process.bpf.o',
   event: { struct: 'process_event', map: 'events' },
   // An exec record is 2.7 KiB: 512 KiB holds ~190 of them per 10 ms poll (19,000 execs/s).

@@ -1,5 +1,6 @@
 /** process: execs and exits per container and task name; lifetimes as a histogram. */
 import type { TrackerMetrics } from '../../metrics/types.js';
+import { containerName, originalTarget } from '../original-metrics.js';
 import type { ProcessData } from './index.js';
 import { signalName } from '../names/signals.js';
 
@@ -32,5 +33,17 @@ export const processMetrics: TrackerMetrics = {
     const sig = Number(d.exit_signal);
     exits.add(1, sig ? signalName(sig) : Number(d.exit_code) ? 'error' : 'ok');
     if (typeof d.duration_ns === 'number') lifetime.add(d.duration_ns / 1e9);
+  },
+};
+
+/** The original Eunomia's (metrics.original_names): the exec counter under the name it exported (typo included). */
+export const processOriginalMetrics: TrackerMetrics = {
+  families: [
+    { name: 'eunomia_bserved_process_start', help: "The original Eunomia's exec counter, under the name it exported: execs by task name and container.", type: 'counter', labels: ['container_name'] },
+    { name: 'eunomia_observed_process_end', help: "The original Eunomia's exit counter: exits by exit code, task name and container.", type: 'counter', labels: ['exit_code', 'container_name'] },
+  ],
+  update(d: ProcessData, f) {
+    if (d.type === 'exec') originalTarget(f, 2, 0).add(1, containerName(d));
+    else if (d.type === 'exit') originalTarget(f, 2, 1).add(1, Number(d.exit_code), containerName(d));
   },
 };

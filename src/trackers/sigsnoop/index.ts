@@ -3,7 +3,7 @@ import { errnoName } from '../names/errno.js';
 import { signalName } from '../names/signals.js';
 import { commonColumns as c } from '../common.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
-import { sigsnoopMetrics } from './metrics.js';
+import { sigsnoopMetrics, sigsnoopOriginalMetrics } from './metrics.js';
 import type { SignalEvent } from './event.gen.js';
 
 /** A signal_event and the names format adds; `result` is the delivery's name when it has none of its own. */
@@ -13,6 +13,7 @@ export const sigsnoopTracker: TrackerDescriptor = {
   name: 'sigsnoop',
   summary: 'signals sent (kill, tkill, tgkill, sigqueue, pidfd and kernel-generated): sender, target, signal, result',
   metrics: sigsnoopMetrics,
+  originalMetrics: sigsnoopOriginalMetrics,
   object: 'sigsnoop.bpf.o',
   event: { struct: 'signal_event', map: 'events' },
   options: [

@@ -3,7 +3,7 @@ import { cgroupIdOfPid } from '../../containers/cgroup.js';
 import { commonColumns as c } from '../common.js';
 import { parseSyscallOption, syscallName } from '../names/syscalls.js';
 import type { OptionValues, TrackerDescriptor } from '../../runtime/types.js';
-import { syscallMetrics } from './metrics.js';
+import { syscallMetrics, syscallOriginalMetrics } from './metrics.js';
 import type { CountsEntry, PidCountsEntry, SyscallCount, SyscallEvent, SyscallKey } from './event.gen.js';
 
 /** A first use (an event) or an interval's count (a row); format names the syscall. */
@@ -29,6 +29,7 @@ export const syscallTracker: TrackerDescriptor = {
   name: 'syscall',
   summary: 'syscalls each process uses: an event on first use, counts per process and syscall every interval',
   metrics: syscallMetrics,
+  originalMetrics: syscallOriginalMetrics,
   object: 'syscall.bpf.o',
   event: { struct: 'syscall_event', map: 'events' },
   interval: { map: 'counts', mapFor: (o) => (o.pid ? 'pid_counts' : 'counts'), seconds: 3, top: 20, sortBy: 'count', rows },

@@ -3,7 +3,7 @@ import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.j
 import { errnoName } from '../names/errno.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
-import { tcpconnectMetrics } from './metrics.js';
+import { tcpconnectMetrics, tcpconnectOriginalMetrics } from './metrics.js';
 import type { TcpconnectEvent } from './event.gen.js';
 
 /** A tcpconnect_event and the names format adds. */
@@ -23,6 +23,7 @@ export const tcpconnectTracker: TrackerDescriptor = {
   name: 'tcpconnect',
   summary: 'TCP connects and accepts (IPv4, IPv6): process, addresses, ports, result',
   metrics: tcpconnectMetrics,
+  originalMetrics: tcpconnectOriginalMetrics,
   object: 'tcpconnect.bpf.o',
   event: { struct: 'tcpconnect_event', map: 'events' },
   ringBytes: LOW_RATE_RING,

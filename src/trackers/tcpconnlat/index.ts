@@ -2,7 +2,7 @@
 import { commonColumns as c, LOW_RATE_POLL_MS, LOW_RATE_RING } from '../common.js';
 import { familyName, ipString } from '../names/net.js';
 import type { TrackerDescriptor } from '../../runtime/types.js';
-import { tcpconnlatMetrics } from './metrics.js';
+import { tcpconnlatMetrics, tcpconnlatOriginalMetrics } from './metrics.js';
 import type { TcpconnlatEvent } from './event.gen.js';
 
 /** A tcpconnlat_event and the names format adds. */
@@ -14,6 +14,7 @@ export const tcpconnlatTracker: TrackerDescriptor = {
   name: 'tcpconnlat',
   summary: 'TCP connect latency (SYN sent to established) per connection, with process, addresses and ports',
   metrics: tcpconnlatMetrics,
+  originalMetrics: tcpconnlatOriginalMetrics,
   object: 'tcpconnlat.bpf.o',
   event: { struct: 'tcpconnlat_event', map: 'events' },
   ringBytes: LOW_RATE_RING,
