@@ -1,5 +1,5 @@
 /** Shared by the tests: privilege checks, building eBPF objects, and counting kernel objects. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -105,6 +105,28 @@ export async function waitFor(pred: () => boolean, what: string, ms = 5000): Pro
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A running `eunomia run …`: what it has printed so far, and its exit. */
+export interface RunningCli {
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Spawns `eunomia run …` (this checkout's, or `bin`) and resolves once it says its tracker
+ * started, or has exited (the caller asserts on its output either way).
+ */
+export async function startRun(args: string[], bin = join(repoRoot, 'bin/eunomia.js')): Promise<RunningCli> {
+  const cli = spawn(process.execPath, [bin, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  cli.stdout.on('data', (d) => (out += d));
+  cli.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => cli.on('exit', r));
+  await waitFor(() => /tracker started/.test(err) || cli.exitCode !== null, 'the tracker to start', 15_000);
+  return { out: () => out, err: () => err, exited };
 }
 
 /**

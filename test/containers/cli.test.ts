@@ -1,27 +1,16 @@
 /** The CLI with containers: `eunomia containers`, and `run` with --container in each format. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { dockerAsync, docker, needsDocker, removeContainers, startSleeper, TEST_IMAGE, uniqueName } from '../docker.js';
-import { repoRoot, waitFor } from '../helpers.js';
+import { repoRoot, startRun } from '../helpers.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
 const run = promisify(execFile);
 
-/** Starts `eunomia run …` and waits until it says it started. */
-async function startRun(args: string[]): Promise<{ out: () => string; err: () => string; exited: Promise<number | null> }> {
-  const cli = spawn(process.execPath, [bin, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  cli.stdout.on('data', (d) => (out += d));
-  cli.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => cli.on('exit', r));
-  await waitFor(() => /started/.test(err), 'the tracker to start', 10000);
-  return { out: () => out, err: () => err, exited };
-}
 
 describe('eunomia CLI with containers', { skip: needsDocker }, () => {
   const names: string[] = [];

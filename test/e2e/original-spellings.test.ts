@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dockerAsync, needsDocker, removeContainers, startSleeper, uniqueName } from '../docker.js';
-import { freePort, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { freePort, needsRoot, repoRoot, startRun, waitFor } from '../helpers.js';
 
 const bin = join(repoRoot, 'bin/eunomia.js');
 const hostCc = ['cc', 'gcc', 'clang-16'].find((c) => spawnSync(c, ['--version']).status === 0);
@@ -24,23 +24,6 @@ const NOTE_CONTAINER_ID = '--container-id is deprecated (the original Eunomia\'s
 const NOTE_PROMETHEUS = 'export handler "prometheus" is deprecated (the original Eunomia\'s): read as on — the instance\'s metric families are exported on /metrics, as every instance\'s are (docs/metrics.md)';
 const NOTE_HOTUPDATE = '"run hotupdate" is deprecated (the original Eunomia\'s): read as the package run here without a server, as "eunomia client push FILE --follow" runs it on one';
 
-interface Cli {
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `eunomia run …` and waits until it says its tracker started. */
-async function startRun(args: string[]): Promise<Cli> {
-  const cli = spawn(process.execPath, [bin, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  cli.stdout.on('data', (d) => (out += d));
-  cli.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => cli.on('exit', r));
-  await waitFor(() => /tracker started/.test(err) || cli.exitCode !== null, 'the tracker to start', 15_000);
-  return { out: () => out, err: () => err, exited };
-}
 
 const jsonLines = (text: string): Record<string, unknown>[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { freePort, needsClang, needsRoot, repoRoot, startRun } from '../helpers.js';
 
 const exec = promisify(execFile);
 const doc = readFileSync(join(repoRoot, 'docs/tutorial.md'), 'utf8');
@@ -106,16 +106,11 @@ describe('docs/tutorial.md: its tracker built in a copy of the tree and run', { 
 
   /** `eunomia run chmodsnoop …` from the copy, until it stops (-T). */
   async function runTracker(args: string[], during: () => Promise<void>): Promise<{ out: string; err: string; code: number | null }> {
-    const cli = spawn(process.execPath, [bin, 'run', 'chmodsnoop', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    cli.stdout.on('data', (d) => (out += d));
-    cli.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
-    await waitFor(() => /chmodsnoop tracker started/.test(err) || cli.exitCode !== null, 'the tracker to start', 15_000);
-    assert.match(err, /chmodsnoop tracker started/, err);
+    const cli = await startRun(['chmodsnoop', ...args], bin);
+    assert.match(cli.err(), /chmodsnoop tracker started/, cli.err());
     await during();
-    return { code: await exited, out, err };
+    const code = await cli.exited;
+    return { code, out: cli.out(), err: cli.err() };
   }
 
   const chmod = async (mode: string, file: string): Promise<number> => {
