@@ -4,7 +4,6 @@
  */
 import { readElfSectionList, SHT_STRTAB, SHT_SYMTAB, STT_FUNC } from './elf.js';
 import { EunomiaError, ErrorCodes } from './errors.js';
-import type { ProgramKind } from './kernel-probe.js';
 
 const SHF_EXECINSTR = 0x4;
 const SYM_SIZE = 24;
@@ -38,31 +37,4 @@ export function objectPrograms(elf: Buffer): ObjectProgram[] {
     out.push({ name: strtab.data.toString('utf8', off, end), section });
   }
   return out;
-}
-
-const KINDS: [RegExp, ProgramKind][] = [
-  [/^(tp|tracepoint)\//, 'tracepoint'],
-  [/^raw_(tp|tracepoint)(\.w)?\//, 'raw_tracepoint'],
-  [/^tp_btf\//, 'tp_btf'],
-  [/^(kprobe|kretprobe|ksyscall|kretsyscall)(\.multi)?\//, 'kprobe'],
-  [/^(fentry|fmod_ret)(\.s)?\//, 'fentry'],
-  [/^fexit(\.s)?\//, 'fexit'],
-  [/^lsm(\.s)?\//, 'lsm'],
-  [/^u(ret)?probe(\.s|\.multi)?(\/|$)/, 'uprobe'],
-  [/^perf_event$/, 'perf_event'],
-];
-
-/** The kind of program a section name makes (libbpf's conventions); undefined for others (xdp, tc, …). */
-export function kindOfSection(section: string): ProgramKind | undefined {
-  const s = section.replace(/^\?/, '');
-  return KINDS.find(([re]) => re.test(s))?.[1];
-}
-
-/** The tracepoint a tp/raw_tp/tp_btf section attaches to: `{ category?, name }` (raw and BTF ones name no category). */
-export function sectionTracepoint(section: string): { category?: string; name: string } | undefined {
-  const s = section.replace(/^\?/, '');
-  const tp = /^(?:tp|tracepoint)\/([^/]+)\/([^/]+)$/.exec(s);
-  if (tp) return { category: tp[1]!, name: tp[2]! };
-  const raw = /^(?:raw_tp|raw_tracepoint|raw_tp\.w|raw_tracepoint\.w|tp_btf)\/([^/]+)$/.exec(s);
-  return raw ? { name: raw[1]! } : undefined;
 }
