@@ -6,6 +6,20 @@ export interface WriterData {
   path: string;
   /** Bounds of events, then alerts (by kind code). */
   limits: [KindLimits, KindLimits];
+  /** What the writer this one takes over from handed over (src/store/writer-host.ts). */
+  from?: Handover;
+}
+
+/**
+ * What a writer hands to the one that takes over from it (main thread to worker thread, or
+ * back): the shapes it learnt (chunks name a shape's keys only the first time), the losses
+ * it has not recorded yet, per kind ([minute, n]), and the chunks it has not committed, in
+ * order.
+ */
+export interface Handover {
+  shapes: [number, string[]][];
+  unrecorded: [[number, number][], [number, number][]];
+  pending: RowsMessage[];
 }
 
 /**
@@ -20,8 +34,11 @@ export interface RowsMessage extends ChunkData {
   drops: [number, number, number][];
 }
 
-/** `commit`: write what has come now (a flush). */
-export type ToWriter = RowsMessage | { type: 'commit' } | { type: 'close' };
+/**
+ * `commit`: write what has come now (a flush); `close`: commit, close and exit; `hand-over`:
+ * close without committing, and answer with what the next writer needs.
+ */
+export type ToWriter = RowsMessage | { type: 'commit' } | { type: 'close' } | { type: 'hand-over' };
 
 /** Per kind (by code): rows. */
 export type PerKind = [number, number];
@@ -41,4 +58,10 @@ export interface Committed {
   failed?: { rows: PerKind; message: string };
 }
 
-export type FromWriter = { type: 'ready' } | { type: 'fatal'; message: string } | Committed;
+/** `load`: once a second, the milliseconds the writer spent in transactions since the last. */
+export type FromWriter =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | Committed
+  | { type: 'load'; ms: number }
+  | { type: 'handed-over'; handover: Handover };

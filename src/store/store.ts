@@ -1,10 +1,10 @@
 /**
  * The event store as the agent holds it: a pipeline sink and an alert receiver that only
  * append to a bounded queue on the event path (what overflows is dropped and counted, per
- * kind and per minute of the rows' time), a writer on a worker thread that inserts what is
- * queued in one transaction every ~100 ms (src/store/writer.ts), and the reads of the query
- * API on the main thread (src/store/reader.ts). docs/store.md says why SQLite, and what is
- * kept and lost.
+ * kind and per minute of the rows' time), a writer that inserts what is queued in one
+ * transaction every ~100 ms (src/store/writer.ts), on the main thread or a worker thread as
+ * the load says (src/store/writer-host.ts), and the reads of the query API on the main thread
+ * (src/store/reader.ts). docs/store.md says why SQLite, and what is kept and lost.
  *
  * The queue is the rows not yet committed: those gathered here (sent in chunks of 512,
  * src/store/chunk.ts, or every SEND_MS) and those the writer has and has not committed. Small
@@ -13,17 +13,17 @@
  */
 import { mkdirSync, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { EunomiaError, ErrorCodes } from '../core/errors.js';
 import type { Alert } from '../alerts/types.js';
 import type { Sink, TrackerEvent } from '../pipeline/types.js';
 import type { StoreOptions } from './config.js';
 import { Chunk, transferables } from './chunk.js';
 import { Shapes } from './values.js';
-import type { Committed, FromWriter, PerKind, RowsMessage, WriterData } from './protocol.js';
+import type { Committed, PerKind, RowsMessage, WriterData } from './protocol.js';
 import { StoreReadConnection } from './reader.js';
 import { KIND_CODE, LOSS_MINUTE_MS, storeError } from './schema.js';
 import type { StoredKind, StoredRow, StoreKindStats, StoreReader, StoreScan, StoreStats } from './types.js';
+import { WriterHost, type PlaceOptions } from './writer-host.js';
 
 /** Rows gathered here go to the writer when a chunk is full, or after this long. */
 const SEND_MS = 100;
@@ -31,15 +31,11 @@ const SEND_MS = 100;
 const MAX_QUEUED_ROWS = 100_000;
 const MAX_QUEUED_CHARS = 64 * 1024 * 1024;
 
-/**
- * The writer's file, found from this module's URL as the CLI's bundle (dist/bundle/cli/, at the
- * depth of dist/src/store/) finds it too: the worker runs the compiled module, not a chunk.
- */
-const WRITER_URL = new URL('../../src/store/writer.js', import.meta.url);
-
 export interface StoreDeps {
   /** Status lines (a failed write, the writer stopping); default: none. */
   log?: (line: string) => void;
+  /** Where the writer runs (tests: the thresholds, or always on a thread). */
+  writer?: PlaceOptions;
 }
 
 /** Rows dropped per kind and minute, not yet written to the `losses` table. */
@@ -85,49 +81,35 @@ export class EventStore implements StoreReader {
   private reader?: StoreReadConnection;
   /** Settles when the writer has opened the database (ready()). */
   private readonly opened: Promise<void>;
+  private readonly writer: WriterHost;
+  private readonly log: (line: string) => void;
 
   private constructor(
     private readonly opts: StoreOptions,
-    private readonly worker: Worker,
-    private readonly log: (line: string) => void,
+    deps: StoreDeps,
   ) {
+    this.log = deps.log ?? (() => {});
     this.trackers = new Set(opts.trackers);
-    let started = false;
-    this.opened = new Promise<void>((resolve, reject) => {
-      const first = (m: FromWriter): void => {
-        worker.off('message', first);
-        // A fatal message is the whole error already (openDatabase's).
-        if (m.type !== 'ready') return reject(new EunomiaError(ErrorCodes.IO, m.type === 'fatal' ? m.message : `store ${opts.path}: the writer did not start`));
-        started = true;
-        try {
-          this.reader = new StoreReadConnection(opts.path);
-        } catch (e) {
-          return reject(storeError(opts.path, 'cannot open it for reading', e));
-        }
-        // The writer must not keep a process alive that forgot to close its agent.
-        worker.unref();
-        resolve();
-      };
-      worker.on('message', first);
-      worker.once('error', (e) => started || reject(storeError(opts.path, 'the writer failed to start', e)));
-      worker.once('exit', (code) => started || reject(storeError(opts.path, 'the writer failed to start', new Error(`it exited (${code})`))));
+    const data: WriterData = { path: opts.path, limits: [opts.events, opts.alertLimits] };
+    // Before the start, a failure is ready()'s to tell; after it, fail()'s.
+    this.writer = new WriterHost(data, { committed: (m) => this.committed(m), failed: (why) => this.fail(why) }, deps.writer);
+    this.opened = this.writer.opened.then(() => {
+      try {
+        this.reader = new StoreReadConnection(opts.path);
+      } catch (e) {
+        throw storeError(opts.path, 'cannot open it for reading', e);
+      }
     });
     // Read by ready(); until then a failure is not an unhandled rejection.
     this.opened.catch(() => undefined);
-    worker.on('message', (m: FromWriter) => {
-      if (m.type === 'committed') this.committed(m);
-    });
-    // Before the start, the failure is ready()'s to tell.
-    worker.on('error', (e) => this.fail(`the writer failed: ${e.message}`, started));
-    worker.on('exit', () => this.fail('the writer stopped', started));
     this.timer = setInterval(() => this.send(), SEND_MS);
     this.timer.unref();
   }
 
   /**
    * Creates the database file at `opts.path` if need be and starts its writer, without waiting
-   * for it: rows sent meanwhile wait in the writer's message queue. The agent's trackers load
-   * while the writer's thread starts; ready() says whether it did. The directory is made with
+   * for a thread it may start: rows sent meanwhile wait in the writer's message queue. The
+   * agent's trackers load meanwhile; ready() says whether it started. The directory is made with
    * mode 0700 and the file with 0600 (events carry command lines and paths); an existing file
    * keeps its mode.
    */
@@ -138,8 +120,7 @@ export class EventStore implements StoreReader {
     } catch (e) {
       throw storeError(opts.path, 'cannot create the database file', e);
     }
-    const data: WriterData = { path: opts.path, limits: [opts.events, opts.alertLimits] };
-    return new EventStore(opts, new Worker(WRITER_URL, { workerData: data }), deps.log ?? (() => {}));
+    return new EventStore(opts, deps);
   }
 
   /** Resolves once the writer has opened the database; rejects, naming the problem, if it cannot. */
@@ -147,7 +128,7 @@ export class EventStore implements StoreReader {
     try {
       await this.opened;
     } catch (e) {
-      await this.worker.terminate();
+      this.writer.terminate();
       throw e;
     }
   }
@@ -231,7 +212,7 @@ export class EventStore implements StoreReader {
     this.sentChars += q.chars;
     this.chunk = new Chunk(this.shapes);
     this.drops = emptyDrops();
-    this.worker.postMessage(msg, transferables(data));
+    this.writer.post(msg, transferables(data));
   }
 
   private committed(m: Committed): void {
@@ -266,10 +247,10 @@ export class EventStore implements StoreReader {
         f.resolve();
       }
     }
-    if (this.flushes.length === 0) this.worker.unref();
+    if (this.flushes.length === 0) this.writer.unref();
   }
 
-  private fail(why: string, say = true): void {
+  private fail(why: string): void {
     if (this.broken) return;
     this.broken = why;
     // What the writer had and what waits here will never be written.
@@ -278,7 +259,7 @@ export class EventStore implements StoreReader {
     this.sentRows = this.sentChars = 0;
     this.chunk = new Chunk(this.shapes);
     clearInterval(this.timer);
-    if (!this.closing && say) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
+    if (!this.closing) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
     this.settle();
   }
 
@@ -290,8 +271,8 @@ export class EventStore implements StoreReader {
     const seq = this.sent[this.sent.length - 1]!.seq;
     const done = new Promise<void>((resolve) => this.flushes.push({ seq, resolve }));
     // Awaited, the writer keeps the process alive until it answers.
-    this.worker.ref();
-    this.worker.postMessage({ type: 'commit' });
+    this.writer.ref();
+    this.writer.post({ type: 'commit' });
     return done;
   }
 
@@ -326,6 +307,7 @@ export class EventStore implements StoreReader {
       events: kind(0),
       alerts: kind(1),
       queued: this.chunk.rows + this.sentRows,
+      writer: { on: this.writer.where, moves: this.writer.moves },
     };
   }
 
@@ -334,12 +316,7 @@ export class EventStore implements StoreReader {
     this.closing ??= (async () => {
       await this.flush();
       clearInterval(this.timer);
-      if (!this.broken) {
-        const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-        this.worker.ref();
-        this.worker.postMessage({ type: 'close' });
-        await exited;
-      }
+      if (!this.broken) await this.writer.close();
       this.reader?.close();
     })();
     return this.closing;
@@ -350,7 +327,7 @@ export class EventStore implements StoreReader {
     if (this.closing) return;
     this.closing = Promise.resolve();
     clearInterval(this.timer);
-    void this.worker.terminate();
+    this.writer.terminate();
     this.reader?.close();
   }
 }

@@ -70,6 +70,11 @@ export interface StoreStats {
   alerts: StoreKindStats;
   /** Rows waiting for the writer. */
   queued: number;
+  /**
+   * Where the writer runs: on the main thread while the rows are few, on a worker thread while
+   * they are many (src/store/writer-host.ts); the moves between them so far.
+   */
+  writer: { on: 'main' | 'thread'; moves: number };
 }
 
 /** What the query API needs of the store. */

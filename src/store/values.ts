@@ -153,8 +153,8 @@ function quote(s: string): string {
 
 /** The writer's side: the shapes learnt from the chunks, and the records written from values. */
 export class ValueReader {
-  /** Per shape id, each key as it opens its member: `"key":` first, `,"key":` after another. */
-  private readonly opening: { first: string[]; next: string[] }[] = [];
+  /** Per shape id, its keys, and each as it opens its member: `"key":` first, `,"key":` after another. */
+  private readonly opening: { keys: string[]; first: string[]; next: string[] }[] = [];
   private nums: Float64Array = new Float64Array(0);
   private tags: Uint8Array = new Uint8Array(0);
   private texts: string[] = [];
@@ -163,11 +163,18 @@ export class ValueReader {
   private xi = 0;
 
   /** The shapes a chunk brings: learnt when it arrives, whether or not its rows are written. */
-  learn(d: ValuesData): void {
+  learn(d: Pick<ValuesData, 'shapes'>): void {
     for (const [id, keys] of d.shapes) {
       const first = keys.map((k) => `${JSON.stringify(k)}:`);
-      this.opening[id] = { first, next: first.map((k) => `,${k}`) };
+      this.opening[id] = { keys, first, next: first.map((k) => `,${k}`) };
     }
+  }
+
+  /** The shapes learnt so far: what a writer that takes over must know (src/store/writer-host.ts). */
+  known(): [number, string[]][] {
+    const out: [number, string[]][] = [];
+    this.opening.forEach((o, id) => out.push([id, o.keys]));
+    return out;
   }
 
   /** Starts on a chunk's values. */

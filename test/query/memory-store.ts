@@ -58,7 +58,7 @@ export class MemoryStore implements StoreReader {
       const rows = this.rows.filter((r) => r.kind === k);
       return { rows: rows.length, bytes: rows.reduce((n, r) => n + JSON.stringify(r.record).length, 0), written: rows.length, evictedCap: this.evicted.filter((e) => e.kind === k).length, evictedTtl: 0, dropped: 0 };
     };
-    return { path: ':memory:', fileBytes: 0, events: kind('event'), alerts: kind('alert'), queued: 0 };
+    return { path: ':memory:', fileBytes: 0, events: kind('event'), alerts: kind('alert'), queued: 0, writer: { on: 'main', moves: 0 } };
   }
 }
 

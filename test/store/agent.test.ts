@@ -119,7 +119,7 @@ describe('the store in the agent', { skip: needsRoot }, () => {
     assert.equal([...agent.store!.scan({ kind: 'event', instance: 9999 })].length, 0, 'the event itself: not a stored tracker');
     const text = await agent.metrics.metrics();
     const doc = readFileSync(join(repoRoot, 'docs/metrics.md'), 'utf8');
-    const families = ['eunomia_store_rows', 'eunomia_store_bytes', 'eunomia_store_file_bytes', 'eunomia_store_queue', 'eunomia_store_written_total', 'eunomia_store_evicted_total', 'eunomia_store_dropped_total'];
+    const families = ['eunomia_store_rows', 'eunomia_store_bytes', 'eunomia_store_file_bytes', 'eunomia_store_queue', 'eunomia_store_writer_thread', 'eunomia_store_writer_moves_total', 'eunomia_store_written_total', 'eunomia_store_evicted_total', 'eunomia_store_dropped_total'];
     for (const f of families) {
       assert.match(text, new RegExp(`^# TYPE ${f.replace(/_total$/, '(_total)?')} `, 'm'), f);
       assert.ok(doc.includes(`\`${f}\``), `${f} is in docs/metrics.md`);
@@ -129,6 +129,9 @@ describe('the store in the agent', { skip: needsRoot }, () => {
     assert.ok(rows >= timedReports);
     assert.match(text, /^eunomia_store_written_total\{kind="alert"\} [1-9]/m);
     assert.match(text, /^eunomia_store_evicted_total\{kind="event",reason="ttl"\} 0/m);
+    const writer = agent.store!.stats().writer;
+    assert.match(text, new RegExp(`^eunomia_store_writer_thread ${writer.on === 'thread' ? 1 : 0}$`, 'm'));
+    assert.match(text, new RegExp(`^eunomia_store_writer_moves_total ${writer.moves}$`, 'm'));
   });
 
   test('the history is there after the agent restarts', async () => {
