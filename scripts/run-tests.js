@@ -15,6 +15,11 @@ const walk = (dir) => {
 walk(root);
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+// Given no file, node --test would run every .js under any test/ directory, helpers included.
+if (selected.length === 0) {
+  console.error(`run-tests: no test file in dist/test matches ${filter.map((s) => JSON.stringify(s)).join(' or ')}`);
+  process.exit(2);
+}
 // Kernel tests share one kernel: run files one at a time so their counts don't interfere.
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...selected], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -33,6 +33,7 @@ export class CgroupWatcher {
       obj.attachAll();
       const w = new CgroupWatcher(obj, obj.map('container_cgroups'), obj.map('entered'));
       w.seed();
+      obj.releaseBtf();
       return w;
     } catch (e) {
       obj.closeNow();

@@ -247,6 +247,8 @@ export class TrackerInstance {
         inst.interval = agg;
         inst.timer = setInterval(() => inst.report(agg), Number(values.interval) * 1000);
       }
+      // The decoders are built: the parsed BTF is not needed while it runs.
+      obj.releaseBtf();
       return inst;
     } catch (e) {
       filter?.close();

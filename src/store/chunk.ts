@@ -16,8 +16,10 @@ export const CHUNK_ROWS = 512;
  * the record's shape (-1: its JSON text is in `records`).
  */
 const COLS = 7;
-/** Values a chunk has room for at first (a process event has ~43). */
-const VALUES = CHUNK_ROWS * 48;
+/** Values per row a chunk has room for at first (a process event has ~43). */
+const VALUES_PER_ROW = 48;
+/** The fewest rows a chunk has room for at first. */
+const MIN_ROOM = 16;
 /** What a value is counted as against the queue's bound in memory (characters), on average. */
 const VALUE_CHARS = 16;
 
@@ -32,9 +34,9 @@ export interface ChunkData {
 }
 
 export class Chunk {
-  private readonly cols = new Float64Array(CHUNK_ROWS * COLS);
+  private cols: Float64Array;
   private readonly records: string[] = [];
-  private readonly values = new ValueBuffer(VALUES);
+  private readonly values: ValueBuffer;
   private readonly strings: string[] = [];
   private readonly codes = new Map<string, number>();
   /** Each string column's last value and its index: rows come in runs of one tracker and container. */
@@ -45,8 +47,20 @@ export class Chunk {
   chars = 0;
   readonly perKind: [number, number] = [0, 0];
 
-  /** `shapes`: the store's, shared by its chunks. */
-  constructor(private readonly shapes: Shapes) {}
+  /**
+   * `shapes`: the store's, shared by its chunks. `room`: rows it has room for at first (it
+   * grows to CHUNK_ROWS): as many as the chunk before held, so that an agent storing a row now
+   * and then does not allocate ~250 kB of buffers for each (they would fragment the heap), and
+   * one storing many does not grow each chunk on the way.
+   */
+  constructor(
+    private readonly shapes: Shapes,
+    room = CHUNK_ROWS,
+  ) {
+    const rows = Math.min(CHUNK_ROWS, Math.max(MIN_ROOM, 2 ** Math.ceil(Math.log2(Math.max(1, room)))));
+    this.cols = new Float64Array(rows * COLS);
+    this.values = new ValueBuffer(rows * VALUES_PER_ROW);
+  }
 
   get isFull(): boolean {
     return this.rows === CHUNK_ROWS;
@@ -54,6 +68,11 @@ export class Chunk {
 
   push(kind: 0 | 1, time: number, instance: number, tracker: string, container: string, rule: string, record: TrackerEvent | object): void {
     const o = this.rows * COLS;
+    if (o === this.cols.length) {
+      const cols = new Float64Array(this.cols.length * 2);
+      cols.set(this.cols);
+      this.cols = cols;
+    }
     const c = this.cols;
     c[o] = kind;
     c[o + 1] = Math.floor(time);

@@ -59,7 +59,7 @@ function containerOf(c: unknown): string {
 export class EventStore implements StoreReader {
   /** The shapes of stored events' data, shared by the chunks (src/store/values.ts). */
   private readonly shapes = new Shapes();
-  private chunk = new Chunk(this.shapes);
+  private chunk = new Chunk(this.shapes, 0);
   private drops: DropMinutes = emptyDrops();
   /** Chunks the writer has and has not committed, oldest first. */
   private readonly sent: { seq: number; rows: PerKind; chars: number; drops: DropMinutes }[] = [];
@@ -210,7 +210,7 @@ export class EventStore implements StoreReader {
     this.sent.push({ seq, rows: q.perKind, chars: q.chars, drops });
     this.sentRows += q.rows;
     this.sentChars += q.chars;
-    this.chunk = new Chunk(this.shapes);
+    this.chunk = new Chunk(this.shapes, q.rows);
     this.drops = emptyDrops();
     this.writer.post(msg, transferables(data));
   }
@@ -257,7 +257,7 @@ export class EventStore implements StoreReader {
     for (const k of [0, 1] as const) this.counts[k]!.dropped += this.chunk.perKind[k] + this.sent.reduce((n, c) => n + c.rows[k], 0);
     this.sent.length = 0;
     this.sentRows = this.sentChars = 0;
-    this.chunk = new Chunk(this.shapes);
+    this.chunk = new Chunk(this.shapes, 0);
     clearInterval(this.timer);
     if (!this.closing) this.log(`store ${this.opts.path}: ${why}; events and alerts are no longer stored (counted as dropped)`);
     this.settle();

@@ -27,6 +27,12 @@ const DOWN_MS = 10;
 const QUIET_S = 60;
 /** How long the main thread's writer waits for another agent's transaction before moving. */
 const MAIN_BUSY_MS = 50;
+/**
+ * The main thread's writer's page cache, KiB: a few rows a second touch the indexes' last
+ * pages and the oldest rows' first ones. The thread's keeps openDatabase's 16 MiB, which a
+ * long-running agent's cache fills with the pages it appended.
+ */
+const MAIN_CACHE_KIB = 2048;
 
 export type WriterPlace = 'main' | 'thread';
 
@@ -134,6 +140,7 @@ export class WriterHost {
     const db = openDatabase(data.path, 'writer');
     try {
       db.pragma(`busy_timeout = ${MAIN_BUSY_MS}`);
+      db.pragma(`cache_size = -${MAIN_CACHE_KIB}`);
       this.main = new Writer(db, data, (m) => queueMicrotask(() => this.fromWriter(m)), true);
     } catch (e) {
       db.close();
