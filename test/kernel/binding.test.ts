@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { BpfObject } from '../../src/core/bpf-object.js';
@@ -281,5 +282,26 @@ describe('native binding on the real kernel', { skip }, () => {
     assert.throws(() => obj.setGlobals({ target_tgid: -1 }), (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OPTION && /target_tgid/.test(e.message));
     assert.throws(() => obj.attach('on_uprobe'), /needs the object loaded first/);
     obj.closeNow();
+  });
+
+  test('the parsed BTF, released after load, is parsed again from the file as it was, and refused once the file changed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eunomia-btf-'));
+    const path = join(dir, 'features.bpf.o');
+    copyFileSync(featuresObj, path);
+    const obj = BpfObject.open(native, path);
+    try {
+      const before = obj.btf.types.length;
+      obj.load();
+      obj.releaseBtf();
+      // A loaded object's globals are read through it again (tpHits finds .bss in the BTF).
+      assert.equal(obj.btf.types.length, before);
+      assert.equal(tpHits(obj), 0);
+      obj.releaseBtf();
+      appendFileSync(path, Buffer.alloc(8));
+      assert.throws(() => obj.btf, (e: unknown) => e instanceof EunomiaError && e.code === ErrorCodes.OBJECT_INVALID && /changed since the tracker loaded it.*restart the tracker/.test(e.message));
+    } finally {
+      obj.closeNow();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
