@@ -90,7 +90,7 @@ export class WriterHost {
   post(m: ToWriter, transfer?: readonly ArrayBuffer[]): void {
     if (this.stopped) return;
     if (this.held) this.held.push(m);
-    else if (this.main) this.toMain(m);
+    else if (this.main) this.deliver(m);
     else this.worker?.postMessage(m, transfer as ArrayBuffer[] | undefined);
   }
 
@@ -130,7 +130,8 @@ export class WriterHost {
     void this.worker?.terminate();
   }
 
-  private toMain(m: ToWriter): void {
+  /** A message to the writer on this thread. */
+  private deliver(m: ToWriter): void {
     if (m.type === 'rows') this.main!.rows(m);
     else if (m.type === 'commit') this.main!.commit();
   }
@@ -226,7 +227,7 @@ export class WriterHost {
     } catch (e) {
       return this.fail(`the writer could not move to the main thread: ${(e as Error).message}`);
     }
-    for (const m of held) this.toMain(m);
+    for (const m of held) this.deliver(m);
   }
 
   private fail(why: string): void {
