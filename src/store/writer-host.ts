@@ -51,7 +51,6 @@ export interface HostEvents {
 }
 
 export class WriterHost {
-  where: WriterPlace;
   /** Moves between the main thread and a worker thread so far. */
   moves = 0;
   /** Settles when the first writer has opened the database. */
@@ -79,12 +78,15 @@ export class WriterHost {
     this.downMs = opts.downMs ?? DOWN_MS;
     this.quietS = opts.quietS ?? QUIET_S;
     if (opts.place === 'thread') {
-      this.where = 'thread';
       this.opened = this.startThread(data, true);
     } else {
-      this.where = 'main';
       this.opened = new Promise<void>((resolve) => resolve(this.startMain(data)));
     }
+  }
+
+  /** Where the writer runs: a thread also while it starts, or hands back to the main thread. */
+  get where(): WriterPlace {
+    return this.main ? 'main' : 'thread';
   }
 
   post(m: ToWriter, transfer?: readonly ArrayBuffer[]): void {
@@ -108,6 +110,8 @@ export class WriterHost {
 
   /** Commits what the writer has, closes its connection, and stops its thread if it has one. */
   async close(): Promise<void> {
+    // Held until closed: a hand-back under way finishes on a thread nothing else keeps alive.
+    this.ref();
     await this.handedOver;
     if (this.stopped) return;
     this.stopped = true;
@@ -193,13 +197,11 @@ export class WriterHost {
 
   private mainTick(): void {
     const w = this.main!;
-    w.sweep();
-    const ms = w.load();
+    const ms = w.tick();
     if (!w.blocked && ms < this.upMs) return;
     clearInterval(this.tick);
     this.tick = undefined;
     this.main = undefined;
-    this.where = 'thread';
     this.moves++;
     this.quiet = 0;
     this.startThread({ ...this.data, from: w.handOver() }).catch((e: Error) => this.fail(`the writer could not move to a worker thread: ${e.message}`));
@@ -220,7 +222,6 @@ export class WriterHost {
     const held = this.held ?? [];
     this.held = undefined;
     this.worker = undefined;
-    this.where = 'main';
     this.moves++;
     try {
       this.startMain({ ...this.data, from: handover });

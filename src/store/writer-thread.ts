@@ -19,10 +19,7 @@ function main(): void {
     post({ type: 'fatal', message: (e as Error).message });
     return;
   }
-  const sweeps = setInterval(() => {
-    writer.sweep();
-    post({ type: 'load', ms: writer.load() });
-  }, SWEEP_MS);
+  const sweeps = setInterval(() => post({ type: 'load', ms: writer.tick() }), SWEEP_MS);
   port.on('message', (m: ToWriter) => {
     if (m.type === 'rows') writer.rows(m);
     else if (m.type === 'commit') writer.commit();

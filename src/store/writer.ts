@@ -127,8 +127,14 @@ export class Writer {
     }
   }
 
+  /** Once a second: the sweep, then the milliseconds spent in transactions since the last tick. */
+  tick(): number {
+    this.sweep();
+    return this.load();
+  }
+
   /** Milliseconds spent in transactions since the last call. */
-  load(): number {
+  private load(): number {
     const ms = this.busyMs;
     this.busyMs = 0;
     return ms;
