@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Btf, encodeValue } from './btf/index.js';
 import { EunomiaError, ErrorCodes, logTail, type ErrorCode } from './errors.js';
 import type { NativeBinding, NativeError, NativeMap, NativeObject, NativeProgram, NativeReaderStats } from './native.js';
-import { minBtfFor } from './kernel-btf.js';
+import { coveringMinBtf, minBtfFor } from './kernel-btf.js';
 import { attachKind, isRetprobe } from './sections.js';
 import { mapMemory, type MapMemory } from './map-memory.js';
 
@@ -107,6 +107,8 @@ export class BpfObject {
   /** The ELF again: the file re-read (refused if it changed since), or the image given. */
   private readonly elfAgain: () => Buffer;
   private readonly obj: NativeObject;
+  /** The minimized kernel BTF its CO-RE relocations are resolved against; '' = the kernel's own. */
+  readonly coreBtf: string;
   private loaded = false;
   private closed = false;
   private readonly mapInfo = new Map<string, NativeMap>();
@@ -123,8 +125,9 @@ export class BpfObject {
     // BTF first: a malformed object fails here with a clear error before libbpf sees it.
     this.parsedBtf = Btf.fromElf(elf);
     this.elfAgain = typeof source === 'string' ? sameFile(name, source) : () => source;
+    this.coreBtf = (typeof source === 'string' && minBtfFor(source)) || coveringMinBtf(elf, this.parsedBtf);
     try {
-      this.obj = new native.BpfObject(source, name, typeof source === 'string' ? minBtfFor(source) : '');
+      this.obj = new native.BpfObject(source, name, this.coreBtf);
     } catch (e) {
       throw wrapNative(e, ErrorCodes.OPEN, `${name}: open`);
     }

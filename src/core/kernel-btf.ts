@@ -5,7 +5,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Btf } from './btf/index.js';
+import { coreRelocations, coversRelocations } from './co-re.js';
 import { VMLINUX_BTF } from './kernel.js';
+import { objectDir } from './paths.js';
 
 /**
  * Reading and hashing the kernel's 5 MB of BTF costs ~40 ms of every start. The kernel cannot
@@ -47,15 +50,46 @@ export function runningKernelHash(cache = KERNEL_HASH_CACHE): string {
 
 const matches = new Map<string, boolean>();
 
-/** Path of the object's minimized BTF when it fits this kernel, '' otherwise. */
-export function minBtfFor(objectPath: string): string {
-  const btf = objectPath.replace(/\.bpf\.o$/, '.min.btf');
-  const stamp = join(dirname(objectPath), 'vmlinux.sha256');
-  if (btf === objectPath || !existsSync(btf) || !existsSync(stamp) || !existsSync(VMLINUX_BTF)) return '';
+/** Whether the minimized BTF at `btf` was cut from this kernel (the stamp next to it says which). */
+function fitsKernel(btf: string): boolean {
+  const stamp = join(dirname(btf), 'vmlinux.sha256');
+  if (!existsSync(btf) || !existsSync(stamp) || !existsSync(VMLINUX_BTF)) return false;
   let ok = matches.get(stamp);
   if (ok === undefined) {
     ok = readFileSync(stamp, 'utf8').trim() === runningKernelHash();
     matches.set(stamp, ok);
   }
-  return ok ? btf : '';
+  return ok;
+}
+
+/** Path of the object's minimized BTF when it fits this kernel, '' otherwise. */
+export function minBtfFor(objectPath: string): string {
+  const btf = objectPath.replace(/\.bpf\.o$/, '.min.btf');
+  return btf !== objectPath && fitsKernel(btf) ? btf : '';
+}
+
+/** What every shipped object relocates against, cut together (bpf/Makefile). */
+export const SHARED_MIN_BTF = join(objectDir, 'shared.min.btf');
+/** Parsed once (6.6 KB here), on the first object that needs it. */
+const sharedParsed = new Map<string, Btf | undefined>();
+
+/**
+ * For an object with no minimized BTF of its own (hot-loaded, or built elsewhere): the shared
+ * one when it fits this kernel and answers every CO-RE relocation the object has, else ''
+ * (libbpf then parses the kernel's full BTF).
+ */
+export function coveringMinBtf(elf: Buffer, local: Btf, shared = SHARED_MIN_BTF): string {
+  const relocations = coreRelocations(elf);
+  if (!relocations?.length) return '';
+  if (!sharedParsed.has(shared)) {
+    let btf: Btf | undefined;
+    try {
+      btf = fitsKernel(shared) ? Btf.parse(readFileSync(shared)) : undefined;
+    } catch {
+      btf = undefined; // unreadable or malformed: the full BTF, as if it were absent
+    }
+    sharedParsed.set(shared, btf);
+  }
+  const target = sharedParsed.get(shared);
+  return target && coversRelocations(local, relocations, target) ? shared : '';
 }
