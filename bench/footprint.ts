@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { trackers } from '../src/trackers/registry.js';
 import { requiredFlags } from '../test/helpers.js';
-import { bin, quantiles, startServer, stopServer, vsBin } from './server.js';
+import { bin, quantiles, refuseUnbundled, startServer, stopServer, vsBin } from './server.js';
 import { execStormBench } from './exec-storm.js';
 
 const COMMANDS = [['version'], ['trackers'], ['run', 'process', '--help'], ['rules', 'list'], ['client', '--help'], ['server', '--help']];
@@ -198,11 +198,7 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
 export async function footprintBench(work: string, part?: string): Promise<void> {
   const parts = ['commands', 'start', 'memory', 'exec'];
   if (part !== undefined && !parts.includes(part)) throw new Error(`footprint has no part "${part}" (parts: ${parts.join(', ')})`);
-  // A launcher that falls back to the unbundled modules (bin/eunomia.js) measures another program.
-  for (const b of bins) {
-    const said = spawnSync(b, ['version'], { encoding: 'utf8' }).stderr;
-    if (said.includes('unbundled')) throw new Error(`${b}: ${said.trim()} — run "bash scripts/setup.sh" in that build first`);
-  }
+  refuseUnbundled(bins);
   const want = (p: string): boolean => part === undefined || part === p;
   if (want('commands')) commandGraphs();
   if (want('start')) await startTimes(7);

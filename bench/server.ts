@@ -4,7 +4,7 @@
  * default trackers costs (RSS, CPU). The server runs as its own process. Its start and memory
  * under load: bench/footprint.ts.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
@@ -13,6 +13,14 @@ import { openStream } from '../test/server/sse.js';
 export const bin = join(repoRoot, 'bin/eunomia.js');
 /** Another build's bin/eunomia.js to compare with, run by turns with this one (EUNOMIA_BENCH_VS). */
 export const vsBin = process.env.EUNOMIA_BENCH_VS;
+
+/** A launcher that falls back to the unbundled modules (bin/eunomia.js) would measure another program. */
+export function refuseUnbundled(bins: string[]): void {
+  for (const b of bins) {
+    const said = spawnSync(b, ['version'], { encoding: 'utf8' }).stderr;
+    if (said.includes('unbundled')) throw new Error(`${b}: ${said.trim()} — run "bash scripts/setup.sh" in that build first`);
+  }
+}
 
 /** Run as a program, as users run it (its #! line's Node flags apply); `viaNode`: as `node bin/eunomia.js`, without them. */
 export async function startServer(args: string[], which = bin, viaNode = false): Promise<{ child: ChildProcess; base: string }> {
@@ -112,26 +120,35 @@ async function idle(seconds: number, args: string[], what: string, which = bin):
   }
 }
 
+/** POST /instances for a built-in tracker and for a pushed object, against one build's server. */
+async function apiTimes(object: string, which: string): Promise<void> {
+  const label = which === bin ? '' : ` [${which}]`;
+  const { child, base } = await startServer(['--no-trackers', '--no-containers'], which);
+  try {
+    const runs = 50;
+    const t = await startToFirstEvent(base, () => ({ tracker: 'process' }), runs);
+    console.log(`POST /instances {tracker: process}, ${runs} runs (server in its own process)${label}:`);
+    // The process tracker drains its ring every 50 ms (LOW_RATE_POLL_MS): its first event waits up to that.
+    console.log(`  answered: ${quantiles(t.start)} (target p95 ≤ 50 ms); first event on a stream client: ${quantiles(t.first)}`);
+    const p = await startToFirstEvent(base, () => ({ program: { name: 'opensnoop-lite', object } }), runs);
+    console.log(`POST /instances {program: examples/opensnoop-lite, ${Math.round((object.length * 3) / 4 / 1024)} KiB object}, ${runs} runs${label}:`);
+    console.log(`  answered: ${quantiles(p.start)}; push to first event on a stream client: ${quantiles(p.first)} (target p95 ≤ 100 ms)`);
+  } finally {
+    await stopServer(child);
+  }
+}
+
 export async function serverBench(): Promise<void> {
+  refuseUnbundled(vsBin ? [bin, vsBin] : [bin]);
+  // As examples/README.md builds it: compiled, then stripped of DWARF (the BTF stays).
+  const built = buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'));
+  execFileSync('llvm-strip-16', ['-g', built]);
+  const object = readFileSync(built).toString('base64');
   // Something to report: an exec (and its opens) every few ms, all through the runs.
   const load = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.005; done'], { stdio: 'ignore' });
   try {
-    const { child, base } = await startServer(['--no-trackers', '--no-containers']);
-    try {
-      const runs = 50;
-      const t = await startToFirstEvent(base, () => ({ tracker: 'process' }), runs);
-      console.log(`POST /instances {tracker: process}, ${runs} runs (server in its own process):`);
-      console.log(`  answered: ${quantiles(t.start)} (target p95 ≤ 50 ms); first event on a stream client: ${quantiles(t.first)}`);
-      // As examples/README.md builds it: compiled, then stripped of DWARF (the BTF stays).
-      const built = buildBpf(join(repoRoot, 'examples/opensnoop-lite/opensnoop.bpf.c'));
-      execFileSync('llvm-strip-16', ['-g', built]);
-      const object = readFileSync(built).toString('base64');
-      const p = await startToFirstEvent(base, () => ({ program: { name: 'opensnoop-lite', object } }), runs);
-      console.log(`POST /instances {program: examples/opensnoop-lite, ${Math.round((object.length * 3) / 4 / 1024)} KiB object}, ${runs} runs:`);
-      console.log(`  answered: ${quantiles(p.start)}; push to first event on a stream client: ${quantiles(p.first)} (target p95 ≤ 100 ms)`);
-    } finally {
-      await stopServer(child);
-    }
+    // By turns with the other build, when there is one.
+    for (const b of vsBin ? [bin, vsBin, bin, vsBin] : [bin]) await apiTimes(object, b);
   } finally {
     load.kill();
   }
