@@ -13,6 +13,8 @@ import { BpfObject } from '../../src/core/bpf-object.js';
 import { compileDecoder } from '../../src/core/btf/index.js';
 import { EunomiaError, ErrorCodes } from '../../src/core/errors.js';
 import { preflight } from '../../src/core/kernel.js';
+import { PROBE_OBJECT, probeProgramKinds } from '../../src/core/kernel-probe.js';
+import { objectDir } from '../../src/core/paths.js';
 import { loadNative, type NativeBinding } from '../../src/core/native.js';
 import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
@@ -250,6 +252,22 @@ describe('native binding on the real kernel', { skip }, () => {
     assert.match(err.log ?? '', /invalid access to map value|R0 invalid mem access|off=32/);
     assert.match(err.message, /load/);
     await obj.close();
+  });
+
+  test('a program type the host refuses to a privileged process: the error does not say "run as root"', async (t) => {
+    // The kinds this host refuses with EPERM at load, as doctor probes them (fentry, fexit, LSM here).
+    const refused = (await probeProgramKinds(native, { kinds: ['fentry', 'fexit', 'lsm'] })).find((p) => !p.ok && p.stage === 'load' && p.errno === 1);
+    if (!refused) return t.skip('this host refuses no fentry, fexit or LSM program with EPERM: nothing to show');
+    const obj = BpfObject.open(native, join(objectDir, PROBE_OBJECT));
+    try {
+      for (const p of obj.programs()) obj.setAutoload(p.name, p.name === `probe_${refused.kind}`);
+      const err = (() => { try { obj.load(); } catch (e) { return e; } })();
+      assert.ok(err instanceof EunomiaError && err.errno === 1, `${refused.kind}: refused with EPERM`);
+      assert.doesNotMatch(err.message, /run as root/, 'this process is root');
+      assert.match(err.message, /refused although this process may load eBPF .* "eunomia doctor" shows which kinds this kernel allows/);
+    } finally {
+      await obj.close();
+    }
   });
 
   test('loadAsync: objects verify in parallel off the main thread; each keeps its own log; closing one mid-load leaves nothing', async () => {
