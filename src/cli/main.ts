@@ -71,6 +71,10 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./seccomp.js')).seccompCommand(rest, process.stdout, process.stderr);
     case 'server':
     case 'safe':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write((await import('./server-help.js')).SERVER_HELP);
+        return 0;
+      }
       return (await import('./server.js')).runServer(rest, { stdout: process.stdout, stderr: process.stderr, version: eunomiaVersion(), safe: cmd === 'safe' });
     case 'doctor':
       return (await import('./doctor.js')).doctorCommand(rest, { stdout: process.stdout });
