@@ -184,6 +184,17 @@ int Reader::WaitRing(int timeout_ms) {
 void Reader::Run() {
   int timeout = opts_.poll_ms;
   int empty = 0;
+  // A new reader starts idle: its first record wakes it at once. Polling first, a tracker's
+  // first event waited for the first tick (up to 50 ms for the low-rate trackers' polls).
+  if (rb_ != nullptr && opts_.idle_flag != nullptr) {
+    __atomic_store_n(opts_.idle_flag, 1u, __ATOMIC_SEQ_CST);
+    if (ring_buffer__consume(rb_) > 0) {
+      __atomic_store_n(opts_.idle_flag, 0u, __ATOMIC_SEQ_CST);
+      Flush();
+    } else {
+      timeout = kIdleMs;
+    }
+  }
   while (!stop_.load(std::memory_order_relaxed)) {
     int err;
     if (rb_ != nullptr) {

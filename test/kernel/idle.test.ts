@@ -10,7 +10,7 @@ import { BpfObject } from '../../src/core/bpf-object.js';
 import { preflight } from '../../src/core/kernel.js';
 import { loadNative } from '../../src/core/native.js';
 import { objectDir } from '../../src/core/paths.js';
-import { KernelWatch, NOTHING_LEFT, needsRoot, waitFor } from '../helpers.js';
+import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 test('an idle reader sleeps until the next record, which wakes it and clears the flag', { skip: needsRoot }, async () => {
   const native = loadNative();
@@ -33,6 +33,36 @@ test('an idle reader sleeps until the next record, which wakes it and clears the
     assert.equal(flag(), 0, 'the program saw the flag, forced a wake-up and cleared it');
     // Idle again once things are quiet, and a stop is not held up by the long sleep.
     await waitFor(() => flag() === 1, 'idle again', 10_000);
+    const stats = await reader.close();
+    assert.equal(stats.lostKernel + stats.lostQueue, 0);
+  } finally {
+    await obj.close();
+  }
+  assert.deepEqual(await watch.leftovers(), NOTHING_LEFT);
+});
+
+test('a new reader starts idle: its first record wakes it, with no poll to wait for', { skip: needsRoot || needsClang }, async () => {
+  const native = loadNative();
+  preflight(native);
+  const watch = new KernelWatch();
+  // Records only from this process's getppid(): nothing else clears the flag meanwhile.
+  const obj = BpfObject.open(native, buildBpf(join(repoRoot, 'test/bpf/features.bpf.c')), 'features');
+  try {
+    obj.setGlobals({ target_tgid: process.pid });
+    obj.load();
+    obj.attach('on_getppid');
+    let records = 0;
+    // A poll of a second: polling first, it would take 20 empty polls (20 s) to go idle.
+    const reader = obj.openReader('events', (_buf, count) => (records += count), { pollMs: 1000 });
+    watch.note();
+    const bss = obj.map('.bss');
+    const at = obj.btf.datasec('.bss')!.vars.find((v) => v.name === 'eunomia_reader_idle')!.offset;
+    const flag = (): number => bss.lookup(Buffer.alloc(4))!.readUInt32LE(at);
+    await waitFor(() => flag() === 1, 'the new reader to be idle', 5_000);
+    assert.equal(records, 0);
+    void process.ppid;
+    await waitFor(() => records === 1, 'the first record to be delivered', 5_000);
+    assert.equal(flag(), 0, 'the program saw the flag, forced a wake-up and cleared it');
     const stats = await reader.close();
     assert.equal(stats.lostKernel + stats.lostQueue, 0);
   } finally {
