@@ -71,7 +71,9 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./seccomp.js')).seccompCommand(rest, process.stdout, process.stderr);
     case 'server':
     case 'safe':
-      if (rest.includes('--help') || rest.includes('-h')) {
+      // Help alone: only its text. With other flags, the config they give is read and checked
+      // first (deploy/ uses `server --config … --help` to check a rendered config).
+      if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
         process.stdout.write((await import('./server-help.js')).SERVER_HELP);
         return 0;
       }
