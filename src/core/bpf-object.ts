@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Btf, encodeValue } from './btf/index.js';
 import { EunomiaError, ErrorCodes, logTail, type ErrorCode } from './errors.js';
 import type { NativeBinding, NativeError, NativeMap, NativeObject, NativeProgram, NativeReaderStats } from './native.js';
-import { hasBpfPrivileges } from './kernel.js';
+import { hasBpfPrivileges, permissionRefusal } from './kernel.js';
 import { coveringMinBtf, minBtfFor } from './kernel-btf.js';
 import { attachKind, isRetprobe } from './sections.js';
 import { mapMemory, type MapMemory } from './map-memory.js';
@@ -99,11 +99,9 @@ function wrapNative(e: unknown, code: ErrorCode, what: string): EunomiaError {
   // EACCES is also the verifier's answer to an unsafe program: its log then says why.
   const verifier = /\bprocessed \d+ insns\b/.test(log);
   if (ne?.errno === 1 || ne?.errno === 13) {
-    if (verifier) hint = ' — the verifier refused a program (its log follows)';
-    // Privileged already: something else refuses (a security module, lockdown, a sandbox that
-    // allows some program types only), and "run as root" would send the user the wrong way.
-    else if (hasBpfPrivileges()) hint = ' — refused although this process may load eBPF (CAP_BPF and CAP_PERFMON): a security module, lockdown or sandbox refuses this program or attach type here; "eunomia doctor" shows which kinds this kernel allows';
-    else hint = ' — run as root or grant CAP_BPF and CAP_PERFMON';
+    // Privileged already, "run as root" would send the user the wrong way: doctor says which kinds the kernel allows.
+    const privileged = hasBpfPrivileges();
+    hint = verifier ? ' — the verifier refused a program (its log follows)' : ` — ${permissionRefusal(privileged)}${privileged ? '; "eunomia doctor" shows which kinds this kernel allows' : ''}`;
   }
   return new EunomiaError(code, `${what}: ${reason}${hint}${tail}`, { cause: e, log, errno: ne?.errno });
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfObject } from './bpf-object.js';
 import { isEunomiaError } from './errors.js';
-import { hasBpfPrivileges } from './kernel.js';
+import { hasBpfPrivileges, permissionRefusal } from './kernel.js';
 import type { NativeBinding } from './native.js';
 import { objectDir } from './paths.js';
 
@@ -76,11 +76,10 @@ export function explainErrno(kind: ProgramKind, stage: 'load' | 'attach', errno:
   switch (errno) {
     case 1:
     case 13:
-      if (!privileged) return 'not permitted: loading eBPF needs root (or CAP_BPF and CAP_PERFMON) — run as root';
-      if (TRAMPOLINE.has(kind)) {
+      if (privileged && TRAMPOLINE.has(kind)) {
         return `refused by the kernel although this process is privileged: this kernel's policy forbids ${kind} programs (BPF trampolines) here — a security module, kernel lockdown, or the hypervisor; trackers use their tracepoint alternatives`;
       }
-      return `refused by the kernel although this process is privileged (${stage}): a security module or kernel lockdown forbids it`;
+      return `${permissionRefusal(privileged)}${privileged ? ` (at ${stage})` : ''}`;
     case 2:
       if (kind === 'kprobe') return 'no kprobe PMU and no kprobe_events in tracefs: the kernel is built without kprobe events (CONFIG_KPROBE_EVENTS), or tracefs is not mounted';
       if (kind === 'tracepoint') return 'the tracepoint is not in tracefs: tracefs is not mounted, or the kernel lacks the tracepoint';

@@ -50,6 +50,13 @@ export function hasBpfPrivileges(): boolean {
   return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
 }
 
+/** Why the kernel answered EPERM or EACCES (not the verifier's refusal): the one wording for it. */
+export function permissionRefusal(privileged = hasBpfPrivileges()): string {
+  return privileged
+    ? 'refused by the kernel although this process may load eBPF (CAP_BPF and CAP_PERFMON): a security module, kernel lockdown or a sandbox forbids this program or attach type here'
+    : 'not permitted: loading eBPF needs root (or CAP_BPF and CAP_PERFMON) — run as root';
+}
+
 export function checkPrivileges(): void {
   if (!hasBpfPrivileges()) {
     throw new EunomiaError(

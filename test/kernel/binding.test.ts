@@ -16,7 +16,7 @@ import { preflight } from '../../src/core/kernel.js';
 import { PROBE_OBJECT, probeProgramKinds } from '../../src/core/kernel-probe.js';
 import { objectDir } from '../../src/core/paths.js';
 import { loadNative, type NativeBinding } from '../../src/core/native.js';
-import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { bssGlobal, buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 const skip = needsRoot || needsClang;
@@ -39,11 +39,8 @@ function count(obj: BpfObject, idx: number): number {
 }
 
 
-/** features.bpf.c's .bss counter of calls, found by name (eunomia.bpf.h has a .bss variable too). */
-function tpHits(obj: BpfObject): number {
-  const at = obj.btf.datasec('.bss')!.vars.find((v) => v.name === 'tp_hits')!.offset;
-  return Number(obj.map('.bss').lookup(Buffer.alloc(4))!.readBigUInt64LE(at));
-}
+/** features.bpf.c's .bss counter of calls (eunomia.bpf.h has a .bss variable too). */
+const tpHits = (obj: BpfObject): number => bssGlobal(obj, 'tp_hits');
 
 describe('native binding on the real kernel', { skip }, () => {
   let native: NativeBinding;
@@ -264,7 +261,7 @@ describe('native binding on the real kernel', { skip }, () => {
       const err = (() => { try { obj.load(); } catch (e) { return e; } })();
       assert.ok(err instanceof EunomiaError && err.errno === 1, `${refused.kind}: refused with EPERM`);
       assert.doesNotMatch(err.message, /run as root/, 'this process is root');
-      assert.match(err.message, /refused although this process may load eBPF .* "eunomia doctor" shows which kinds this kernel allows/);
+      assert.match(err.message, /refused by the kernel although this process may load eBPF .* "eunomia doctor" shows which kinds this kernel allows/);
     } finally {
       await obj.close();
     }
