@@ -181,19 +181,23 @@ int Reader::WaitRing(int timeout_ms) {
   return n < 0 && errno != EINTR ? -errno : 0;
 }
 
+// Sets the idle flag, then drains once more: a record submitted before the programs saw the
+// flag did not wake us. True when nothing came (sleep long); false when it did (flag cleared).
+bool Reader::GoIdle() {
+  __atomic_store_n(opts_.idle_flag, 1u, __ATOMIC_SEQ_CST);
+  if (ring_buffer__consume(rb_) <= 0) return true;
+  __atomic_store_n(opts_.idle_flag, 0u, __ATOMIC_SEQ_CST);
+  return false;
+}
+
 void Reader::Run() {
   int timeout = opts_.poll_ms;
   int empty = 0;
   // A new reader starts idle: its first record wakes it at once. Polling first, a tracker's
   // first event waited for the first tick (up to 50 ms for the low-rate trackers' polls).
   if (rb_ != nullptr && opts_.idle_flag != nullptr) {
-    __atomic_store_n(opts_.idle_flag, 1u, __ATOMIC_SEQ_CST);
-    if (ring_buffer__consume(rb_) > 0) {
-      __atomic_store_n(opts_.idle_flag, 0u, __ATOMIC_SEQ_CST);
-      Flush();
-    } else {
-      timeout = kIdleMs;
-    }
+    if (GoIdle()) timeout = kIdleMs;
+    else Flush();
   }
   while (!stop_.load(std::memory_order_relaxed)) {
     int err;
@@ -207,14 +211,8 @@ void Reader::Run() {
         empty = 0;
         timeout = opts_.poll_ms;
       } else if (opts_.idle_flag != nullptr && timeout == opts_.poll_ms && ++empty >= kIdleAfterPolls) {
-        __atomic_store_n(opts_.idle_flag, 1u, __ATOMIC_SEQ_CST);
-        // A record submitted just before the flag was seen did not wake us: look once more.
-        if (ring_buffer__consume(rb_) > 0) {
-          __atomic_store_n(opts_.idle_flag, 0u, __ATOMIC_SEQ_CST);
-          empty = 0;
-        } else {
-          timeout = kIdleMs;
-        }
+        if (GoIdle()) timeout = kIdleMs;
+        else empty = 0;
       }
     } else {
       err = perf_buffer__poll(pb_, opts_.poll_ms);

@@ -58,6 +58,7 @@ class Reader {
   void Append(const void* data, size_t size, uint32_t cpu);
   void Flush();
   void Run();
+  bool GoIdle();
   int WaitRing(int timeout_ms);
 
   ReaderOptions opts_;
