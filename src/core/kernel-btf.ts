@@ -70,7 +70,7 @@ export function minBtfFor(objectPath: string): string {
 
 /** What every shipped object relocates against, cut together (bpf/Makefile). */
 export const SHARED_MIN_BTF = join(objectDir, 'shared.min.btf');
-/** Parsed once (6.6 KB here), on the first object that needs it. */
+/** Parsed once (6.6 KB here), on the first object without a file of its own; undefined when it does not fit. */
 const sharedParsed = new Map<string, Btf | undefined>();
 
 /**
@@ -79,8 +79,8 @@ const sharedParsed = new Map<string, Btf | undefined>();
  * (libbpf then parses the kernel's full BTF).
  */
 export function coveringMinBtf(elf: Buffer, local: Btf, shared = SHARED_MIN_BTF): string {
-  const relocations = coreRelocations(elf);
-  if (!relocations?.length) return '';
+  // The file first: on another kernel (every shipped object's own file is refused too) the
+  // object's relocations are not read at all.
   if (!sharedParsed.has(shared)) {
     let btf: Btf | undefined;
     try {
@@ -91,5 +91,7 @@ export function coveringMinBtf(elf: Buffer, local: Btf, shared = SHARED_MIN_BTF)
     sharedParsed.set(shared, btf);
   }
   const target = sharedParsed.get(shared);
-  return target && coversRelocations(local, relocations, target) ? shared : '';
+  if (!target) return '';
+  const relocations = coreRelocations(elf);
+  return relocations?.length && coversRelocations(local, relocations, target) ? shared : '';
 }
