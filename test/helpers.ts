@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BpfObject } from '../src/core/bpf-object.js';
 import { hasBpfPrivileges } from '../src/core/kernel.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,6 +15,14 @@ export const isRoot = hasBpfPrivileges();
 export const needsRoot: string | false = !isRoot && 'needs root (CAP_BPF and CAP_PERFMON) to load eBPF programs';
 export const clang = ['/usr/bin/clang-16', '/usr/bin/clang'].find((p) => existsSync(p));
 export const needsClang: string | false = !clang && 'clang-16 is not installed (scripts/setup.sh installs it)';
+
+/** A loaded object's .bss global (4 or 8 bytes) by name, read from the kernel's map; found through the object's BTF. */
+export function bssGlobal(obj: BpfObject, name: string): number {
+  const v = obj.btf.datasec('.bss')?.vars.find((x) => x.name === name);
+  if (!v || (v.size !== 4 && v.size !== 8)) throw new Error(`${obj.name}: no 4- or 8-byte .bss global "${name}"`);
+  const bss = obj.map('.bss').lookup(Buffer.alloc(4))!;
+  return v.size === 8 ? Number(bss.readBigUInt64LE(v.offset)) : bss.readUInt32LE(v.offset);
+}
 
 /** Compiles a test eBPF program the way bpf/Makefile does, into a temp dir. */
 export function buildBpf(source: string): string {

@@ -51,10 +51,6 @@ export class ProcessTree {
    * collections and cost the pipeline ~20 ns per event more (bench/rules.ts, 2026-12-07).
    */
   observe(data: Record<string, unknown>): void {
-    this.add(data);
-  }
-
-  private add(data: Record<string, unknown>): void {
     const pid = data.pid;
     if (typeof pid !== 'number') return;
     if (data.type === 'exec') {

@@ -30,9 +30,9 @@ test('bounded: exited processes go first', () => {
   assert.ok(t.get(1) && t.get(3) && t.get(4));
 });
 
-test('events are taken in order, however many come between two lookups', () => {
+test('execs, an exit and a reused pid, in order; over the limit, exited processes go first', () => {
   const t = new ProcessTree({ max: 1000, proc: () => undefined });
-  // More than one batch: execs, then an exit and a new exec reusing a pid.
+  // Execs, then an exit and a new exec reusing a pid.
   for (let pid = 2; pid < 700; pid++) t.observe({ type: 'exec', pid, ppid: pid - 1, comm: `p${pid}` });
   t.observe({ type: 'exit', pid: 600 });
   t.observe({ type: 'exec', pid: 650, ppid: 2, comm: 'reused' });
@@ -41,7 +41,7 @@ test('events are taken in order, however many come between two lookups', () => {
   assert.equal(t.get(650)?.comm, 'reused');
   assert.deepEqual(t.parents(650, 2).map((p) => p.comm), ['p2']);
   assert.deepEqual(t.parents(601, 2).map((p) => p.comm), ['p600', 'p599'], 'an exited parent is still known');
-  // Over the limit, exited processes go first, then the oldest: as if each event had been added at once.
+  // Over the limit, exited processes go first, then the oldest.
   for (let pid = 700; pid < 1100; pid++) t.observe({ type: 'exec', pid, ppid: 1, comm: `q${pid}` });
   assert.ok(t.size <= 1000);
   assert.equal(t.get(600), undefined);

@@ -13,7 +13,7 @@ import { coreRelocations, coversRelocations, essentialName } from '../../src/cor
 import { VMLINUX_BTF } from '../../src/core/kernel.js';
 import { SHARED_MIN_BTF } from '../../src/core/kernel-btf.js';
 import { loadNative, type NativeBinding } from '../../src/core/native.js';
-import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { bssGlobal, buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 const skip = needsRoot || needsClang;
 
@@ -25,13 +25,6 @@ test("essential names drop a flavour's suffix the way libbpf does", () => {
   assert.equal(essentialName('x____y'), 'x____y', 'four underscores: no flavour');
   assert.equal(essentialName('___x'), '___x', 'nothing before the separator');
 });
-
-/** The .bss global's value after the run. */
-function global(obj: BpfObject, name: string): number {
-  const v = obj.btf.datasec('.bss')!.vars.find((x) => x.name === name)!;
-  const bss = obj.map('.bss').lookup(Buffer.alloc(4))!;
-  return v.size === 8 ? Number(bss.readBigUInt64LE(v.offset)) : bss.readUInt32LE(v.offset);
-}
 
 describe('CO-RE against the shared minimized BTF', { skip }, () => {
   let native: NativeBinding;
@@ -60,8 +53,8 @@ describe('CO-RE against the shared minimized BTF', { skip }, () => {
       obj.load();
       obj.attachAll();
       watch.note();
-      await waitFor(() => (void process.ppid, global(obj, 'hits') > 0), 'the getppid() program ran');
-      return { coreBtf: obj.coreBtf, values: Object.fromEntries(names.map((n) => [n, global(obj, n)])) };
+      await waitFor(() => (void process.ppid, bssGlobal(obj, 'hits') > 0), 'the getppid() program ran');
+      return { coreBtf: obj.coreBtf, values: Object.fromEntries(names.map((n) => [n, bssGlobal(obj, n)])) };
     } finally {
       await obj.close();
     }

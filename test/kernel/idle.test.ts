@@ -10,7 +10,7 @@ import { BpfObject } from '../../src/core/bpf-object.js';
 import { preflight } from '../../src/core/kernel.js';
 import { loadNative } from '../../src/core/native.js';
 import { objectDir } from '../../src/core/paths.js';
-import { buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
+import { bssGlobal, buildBpf, KernelWatch, NOTHING_LEFT, needsClang, needsRoot, repoRoot, waitFor } from '../helpers.js';
 
 test('an idle reader sleeps until the next record, which wakes it and clears the flag', { skip: needsRoot }, async () => {
   const native = loadNative();
@@ -23,9 +23,7 @@ test('an idle reader sleeps until the next record, which wakes it and clears the
     let records = 0;
     const reader = obj.openReader('events', (_buf, count) => (records += count));
     watch.note();
-    const bss = obj.map('.bss');
-    const at = obj.btf.datasec('.bss')!.vars.find((v) => v.name === 'eunomia_reader_idle')!.offset;
-    const flag = (): number => bss.lookup(Buffer.alloc(4))!.readUInt32LE(at);
+    const flag = (): number => bssGlobal(obj, 'eunomia_reader_idle');
     await waitFor(() => flag() === 1, 'the reader to go idle (flag set)', 10_000);
     const before = records;
     spawnSync('/bin/true');
@@ -55,9 +53,7 @@ test('a new reader starts idle: its first record wakes it, with no poll to wait 
     // A poll of a second: polling first, it would take 20 empty polls (20 s) to go idle.
     const reader = obj.openReader('events', (_buf, count) => (records += count), { pollMs: 1000 });
     watch.note();
-    const bss = obj.map('.bss');
-    const at = obj.btf.datasec('.bss')!.vars.find((v) => v.name === 'eunomia_reader_idle')!.offset;
-    const flag = (): number => bss.lookup(Buffer.alloc(4))!.readUInt32LE(at);
+    const flag = (): number => bssGlobal(obj, 'eunomia_reader_idle');
     await waitFor(() => flag() === 1, 'the new reader to be idle', 5_000);
     assert.equal(records, 0);
     void process.ppid;
