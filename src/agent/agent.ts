@@ -386,6 +386,13 @@ export class Agent {
     });
   }
 
+  /** The containers an instance selected that were running when selected (full ids; ScopeHandle.joinedRunning). */
+  joinedRunning(id: number): string[] {
+    const inst = this.manager.get(id);
+    if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
+    return inst.containersJoinedRunning;
+  }
+
   view(inst: TrackerInstance): InstanceView {
     const s = this.started.get(inst.id);
     const t = this.timed.get(inst.id);

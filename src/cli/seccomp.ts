@@ -169,6 +169,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   const collector = new RowCollector();
   const cgroup = command.length ? makeCgroup('record') : undefined;
   const started = new Date();
+
   let code = 0;
   try {
     const options: Record<string, string | number> = cgroup ? { cgroup: cgroup.id } : { container: container! };
@@ -177,6 +178,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     try {
       const inst = agent.manager.instancesNow()[0]!;
       for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: recording it from its start`);
+      if (inst.containersJoinedRunning.length) log(`container ${container} is running: its start-up will not be in the recording (to record it, start the recording before the container)`);
       const waits: Promise<unknown>[] = [sig.promise];
       let timer: NodeJS.Timeout | undefined;
       if (limit) waits.push(new Promise((r) => (timer = setTimeout(r, limit * 1000))));
@@ -194,10 +196,11 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
         child.kill('SIGTERM');
         await exited(child);
       }
+      const joined = new Set(inst.containersJoinedRunning);
       await agent.stop(inst.id);
       await agent.pipeline.close();
       // Written before the agent's teardown (its container watcher's links take ~140 ms to close).
-      return writeRecording();
+      return writeRecording(joined);
     } finally {
       sig.dispose();
       agent.closeNow();
@@ -206,7 +209,8 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     cgroup?.remove();
   }
 
-  function writeRecording(): number {
+  /** `joined`: the containers that were running when the recording selected them. */
+  function writeRecording(joined: ReadonlySet<string>): number {
     const ended = new Date();
     // The launcher could not execute the command (125: its own failure, 126/127 as a shell says):
     // what it recorded is its own failed exec and message, not the command's.
@@ -214,7 +218,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
       log(`"${command[0]}" did not run (exit ${code}): nothing recorded${output ? `, ${output} left as it was` : ''}`);
       return code;
     }
-    const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined);
+    const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined, joined);
     if (!recordings.length) {
       throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);
     }

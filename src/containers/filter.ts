@@ -64,6 +64,7 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
   };
 
   const matched = new Set<string>();
+  const joined = new Set<string>();
   if (mode === FilterMode.WANTED) {
     for (const s of selectors) {
       const p = kernelPrefix(s);
@@ -75,6 +76,7 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
       for (const c of found) {
         want(c.id.slice(0, KERNEL_PREFIX));
         matched.add(s);
+        if (resolver.cgroupsOf(c.id).length) joined.add(c.id);
       }
     }
   }
@@ -88,12 +90,17 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
     if (!selectors.some((s) => selects(s, info))) return;
     const prefix = info.id.slice(0, KERNEL_PREFIX);
     const isNew = !wantedIds.has(prefix);
+    // Cgroups already there: the kernel side did not count them until now.
+    if (isNew && resolver.cgroupsOf(info.id).length) joined.add(info.id);
     want(prefix);
     if (isNew || info.state === 'running') for (const cg of resolver.cgroupsOf(info.id)) markCgroup(cg, info.id);
   };
   resolver.on('container', onContainer);
   return {
     unmatched: selectors.filter((s) => !matched.has(s) && !kernelPrefix(s)),
+    get joinedRunning() {
+      return [...joined];
+    },
     close: () => resolver.off('container', onContainer),
   };
 }

@@ -46,6 +46,12 @@ export function containerScope(tracker: string, values: OptionValues): Container
 export interface ScopeHandle {
   /** Selectors that matched no container yet (they may still, when one starts). */
   readonly unmatched: string[];
+  /**
+   * Full ids of the selected containers that already had cgroups when they were selected (at
+   * install, or when their runtime named them later): what they did before, their start-up
+   * included, was not seen.
+   */
+  readonly joinedRunning: string[];
   close(): void;
 }
 

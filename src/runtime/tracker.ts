@@ -262,6 +262,11 @@ export class TrackerInstance {
   get unmatchedContainers(): string[] {
     return this.filter?.unmatched ?? [];
   }
+
+  /** Selected containers that were running when selected (full ids): their start was not seen. */
+  get containersJoinedRunning(): string[] {
+    return this.filter?.joinedRunning ?? [];
+  }
   private interval?: IntervalReader;
   private timer?: NodeJS.Timeout;
   private reportErrors = 0;

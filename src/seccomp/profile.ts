@@ -160,7 +160,7 @@ export function toProfile(recordings: Recording[], opts: ProfileOptions = {}): D
   };
   recordings.forEach((r, i) => {
     const id = `r${i + 1}`;
-    facts.runs.push({ id, target: r.target, started: r.started, ended: r.ended, gate: r.gate });
+    facts.runs.push({ id, target: r.target, started: r.started, ended: r.ended, gate: r.gate, ...(r.midRun ? { midRun: true as const } : {}) });
     for (const [name, count] of Object.entries(r.syscalls)) {
       if (!isKnownSyscall(name)) throw new EunomiaError(ErrorCodes.PROFILE, `recording ${id} (${targetText(r)}): unknown syscall "${name}" — a recording names x86-64 syscalls (unknown numbers go in "unnamed")`);
       see(name, count, id);

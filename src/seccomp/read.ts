@@ -204,6 +204,12 @@ function readArgUse(r: Reader, v: unknown, path: string): ArgUse {
   };
 }
 
+/** A run's midRun: true, or absent (a recording from the container's start). */
+function midRunOf(r: Reader, v: unknown, path: string): true {
+  if (v !== true) r.fail(path, `must be true, got ${JSON.stringify(v) ?? kindOf(v)} — leave midRun out for a recording from the container's start`);
+  return true;
+}
+
 /** Eunomia's provenance, version 1 (src/seccomp/types.ts, Provenance). */
 function readProvenance(r: Reader, v: unknown): Provenance {
   const p = 'eunomia';
@@ -213,7 +219,7 @@ function readProvenance(r: Reader, v: unknown): Provenance {
   const ids = new Set<string>();
   const runs = r.array(o.runs, `${p}.runs`).map((run, i) => {
     const at = `${p}.runs[${i}]`;
-    const ro = r.object(run, at, ['id', 'target', 'started', 'ended', 'gate'], 'a run {id, target, started, ended, gate}');
+    const ro = r.object(run, at, ['id', 'target', 'started', 'ended', 'gate', 'midRun'], 'a run {id, target, started, ended, gate, midRun}');
     const id = r.string(ro.id, `${at}.id`);
     if (!/^r[1-9]\d*$/.test(id)) r.fail(`${at}.id`, `"${id}" is not a run id (r1, r2, …)`);
     if (ids.has(id)) r.fail(`${at}.id`, `run "${id}" is given twice`);
@@ -230,6 +236,7 @@ function readProvenance(r: Reader, v: unknown): Provenance {
       started: r.string(ro.started, `${at}.started`),
       ended: r.string(ro.ended, `${at}.ended`),
       gate: r.oneOf(ro.gate, `${at}.gate`, ['filter', 'exec'] as const, 'a gate'),
+      ...(ro.midRun === undefined ? {} : { midRun: midRunOf(r, ro.midRun, `${at}.midRun`) }),
     };
   });
   return {

@@ -11,7 +11,7 @@ import type { Recording, RecordTarget } from './types.js';
  * a recording with no syscalls, which the caller reports as such). The gate is `exec` if any
  * cgroup ran without a filter: its runtime's calls after the filter would be missing.
  */
-export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], started: Date, ended: Date): Recording {
+export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], started: Date, ended: Date, midRun = false): Recording {
   const syscalls: Record<string, number> = {};
   let args = noArgs();
   const unnamed = new Set<number>();
@@ -29,6 +29,7 @@ export function recordingOf(target: RecordTarget, rows: readonly SeccompRow[], s
     started: started.toISOString(),
     ended: ended.toISOString(),
     gate: rows.some((r) => r.gate === 'exec') ? 'exec' : 'filter',
+    ...(midRun ? { midRun: true as const } : {}),
     syscalls,
     unnamed: [...unnamed].sort((a, b) => a - b),
     compatCalls,
@@ -45,9 +46,10 @@ export interface RecordedRow {
 
 /**
  * One recording per container from the rows of its cgroups (a row with no container is named by
- * its cgroup); with `command`, all rows are that command's.
+ * its cgroup); with `command`, all rows are that command's. `joinedRunning`: full ids of the
+ * containers that were running when the recording selected them (ScopeHandle.joinedRunning).
  */
-export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: Date, command?: RecordTarget): Recording[] {
+export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: Date, command?: RecordTarget, joinedRunning: ReadonlySet<string> = new Set()): Recording[] {
   const all = [...rows];
   if (command) return all.length ? [recordingOf(command, all.map((r) => r.row), started, ended)] : [];
   const byContainer = new Map<string, { target: RecordTarget; rows: SeccompRow[] }>();
@@ -60,5 +62,5 @@ export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: 
     }
     g.rows.push(row);
   }
-  return [...byContainer.values()].map((g) => recordingOf(g.target, g.rows, started, ended));
+  return [...byContainer.values()].map((g) => recordingOf(g.target, g.rows, started, ended, g.target.id !== undefined && joinedRunning.has(g.target.id)));
 }

@@ -69,7 +69,7 @@ function wrap(words: string[], indent: string): string[] {
 
 const runText = (r: ProfileRun): string => {
   const what = [r.target.image, r.target.id?.slice(0, 12)].filter(Boolean).join(', ');
-  return `${r.id}  ${r.target.kind} ${r.target.name}${what ? ` (${what})` : ''}, ${r.started} → ${r.ended}, gate ${r.gate}`;
+  return `${r.id}  ${r.target.kind} ${r.target.name}${what ? ` (${what})` : ''}, ${r.started} → ${r.ended}, gate ${r.gate}${r.midRun ? ', begun while it ran' : ''}`;
 };
 
 function defaultText(p: DockerProfile): string {
@@ -164,6 +164,14 @@ export function summary(profile: DockerProfile, previous?: DockerProfile): strin
   const exec = prov?.runs.filter((r) => r.gate === 'exec').map((r) => r.id) ?? [];
   if (exec.length && !baseNames().every((n) => names.includes(n))) {
     warnings.push(`run${exec.length === 1 ? '' : 's'} ${exec.join(', ')} counted from the first exec, and the base list is not in the profile: the runtime's calls after the filter are missing`);
+  }
+  // A container's start-up is in the profile if any run of it saw its start.
+  const fromStart = new Set(prov?.runs.filter((r) => !r.midRun).map((r) => r.target.name));
+  const midRun = prov?.runs.filter((r) => r.midRun && !fromStart.has(r.target.name)) ?? [];
+  if (midRun.length) {
+    const who = [...new Set(midRun.map((r) => r.target.name))];
+    const one = who.length === 1;
+    warnings.push(`run${midRun.length === 1 ? '' : 's'} ${midRun.map((r) => r.id).join(', ')} began while ${who.join(', ')} ${one ? 'was' : 'were'} running: ${one ? 'its' : 'their'} start-up (what a program calls as it starts, what the workload does once) is not in the profile, and a container started under it may fail — record it from its start (start the recording before the container) and merge, before enforcing`);
   }
   if (warnings.length) out.push('Warnings:', ...warnings.map((w) => `  ${w}`));
   if (previous) {

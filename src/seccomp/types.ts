@@ -50,6 +50,11 @@ export interface Recording {
   started: string;
   ended: string;
   gate: Gate;
+  /**
+   * The container was already running when the recording began: its start-up (what its
+   * programs call as they start, what it does once at start) was not seen.
+   */
+  midRun?: true;
   /** Calls counted, by syscall name (x86-64 names, as libseccomp spells them). */
   syscalls: Record<string, number>;
   /** Numbers seen that this build's table cannot name: they cannot be written in a profile. */
@@ -72,6 +77,8 @@ export interface ProfileRun {
   started: string;
   ended: string;
   gate: Gate;
+  /** Recording.midRun: begun while the container ran. */
+  midRun?: true;
 }
 
 /** Eunomia's part of a profile file: where every syscall came from. */

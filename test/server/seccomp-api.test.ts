@@ -71,11 +71,13 @@ describe('GET /instances/:id/seccomp: a real server recording a real container',
     server.stderr!.on('data', (d) => (err += d));
     await waitFor(() => /server listening/.test(err) || server.exitCode !== null, 'the server to start', 30_000);
     assert.match(err, new RegExp(`server listening on ${base}; 0 trackers running`), err);
-    containers.push(name);
-    fullId = await dockerAsync('run', '-d', '--name', name, TEST_IMAGE, ...LOOP);
+    // Recording first, then the container: its start-up is in the profile, and a container
+    // started under the profile runs (recorded mid-run, it may not: the last test).
     const r = await send('POST', '/instances', { tracker: 'seccomp', options: { container: name } });
     rec = { status: r.status, body: r.json as typeof rec.body };
     watch.note(server.pid);
+    containers.push(name);
+    fullId = await dockerAsync('run', '-d', '--name', name, TEST_IMAGE, ...LOOP);
   });
 
   after(async () => {
@@ -109,6 +111,7 @@ describe('GET /instances/:id/seccomp: a real server recording a real container',
     assert.equal(runs.length, 1);
     assert.deepEqual(runs[0]!.target, { kind: 'container', name, id: fullId, image: TEST_IMAGE });
     assert.equal(runs[0]!.gate, 'filter', 'Docker runs it under its default filter');
+    assert.equal(runs[0]!.midRun, undefined, 'recorded from its start');
     for (const n of ['getdents64', 'openat']) {
       assert.ok(allowed(p).has(n), `${n} allowed`);
       assert.ok(p.eunomia!.syscalls[n]!.count > 0);
@@ -152,6 +155,7 @@ describe('GET /instances/:id/seccomp: a real server recording a real container',
     assert.match(r.text, new RegExp(`^Made by Eunomia from 1 run:\\n {2}r1 {2}container ${name} \\(${TEST_IMAGE.replace(/[./]/g, '\\$&')}, ${fullId.slice(0, 12)}\\), .* gate filter$`, 'm'));
     assert.match(r.text, /^ {2}file I\/O \(\d+\):\n(?: {4}.*\n)*? {4}.*\bgetdents64 \d+/m);
     assert.match(r.text, /^Base list \(not seen; added because the container runtime calls them after installing the filter\):$/m);
+    assert.doesNotMatch(r.text, /began while/, 'recorded from its start: no mid-run warning');
   });
 
   test('?mode=kill and ?mode=log: the default action; the same calls allowed', async () => {
@@ -225,6 +229,28 @@ describe('GET /instances/:id/seccomp: a real server recording a real container',
       assert.deepEqual(p.eunomia!.runs.map((x) => x.target), [{ kind: 'container', name: later, id: laterId, image: TEST_IMAGE }]);
     } finally {
       assert.equal((await send('DELETE', `/instances/${wid}`)).status, 200);
+    }
+  });
+
+  test('a container already running: the run says it began mid-run, and the summary warns its start-up is missing', async () => {
+    const early = uniqueName('sc-api-early');
+    containers.push(early);
+    await dockerAsync('run', '-d', '--name', early, TEST_IMAGE, ...LOOP);
+    // Known to the server yet or named by Docker's events later: either way it was running when selected.
+    const started = await send('POST', '/instances', { tracker: 'seccomp', options: { container: early } });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    watch.note(server.pid);
+    const eid = started.json.id as number;
+    try {
+      const p = await profileWhen(eid, (x) => seen(x).includes('getdents64'));
+      assert.equal(p.eunomia!.runs.length, 1);
+      assert.equal(p.eunomia!.runs[0]!.target.name, early);
+      assert.equal(p.eunomia!.runs[0]!.midRun, true);
+      const text = (await get(`/instances/${eid}/seccomp?format=summary`)).text;
+      assert.match(text, new RegExp(`^ {2}r1 {2}container ${early} .* gate filter, begun while it ran$`, 'm'));
+      assert.match(text, new RegExp(`^ {2}run r1 began while ${early} was running: its start-up .* is not in the profile, and a container started under it may fail`, 'm'));
+    } finally {
+      assert.equal((await send('DELETE', `/instances/${eid}`)).status, 200);
     }
   });
 

@@ -406,3 +406,20 @@ test('summary: groups with counts, restrictions in words, capabilities, base add
   assert.equal(/\x1b\[/.test(text), false, 'no colours');
   assert.ok(summary(previous, previous).includes('New since the last run: nothing'));
 });
+
+test('a run begun while its container ran: kept in the provenance and read back, warned of until a run of the same container saw its start', () => {
+  const joined = { ...httpd, midRun: true as const };
+  const p = toProfile([joined]);
+  assert.deepEqual(p.eunomia!.runs.map((r) => r.midRun), [true]);
+  assert.deepEqual(readProfile(JSON.stringify(p), 'p.json'), p);
+  const warning = '  run r1 began while httpd was running: its start-up (what a program calls as it starts, what the workload does once) is not in the profile, and a container started under it may fail — record it from its start (start the recording before the container) and merge, before enforcing';
+  const lines = summary(p).split('\n');
+  assert.ok(lines.includes(warning), summary(p));
+  assert.ok(lines.some((l) => l.startsWith('  r1  container httpd ') && l.endsWith('gate filter, begun while it ran')));
+  // Merged with a recording from its start: the start-up is in, no warning.
+  assert.equal(summary(merge([p, toProfile([httpd])])).includes('began while'), false);
+  assert.equal(summary(merge([p, toProfile([shell])])).includes('run r1 began while httpd was running'), true, 'another target\'s run does not cover it');
+  const copy = JSON.parse(JSON.stringify(p)) as { eunomia: { runs: Record<string, unknown>[] } };
+  copy.eunomia.runs[0]!.midRun = false;
+  throwsProfile(() => readProfile(JSON.stringify(copy), 'p.json'), 'p.json: eunomia.runs[0].midRun: must be true, got false — leave midRun out for a recording from the container\'s start');
+});
