@@ -64,7 +64,9 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
   };
 
   const matched = new Set<string>();
+  // Selected while running: the kernel side counts a cgroup only from when it is wanted.
   const joined = new Set<string>();
+  const running = (c: ContainerInfo): boolean => c.state === 'running' || (c.state === 'unknown' && resolver.cgroupsOf(c.id).length > 0);
   if (mode === FilterMode.WANTED) {
     for (const s of selectors) {
       const p = kernelPrefix(s);
@@ -76,7 +78,7 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
       for (const c of found) {
         want(c.id.slice(0, KERNEL_PREFIX));
         matched.add(s);
-        if (resolver.cgroupsOf(c.id).length) joined.add(c.id);
+        if (running(c)) joined.add(c.id);
       }
     }
   }
@@ -90,8 +92,7 @@ function installContainerFilter(obj: BpfObject, tracker: string, { mode, selecto
     if (!selectors.some((s) => selects(s, info))) return;
     const prefix = info.id.slice(0, KERNEL_PREFIX);
     const isNew = !wantedIds.has(prefix);
-    // Cgroups already there: the kernel side did not count them until now.
-    if (isNew && resolver.cgroupsOf(info.id).length) joined.add(info.id);
+    if (isNew && running(info)) joined.add(info.id);
     want(prefix);
     if (isNew || info.state === 'running') for (const cg of resolver.cgroupsOf(info.id)) markCgroup(cg, info.id);
   };

@@ -47,7 +47,7 @@ export interface ScopeHandle {
   /** Selectors that matched no container yet (they may still, when one starts). */
   readonly unmatched: string[];
   /**
-   * Full ids of the selected containers that already had cgroups when they were selected (at
+   * Full ids of the selected containers that were already running when they were selected (at
    * install, or when their runtime named them later): what they did before, their start-up
    * included, was not seen.
    */
