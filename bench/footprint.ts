@@ -157,9 +157,9 @@ async function eventsSeen(base: string): Promise<{ events: number; lost: number 
   return instances.reduce((n, i) => ({ events: n.events + i.stats.events, lost: n.lost + i.stats.lostKernel + i.stats.lostQueue }), { events: 0, lost: 0 });
 }
 
-async function serverMemory(b: string, work: string): Promise<void> {
+async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
   const metrics = metricsOn();
-  const { child, base } = await startServer(metrics.args, b);
+  const { child, base } = await startServer(metrics.args, b, viaNode);
   try {
     await sleep(25_000);
     const idle = rssMiB(child.pid!);
@@ -183,7 +183,7 @@ async function serverMemory(b: string, work: string): Promise<void> {
     await sleep(60_000);
     const after = rssMiB(child.pid!);
     console.log(
-      `  server (defaults): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); ` +
+      `  server (defaults${viaNode ? ', as node bin/eunomia.js: without the #! line\'s flags' : ''}): idle ${idle.toFixed(1)} MiB (target ≤ 80 MB); ` +
         `at 100,000 opens/s every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${usPerEvent.toFixed(2)} µs of CPU per event, ${lost} lost of ${events + lost}; ` +
         `after 9,000 API requests ${burst.toFixed(1)} MiB, a minute later ${after.toFixed(1)} MiB (target < 100 MB)${who(b)}`,
     );
@@ -206,6 +206,8 @@ export async function footprintBench(work: string, part?: string): Promise<void>
     console.log('memory (RSS):');
     for (const b of bins) await runIdle(b);
     for (const b of bins) await serverMemory(b, work);
+    // What the launcher's Node flags (#! line) buy and cost: the same server without them.
+    await serverMemory(bin, work, true);
   }
   // The exec storm's slow-down with `run process`, and its consumer's CPU (bench/exec-storm.ts).
   if (want('exec')) await execStormBench();

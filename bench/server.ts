@@ -22,11 +22,11 @@ export function refuseUnbundled(bins: string[]): void {
   }
 }
 
-/** Run as a program, as users run it (through its #! line). */
-export async function startServer(args: string[], which = bin): Promise<{ child: ChildProcess; base: string }> {
+/** Run as a program, as users run it (its #! line's Node flags apply); `viaNode`: as `node bin/eunomia.js`, without them. */
+export async function startServer(args: string[], which = bin, viaNode = false): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const argv = ['server', '--listen', `127.0.0.1:${port}`, ...args];
-  const child = spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = viaNode ? spawn(process.execPath, [which, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   // Resolved by the line's arrival, not a poll: start times are measured to here.
   await new Promise<void>((resolve, reject) => {

@@ -1,10 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // Thin launcher: the CLI is bundled into dist/bundle/cli by scripts/setup.sh (tsc, then
 // scripts/bundle.js). A bundle older than the compiled code would run stale code: then the
 // unbundled modules run instead (slower to load, never stale), and we say so.
 //
-// No V8 flags here: any flag makes V8 refuse Node's code cache for its built-ins (~40 ms of each
-// start). The young generation's growth is stopped once a command is up (src/cli/young-generation.ts).
+// --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 × 16 MiB under a
+// stream of events and keeps it. `npm run bench -- footprint` measures the server with and
+// without it (RSS, CPU per event). It applies when this file runs as a program (eunomia …,
+// npm start), not as `node bin/eunomia.js`.
 import { statSync } from 'node:fs';
 
 const mtime = (rel) => statSync(new URL(`../dist/${rel}`, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? 0;

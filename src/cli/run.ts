@@ -12,7 +12,6 @@ import { stopSignals } from './signals.js';
 import type { Server } from 'node:http';
 import { Agent } from '../agent/agent.js';
 import { defaultConfig, parseListen, type ServerConfig } from '../agent/config.js';
-import { stopYoungGenerationGrowth } from './young-generation.js';
 
 export interface RunIo {
   stderr: NodeJS.WritableStream;
@@ -79,7 +78,6 @@ export async function runTracker(args: RunArgs, io: RunIo): Promise<number> {
     for (const s of inst.unmatchedContainers) log(`no container "${s}" yet: its events will show once it starts`);
     for (const s of inst.skipped) log(`program ${s.program} not loaded: ${s.reason}`);
     io.stderr.write(`eunomia: ${args.tracker.name} tracker started${args.seconds ? ` for ${args.seconds}s` : ''}; Ctrl-C to stop\n`);
-    stopYoungGenerationGrowth();
     // `eunomia run … | head`: when the reader goes away, stop like any Unix tool would.
     const brokenPipe = new Promise((r) => output.on('error', (e: NodeJS.ErrnoException) => e.code === 'EPIPE' && r(e)));
     const waits: Promise<unknown>[] = [sig.promise, brokenPipe];

@@ -13,7 +13,6 @@ import { buildApi } from '../server/http.js';
 import { startMetricsServer } from '../metrics/index.js';
 import { notCounted } from './run.js';
 import { SERVER_HELP } from './server-help.js';
-import { stopYoungGenerationGrowth } from './young-generation.js';
 
 
 function serverError(msg: string): EunomiaError {
@@ -148,7 +147,6 @@ export async function runServer(argv: string[], io: { stdout: NodeJS.WritableStr
     const names = running.map((i) => i.name);
     for (const i of running) for (const s of i.skipped) log(`${i.name}: program ${s.program} not loaded: ${s.reason}`);
     log(`server listening on ${url}${token ? ' (token required)' : ''}; ${names.length} trackers running${names.length ? `: ${names.join(', ')}` : ''}; Ctrl-C to stop`);
-    stopYoungGenerationGrowth();
     // What `eunomia doctor` would say, once listening: its probes (a few do-nothing programs on
     // worker threads, ~0.3 s) must not delay the start: loaded then, not awaited; a failure is one line.
     void import('../agent/doctor.js').then((m) => m.agentReport(agent, loadNative())).then(
