@@ -194,6 +194,31 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
   }
 }
 
+/**
+ * The server loaded from its first second: what its start left in V8's young generation is not
+ * shrunk by an idle spell first (as it is before serverMemory's load, 25 s after the start).
+ */
+export async function serverLoadedAtOnce(b: string, work: string): Promise<void> {
+  const metrics = metricsOn();
+  const { child, base } = await startServer(metrics.args, b);
+  try {
+    const load = spawn(work, ['openclose', '60', '100000'], { stdio: 'ignore' });
+    const done = new Promise((r) => load.once('exit', r));
+    const under: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await sleep(10_000);
+      under.push(rssMiB(child.pid!));
+    }
+    const loadWhere = await whereItIs(child.pid!, metrics.url);
+    await done;
+    const { events, lost } = await eventsSeen(base);
+    console.log(`  server (defaults) at 100,000 opens/s from the moment it listens, every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${lost} lost of ${events + lost}${who(b)}`);
+    console.log(`    where, at the end: ${loadWhere}`);
+  } finally {
+    await stopServer(child);
+  }
+}
+
 /** `part`: only one of commands, start, memory, exec (`npm run bench -- footprint memory`). */
 export async function footprintBench(work: string, part?: string): Promise<void> {
   const parts = ['commands', 'start', 'memory', 'exec'];
@@ -206,6 +231,7 @@ export async function footprintBench(work: string, part?: string): Promise<void>
     console.log('memory (RSS):');
     for (const b of bins) await runIdle(b);
     for (const b of bins) await serverMemory(b, work);
+    for (const b of bins) await serverLoadedAtOnce(b, work);
     // What the launcher's Node flags (#! line) buy and cost: the same server without them.
     await serverMemory(bin, work, true);
   }

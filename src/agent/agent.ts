@@ -376,8 +376,7 @@ export class Agent {
    * its cgroup belongs to (id, name, image), as the events' enrichment would say.
    */
   snapshot(id: number): Record<string, unknown>[] {
-    const inst = this.manager.get(id);
-    if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
+    const inst = this.running(id);
     const resolver = this.containers?.resolver;
     return inst.snapshot().map((row) => {
       const cid = typeof row.cgroup_id === 'number' ? resolver?.containerOfCgroup(row.cgroup_id) : undefined;
@@ -388,9 +387,13 @@ export class Agent {
 
   /** The containers an instance selected that were running when selected (full ids; ScopeHandle.joinedRunning). */
   joinedRunning(id: number): string[] {
+    return this.running(id).containersJoinedRunning;
+  }
+
+  private running(id: number): TrackerInstance {
     const inst = this.manager.get(id);
     if (!inst) throw new EunomiaError(ErrorCodes.NOT_FOUND, `no tracker instance with id ${id}`);
-    return inst.containersJoinedRunning;
+    return inst;
   }
 
   view(inst: TrackerInstance): InstanceView {

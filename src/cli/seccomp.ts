@@ -169,7 +169,6 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   const collector = new RowCollector();
   const cgroup = command.length ? makeCgroup('record') : undefined;
   const started = new Date();
-
   let code = 0;
   try {
     const options: Record<string, string | number> = cgroup ? { cgroup: cgroup.id } : { container: container! };
@@ -196,7 +195,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
         child.kill('SIGTERM');
         await exited(child);
       }
-      const joined = new Set(inst.containersJoinedRunning);
+      const joined = inst.containersJoinedRunning;
       await agent.stop(inst.id);
       await agent.pipeline.close();
       // Written before the agent's teardown (its container watcher's links take ~140 ms to close).
@@ -210,7 +209,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   }
 
   /** `joined`: the containers that were running when the recording selected them. */
-  function writeRecording(joined: ReadonlySet<string>): number {
+  function writeRecording(joined: readonly string[]): number {
     const ended = new Date();
     // The launcher could not execute the command (125: its own failure, 126/127 as a shell says):
     // what it recorded is its own failed exec and message, not the command's.
@@ -218,7 +217,7 @@ async function record(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
       log(`"${command[0]}" did not run (exit ${code}): nothing recorded${output ? `, ${output} left as it was` : ''}`);
       return code;
     }
-    const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { kind: 'command', name: command.join(' ') } : undefined, joined);
+    const recordings = recordingsOf(collector.rows.values(), started, ended, cgroup ? { command: { kind: 'command', name: command.join(' ') } } : { joinedRunning: joined });
     if (!recordings.length) {
       throw new EunomiaError(ErrorCodes.CONTAINER, cgroup ? `nothing recorded: "${command.join(' ')}" made no call after its exec` : `nothing recorded: container "${container}" did not run while recording (or made no call under its seccomp filter)`);
     }

@@ -51,7 +51,7 @@ export function hasBpfPrivileges(): boolean {
 }
 
 /** Why the kernel answered EPERM or EACCES (not the verifier's refusal): the one wording for it. */
-export function permissionRefusal(privileged = hasBpfPrivileges()): string {
+export function permissionRefusal(privileged: boolean): string {
   return privileged
     ? 'refused by the kernel although this process may load eBPF (CAP_BPF and CAP_PERFMON): a security module, kernel lockdown or a sandbox forbids this program or attach type here'
     : 'not permitted: loading eBPF needs root (or CAP_BPF and CAP_PERFMON) — run as root';

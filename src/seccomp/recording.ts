@@ -49,7 +49,7 @@ export interface RecordedRow {
  * its cgroup); with `command`, all rows are that command's. `joinedRunning`: full ids of the
  * containers that were running when the recording selected them (ScopeHandle.joinedRunning).
  */
-export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: Date, command?: RecordTarget, joinedRunning: ReadonlySet<string> = new Set()): Recording[] {
+export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: Date, { command, joinedRunning = [] }: { command?: RecordTarget; joinedRunning?: readonly string[] } = {}): Recording[] {
   const all = [...rows];
   if (command) return all.length ? [recordingOf(command, all.map((r) => r.row), started, ended)] : [];
   const byContainer = new Map<string, { target: RecordTarget; rows: SeccompRow[] }>();
@@ -62,5 +62,5 @@ export function recordingsOf(rows: Iterable<RecordedRow>, started: Date, ended: 
     }
     g.rows.push(row);
   }
-  return [...byContainer.values()].map((g) => recordingOf(g.target, g.rows, started, ended, g.target.id !== undefined && joinedRunning.has(g.target.id)));
+  return [...byContainer.values()].map((g) => recordingOf(g.target, g.rows, started, ended, g.target.id !== undefined && joinedRunning.includes(g.target.id)));
 }

@@ -296,7 +296,7 @@ export async function buildApi(starting: Agent | Promise<Agent>, opts: ApiOption
       import('../seccomp/summary.js'),
     ]);
     const rows = agent.snapshot(id).map((r) => ({ row: r as unknown as SeccompRow, ...(r.container ? { container: r.container as RecordedRow['container'] } : {}) }));
-    const recordings = recordingsOf(rows, new Date(view.startedAt), new Date(), undefined, new Set(agent.joinedRunning(id)));
+    const recordings = recordingsOf(rows, new Date(view.startedAt), new Date(), { joinedRunning: agent.joinedRunning(id) });
     if (!recordings.length) throw new EunomiaError(ErrorCodes.STATE, `instance ${id} has recorded nothing yet: its container has made no call under its seccomp filter (is it running?)`);
     const { format = 'docker', mode, base } = req.query;
     const profile = toProfile(recordings, { ...(mode ? { mode } : {}), base: base !== 'false' });
