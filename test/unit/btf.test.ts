@@ -230,6 +230,23 @@ describe('BTF from a clang object', { skip }, () => {
     assert.equal(btf.describe(btf.find('common', 'struct')!.id), 'struct common');
   });
 
+  test('types are made as they are read: lookups first, then the whole list, give what the list alone gives', () => {
+    const { obj } = load();
+    const listed = Btf.fromElf(obj);
+    const all = listed.types;
+    const looked = Btf.fromElf(obj);
+    // By name and by id, before the list is asked for: the same objects after, in it.
+    const s = looked.find('all_types', 'struct')!;
+    const data = looked.datasec('.data')!;
+    assert.equal(looked.type(s.id), s);
+    assert.equal(looked.types[s.id], s);
+    assert.equal(looked.types[data.id], looked.type(data.id));
+    // Fixed-up datasecs (sizes and offsets from the ELF) are the ones later reads get.
+    assert.ok(data.size > 0 && looked.type(data.id).size === data.size);
+    assert.deepEqual(looked.types, all);
+    assert.equal(looked.length, all.length);
+  });
+
   test('sizes agree with the ELF symbol sizes', () => {
     const { obj, btf } = load();
     const syms = readElfSymbols(obj);

@@ -173,69 +173,180 @@ function u32(data: Buffer, p: number): number {
   return data.readUInt32LE(p) >>> 0;
 }
 
-function parseTypes(data: Buffer): BtfType[] {
-  if (!Buffer.isBuffer(data)) throw btfError('expected a Buffer');
-  if (data.length < HDR_LEN) throw btfError(`truncated header (${data.length} bytes, need at least ${HDR_LEN})`);
-  const magic = data.readUInt16LE(0);
-  if (magic === 0x9feb) throw btfError('big-endian BTF is not supported');
-  if (magic !== MAGIC) throw btfError(`bad magic 0x${magic.toString(16)} (expected 0xeb9f) — not BTF data`);
-  if (data[2] !== 1) throw btfError(`unsupported version ${data[2]} (expected 1)`);
-  const hdrLen = u32(data, 4);
-  if (hdrLen < HDR_LEN || hdrLen > data.length) throw btfError(`header length ${hdrLen} is invalid (data is ${data.length} bytes)`);
-  const typeOff = u32(data, 8);
-  const typeLen = u32(data, 12);
-  const strOff = u32(data, 16);
-  const strLen = u32(data, 20);
-  const typeStart = hdrLen + typeOff;
-  const strStart = hdrLen + strOff;
-  if (typeOff % 4 !== 0) throw btfError(`type section offset ${typeOff} is not 4-byte aligned`);
-  if (typeStart + typeLen > data.length) {
-    throw btfError(`type section (offset ${typeOff}, ${typeLen} bytes) runs past the end of the data (${data.length - hdrLen} bytes after the header) — truncated?`);
+/** Bytes after a type's 12-byte head: its members, values, params or extra word. */
+function tailBytes(kind: BtfKind, vlen: number): number {
+  switch (kind) {
+    case 'int': case 'var': case 'decl_tag': return 4;
+    case 'array': return 12;
+    case 'struct': case 'union': case 'datasec': case 'enum64': return vlen * 12;
+    case 'enum': case 'func_proto': return vlen * 8;
+    default: return 0;
   }
-  if (strStart + strLen > data.length) {
-    throw btfError(`string section (offset ${strOff}, ${strLen} bytes) runs past the end of the data (${data.length - hdrLen} bytes after the header) — truncated?`);
-  }
-  if (strLen === 0 || data[strStart] !== 0) throw btfError('string section is empty or does not start with NUL');
-  const strEnd = strStart + strLen;
+}
 
-  const names = new Map<number, string>();
-  const name = (off: number, where: string): string => {
+const where = (id: number, kind: BtfKind, part?: string, i?: number): string => `type ${id} (${kind})${part ? ` ${part} ${i}` : ''}`;
+
+/**
+ * A BTF section checked whole (header, every type's bounds, sizes, encodings, names and
+ * references) without making an object per type: an object's BTF holds the thousand or more
+ * kernel types its CO-RE relocations name, of which a tracker reads a few dozen. Types are
+ * made when first read (`build`).
+ */
+class Section {
+  readonly data: Buffer;
+  /** Where each type's record starts; [0] (void) unused. */
+  readonly offsets: Uint32Array;
+  /** Kind numbers (KINDS index) per type id. */
+  readonly kinds: Uint8Array;
+  readonly count: number;
+  private readonly strStart: number;
+  private readonly strLen: number;
+  private readonly names = new Map<number, string>();
+
+  constructor(data: Buffer) {
+    if (!Buffer.isBuffer(data)) throw btfError('expected a Buffer');
+    if (data.length < HDR_LEN) throw btfError(`truncated header (${data.length} bytes, need at least ${HDR_LEN})`);
+    const magic = data.readUInt16LE(0);
+    if (magic === 0x9feb) throw btfError('big-endian BTF is not supported');
+    if (magic !== MAGIC) throw btfError(`bad magic 0x${magic.toString(16)} (expected 0xeb9f) — not BTF data`);
+    if (data[2] !== 1) throw btfError(`unsupported version ${data[2]} (expected 1)`);
+    const hdrLen = u32(data, 4);
+    if (hdrLen < HDR_LEN || hdrLen > data.length) throw btfError(`header length ${hdrLen} is invalid (data is ${data.length} bytes)`);
+    const typeOff = u32(data, 8);
+    const typeLen = u32(data, 12);
+    const strOff = u32(data, 16);
+    const strLen = u32(data, 20);
+    const typeStart = hdrLen + typeOff;
+    const strStart = hdrLen + strOff;
+    if (typeOff % 4 !== 0) throw btfError(`type section offset ${typeOff} is not 4-byte aligned`);
+    if (typeStart + typeLen > data.length) {
+      throw btfError(`type section (offset ${typeOff}, ${typeLen} bytes) runs past the end of the data (${data.length - hdrLen} bytes after the header) — truncated?`);
+    }
+    if (strStart + strLen > data.length) {
+      throw btfError(`string section (offset ${strOff}, ${strLen} bytes) runs past the end of the data (${data.length - hdrLen} bytes after the header) — truncated?`);
+    }
+    if (strLen === 0 || data[strStart] !== 0) throw btfError('string section is empty or does not start with NUL');
+    this.data = data;
+    this.strStart = strStart;
+    this.strLen = strLen;
+    // Every name ends inside the section when its last byte is NUL: then none needs a search.
+    const terminated = data[strStart + strLen - 1] === 0;
+    const checkName = (off: number, id: number, kind: BtfKind, part?: string, i?: number): void => {
+      if (off === 0) return;
+      if (off >= strLen) throw btfError(`${where(id, kind, part, i)}: name offset ${off} is outside the string section (${strLen} bytes)`);
+      if (!terminated) {
+        const e = data.indexOf(0, strStart + off);
+        if (e < 0 || e >= strStart + strLen) throw btfError(`${where(id, kind, part, i)}: name at offset ${off} is not NUL-terminated`);
+      }
+    };
+
+    // Each record is at least 12 bytes: an upper bound on the count.
+    const offsets = new Uint32Array(Math.floor(typeLen / 12) + 1);
+    const kinds = new Uint8Array(offsets.length);
+    const end = typeStart + typeLen;
+    let maxRef = 0;
+    let id = 1;
+    for (let p = typeStart; p < end; id++) {
+      if (p + 12 > end) throw btfError(`type ${id} is truncated (${end - p} bytes left, need 12)`);
+      const nameOff = u32(data, p);
+      const info = u32(data, p + 4);
+      const sizeOrType = u32(data, p + 8);
+      const kindNo = (info >>> 24) & 0x1f;
+      const vlen = info & 0xffff;
+      const kind = kindNo === 0 ? undefined : KINDS[kindNo];
+      if (!kind) throw btfError(`type ${id} has unknown kind ${kindNo}`);
+      offsets[id] = p;
+      kinds[id] = kindNo;
+      checkName(nameOff, id, kind);
+      const q = p + 12;
+      const tail = tailBytes(kind, vlen);
+      if (q + tail > end) throw btfError(`${where(id, kind)} is truncated: needs ${tail} more bytes, ${end - q} left in the type section`);
+      switch (kind) {
+        case 'int': {
+          if (![1, 2, 4, 8, 16].includes(sizeOrType)) throw this.invalidSize(id, kind, nameOff, sizeOrType);
+          const enc = u32(data, q);
+          const bitOffset = (enc >>> 16) & 0xff;
+          const bits = enc & 0xff;
+          if (bits === 0 || bits > 128 || bitOffset + bits > sizeOrType * 8) {
+            throw btfError(`${where(id, kind)} '${this.name(nameOff)}' has invalid encoding: ${bits} bits at bit ${bitOffset} in ${sizeOrType} bytes`);
+          }
+          break;
+        }
+        case 'float':
+          if (![2, 4, 8, 12, 16].includes(sizeOrType)) throw this.invalidSize(id, kind, nameOff, sizeOrType);
+          break;
+        case 'enum': case 'enum64':
+          if (![1, 2, 4, 8].includes(sizeOrType)) throw this.invalidSize(id, kind, nameOff, sizeOrType);
+          for (let i = 0, r = q; i < vlen; i++, r += kind === 'enum64' ? 12 : 8) checkName(u32(data, r), id, kind, 'value', i);
+          break;
+        case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'func': case 'type_tag': case 'var': case 'decl_tag':
+          if (sizeOrType > maxRef) maxRef = sizeOrType;
+          break;
+        case 'array':
+          maxRef = Math.max(maxRef, u32(data, q), u32(data, q + 4));
+          break;
+        case 'struct': case 'union':
+          for (let i = 0, r = q; i < vlen; i++, r += 12) {
+            checkName(u32(data, r), id, kind, 'member', i);
+            const t = u32(data, r + 4);
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+        case 'func_proto':
+          if (sizeOrType > maxRef) maxRef = sizeOrType;
+          for (let i = 0, r = q; i < vlen; i++, r += 8) {
+            checkName(u32(data, r), id, kind, 'param', i);
+            const t = u32(data, r + 4);
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+        case 'datasec':
+          for (let i = 0, r = q; i < vlen; i++, r += 12) {
+            const t = u32(data, r);
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+      }
+      p = q + tail;
+    }
+    this.count = id;
+    this.offsets = offsets;
+    this.kinds = kinds;
+    // A reference past the last type: made and checked one by one, for the message naming it.
+    if (maxRef >= id) checkReferences(Array.from({ length: id }, (_, i) => this.build(i)));
+  }
+
+  private invalidSize(id: number, kind: BtfKind, nameOff: number, size: number): EunomiaError {
+    return btfError(`${where(id, kind)} '${this.name(nameOff)}' has invalid size ${size}`);
+  }
+
+  /** The name at `off` in the string section (checked when the section was). */
+  name(off: number): string {
     if (off === 0) return '';
-    let s = names.get(off);
-    if (s !== undefined) return s;
-    if (off >= strLen) throw btfError(`${where}: name offset ${off} is outside the string section (${strLen} bytes)`);
-    const end = data.indexOf(0, strStart + off);
-    if (end < 0 || end >= strEnd) throw btfError(`${where}: name at offset ${off} is not NUL-terminated`);
-    s = data.toString('utf8', strStart + off, end);
-    names.set(off, s);
+    let s = this.names.get(off);
+    if (s === undefined) {
+      const from = this.strStart + off;
+      s = this.data.toString('utf8', from, this.data.indexOf(0, from));
+      this.names.set(off, s);
+    }
     return s;
-  };
+  }
 
-  const types: BtfType[] = [VOID];
-  const end = typeStart + typeLen;
-  let p = typeStart;
-  while (p < end) {
-    const id = types.length;
-    if (p + 12 > end) throw btfError(`type ${id} is truncated (${end - p} bytes left, need 12)`);
-    const nameOff = u32(data, p);
+  /** Type `id` as an object (its record was checked by the constructor). */
+  build(id: number): BtfType {
+    if (id === 0) return VOID;
+    const data = this.data;
+    const p = this.offsets[id]!;
     const info = u32(data, p + 4);
     const sizeOrType = u32(data, p + 8);
-    p += 12;
-    const kindNo = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
     const kindFlag = info >>> 31 === 1;
-    const kind = kindNo === 0 ? undefined : KINDS[kindNo];
-    if (!kind) throw btfError(`type ${id} has unknown kind ${kindNo}`);
-    const where = `type ${id} (${kind})`;
-    const need = (n: number): void => {
-      if (p + n > end) throw btfError(`${where} is truncated: needs ${n} more bytes, ${end - p} left in the type section`);
-    };
-    const t: BtfType = { id, kind, name: name(nameOff, where), kindFlag };
+    const kind = KINDS[this.kinds[id]!]!;
+    const t: BtfType = { id, kind, name: this.name(u32(data, p)), kindFlag };
+    const q = p + 12;
     switch (kind) {
       case 'int': {
-        need(4);
-        const enc = u32(data, p);
-        p += 4;
+        const enc = u32(data, q);
         t.size = sizeOrType;
         t.encoding = (enc >>> 24) & 0x0f;
         t.bitOffset = (enc >>> 16) & 0xff;
@@ -243,19 +354,9 @@ function parseTypes(data: Buffer): BtfType[] {
         t.signed = (t.encoding & BTF_INT_SIGNED) !== 0;
         t.char = (t.encoding & BTF_INT_CHAR) !== 0;
         t.bool = (t.encoding & BTF_INT_BOOL) !== 0;
-        if (![1, 2, 4, 8, 16].includes(t.size)) throw btfError(`${where} '${t.name}' has invalid size ${t.size}`);
-        if (t.bits === 0 || t.bits > 128 || t.bitOffset + t.bits > t.size * 8) {
-          throw btfError(`${where} '${t.name}' has invalid encoding: ${t.bits} bits at bit ${t.bitOffset} in ${t.size} bytes`);
-        }
         break;
       }
-      case 'ptr':
-      case 'typedef':
-      case 'volatile':
-      case 'const':
-      case 'restrict':
-      case 'func':
-      case 'type_tag':
+      case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'func': case 'type_tag':
         t.type = sizeOrType;
         if (kind === 'func') t.linkage = vlen;
         break;
@@ -264,93 +365,65 @@ function parseTypes(data: Buffer): BtfType[] {
         break;
       case 'float':
         t.size = sizeOrType;
-        if (![2, 4, 8, 12, 16].includes(t.size)) throw btfError(`${where} '${t.name}' has invalid size ${t.size}`);
         break;
-      case 'array': {
-        need(12);
-        t.elemType = u32(data, p);
-        t.indexType = u32(data, p + 4);
-        t.nelems = u32(data, p + 8);
-        p += 12;
+      case 'array':
+        t.elemType = u32(data, q);
+        t.indexType = u32(data, q + 4);
+        t.nelems = u32(data, q + 8);
         break;
-      }
-      case 'struct':
-      case 'union': {
-        need(vlen * 12);
+      case 'struct': case 'union': {
         t.size = sizeOrType;
         const members: BtfMember[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 12) {
-          const off = u32(data, p + 8);
-          members[i] = {
-            name: name(u32(data, p), `${where} member ${i}`),
-            type: u32(data, p + 4),
-            bitOffset: kindFlag ? off & 0xffffff : off,
-            bitfieldSize: kindFlag ? off >>> 24 : 0,
-          };
+        for (let i = 0, r = q; i < vlen; i++, r += 12) {
+          const off = u32(data, r + 8);
+          members[i] = { name: this.name(u32(data, r)), type: u32(data, r + 4), bitOffset: kindFlag ? off & 0xffffff : off, bitfieldSize: kindFlag ? off >>> 24 : 0 };
         }
         t.members = members;
         break;
       }
-      case 'enum':
-      case 'enum64': {
+      case 'enum': case 'enum64': {
         const wide = kind === 'enum64';
-        need(vlen * (wide ? 12 : 8));
         t.size = sizeOrType;
         t.signed = kindFlag;
-        if (![1, 2, 4, 8].includes(t.size)) throw btfError(`${where} '${t.name}' has invalid size ${t.size}`);
         const values: BtfEnumValue[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          const n = name(u32(data, p), `${where} value ${i}`);
-          if (wide) {
-            values[i] = { name: n, value: safeNumber(u32(data, p + 4), u32(data, p + 8), kindFlag) };
-            p += 12;
-          } else {
-            values[i] = { name: n, value: kindFlag ? data.readInt32LE(p + 4) | 0 : u32(data, p + 4) };
-            p += 8;
-          }
+        for (let i = 0, r = q; i < vlen; i++, r += wide ? 12 : 8) {
+          const n = this.name(u32(data, r));
+          values[i] = wide
+            ? { name: n, value: safeNumber(u32(data, r + 4), u32(data, r + 8), kindFlag) }
+            : { name: n, value: kindFlag ? data.readInt32LE(r + 4) | 0 : u32(data, r + 4) };
         }
         t.values = values;
         break;
       }
       case 'func_proto': {
-        need(vlen * 8);
         t.type = sizeOrType;
         const params: BtfParam[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 8) {
-          params[i] = { name: name(u32(data, p), `${where} param ${i}`), type: u32(data, p + 4) };
-        }
+        for (let i = 0, r = q; i < vlen; i++, r += 8) params[i] = { name: this.name(u32(data, r)), type: u32(data, r + 4) };
         t.params = params;
         break;
       }
       case 'var':
-        need(4);
         t.type = sizeOrType;
-        t.linkage = u32(data, p);
-        p += 4;
+        t.linkage = u32(data, q);
         break;
       case 'datasec': {
-        need(vlen * 12);
         t.size = sizeOrType;
         const vars: BtfVarSecinfo[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++, p += 12) {
-          vars[i] = { type: u32(data, p), offset: u32(data, p + 4), size: u32(data, p + 8) };
-        }
+        for (let i = 0, r = q; i < vlen; i++, r += 12) vars[i] = { type: u32(data, r), offset: u32(data, r + 4), size: u32(data, r + 8) };
         t.vars = vars;
         break;
       }
       case 'decl_tag':
-        need(4);
         t.type = sizeOrType;
-        t.componentIdx = data.readInt32LE(p) | 0;
-        p += 4;
+        t.componentIdx = data.readInt32LE(q) | 0;
         break;
-      default:
-        throw btfError(`type ${id} has unsupported kind ${kind}`);
     }
-    types.push(t);
+    return t;
   }
+}
 
-  // Check every reference once, so later code can index types[] freely.
+/** The first reference past the last type, named (types[] from a section with one). */
+function checkReferences(types: BtfType[]): void {
   const n = types.length;
   const ref = (t: BtfType, id: number | undefined, what: string): void => {
     if (id !== undefined && (id >= n || !Number.isInteger(id))) {
@@ -366,22 +439,47 @@ function parseTypes(data: Buffer): BtfType[] {
     if (t.params) for (const m of t.params) ref(t, m.type, `parameter '${m.name}'`);
     if (t.vars) for (const v of t.vars) ref(t, v.type, 'variable');
   }
-  return types;
 }
 
 export class Btf {
-  /** Index = type id; types[0] is void. */
-  readonly types: BtfType[];
+  private readonly section: Section;
+  /** Types made so far, by id (see Section). */
+  private readonly made: (BtfType | undefined)[];
+  private all = false;
   private byName: Map<string, number[]> | undefined;
 
-  private constructor(types: BtfType[]) {
-    this.types = types;
+  private constructor(section: Section) {
+    this.section = section;
+    this.made = new Array<BtfType | undefined>(section.count);
+  }
+
+  /** Every type, index = type id; types[0] is void. Makes them all: lookups by id or name make only what they read. */
+  get types(): readonly BtfType[] {
+    if (!this.all) {
+      for (let id = 0; id < this.section.count; id++) this.at(id);
+      this.all = true;
+    }
+    return this.made as BtfType[];
+  }
+
+  /** Type `id`, which must be in range (references were checked at parse). */
+  private at(id: number): BtfType {
+    return (this.made[id] ??= this.section.build(id));
+  }
+
+  /** The ids of the types of one kind. */
+  private idsOf(kind: BtfKind): number[] {
+    const k = KINDS.indexOf(kind);
+    const out: number[] = [];
+    const kinds = this.section.kinds;
+    for (let id = 1; id < this.section.count; id++) if (kinds[id] === k) out.push(id);
+    return out;
   }
 
   /** Parse a raw .BTF section (or /sys/kernel/btf/vmlinux). */
   static parse(data: Buffer): Btf {
     try {
-      return new Btf(parseTypes(data));
+      return new Btf(new Section(data));
     } catch (e) {
       if (e instanceof EunomiaError) throw e;
       throw btfError(`malformed data (${(e as Error).message})`, e);
@@ -396,13 +494,14 @@ export class Btf {
     const sections = readElfSectionList(obj);
     const sec = sections.find((s) => s.name === '.BTF');
     if (!sec) throw new EunomiaError(ErrorCodes.OBJECT_INVALID, 'object has no .BTF section — compile with clang -g');
-    const btf = Btf.parse(sec.data);
+    // A copy: the types are read from it as they are asked for, and it should not hold the whole ELF.
+    const btf = Btf.parse(Buffer.from(sec.data));
     btf.fixupDatasecs(sections, obj);
     return btf;
   }
 
   private fixupDatasecs(sections: ElfSection[], obj: Buffer): void {
-    const datasecs = this.types.filter((t) => t.kind === 'datasec');
+    const datasecs = this.idsOf('datasec').map((id) => this.at(id));
     if (datasecs.length === 0) return;
     const byName = new Map<string, ElfSection>();
     for (const s of sections) if (s.index !== 0 && !byName.has(s.name)) byName.set(s.name, s);
@@ -415,7 +514,7 @@ export class Btf {
       if (!sec || t.size !== 0) continue; // extern sections (.kconfig, .ksyms) or already fixed up
       t.size = sec.size;
       for (const v of t.vars!) {
-        const vt = this.types[v.type]!;
+        const vt = this.at(v.type);
         if (vt.kind !== 'var') continue;
         const off = symbols.get(`${sec.index}\0${vt.name}`);
         if (off !== undefined) v.offset = off;
@@ -427,36 +526,38 @@ export class Btf {
   }
 
   get length(): number {
-    return this.types.length;
+    return this.section.count;
   }
 
   type(id: number): BtfType {
-    const t = Number.isInteger(id) ? this.types[id] : undefined;
-    if (!t) throw btfError(`type id ${id} is out of range (0..${this.types.length - 1})`);
-    return t;
+    if (!(Number.isInteger(id) && id >= 0 && id < this.section.count)) throw btfError(`type id ${id} is out of range (0..${this.section.count - 1})`);
+    return this.at(id);
   }
 
   /** First type with this name (and kind, when given), in id order. */
   find(name: string, kind?: BtfKind): BtfType | undefined {
     for (const id of this.nameIndex().get(name) ?? []) {
-      const t = this.types[id]!;
+      const t = this.at(id);
       if (kind === undefined || t.kind === kind) return t;
     }
     return undefined;
   }
 
   findAll(name: string, kind?: BtfKind): BtfType[] {
-    return (this.nameIndex().get(name) ?? []).map((id) => this.types[id]!).filter((t) => kind === undefined || t.kind === kind);
+    return (this.nameIndex().get(name) ?? []).map((id) => this.at(id)).filter((t) => kind === undefined || t.kind === kind);
   }
 
   private nameIndex(): Map<string, number[]> {
     if (!this.byName) {
+      // Names only: the types are made when found.
       const m = new Map<string, number[]>();
-      for (const t of this.types) {
-        if (!t.name) continue;
-        const list = m.get(t.name);
-        if (list) list.push(t.id);
-        else m.set(t.name, [t.id]);
+      const { data, offsets, count } = this.section;
+      for (let id = 1; id < count; id++) {
+        const name = this.section.name(u32(data, offsets[id]!));
+        if (!name) continue;
+        const list = m.get(name);
+        if (list) list.push(id);
+        else m.set(name, [id]);
       }
       this.byName = m;
     }
@@ -477,7 +578,7 @@ export class Btf {
     let t = this.type(id);
     // A valid chain visits each type at most once, so more steps than types means a loop.
     for (let steps = 0; kinds.has(t.kind); steps++) {
-      if (steps > this.types.length) throw btfError(`type ${id}: typedef/qualifier chain loops`);
+      if (steps > this.section.count) throw btfError(`type ${id}: typedef/qualifier chain loops`);
       t = this.type(t.type!);
     }
     return t;
@@ -529,7 +630,7 @@ export class Btf {
       this.collect(t, 0, out, 0);
     } else if (t.kind === 'datasec') {
       for (const v of t.vars!) {
-        const vt = this.types[v.type]!;
+        const vt = this.at(v.type);
         if (vt.kind !== 'var') continue; // .ksyms functions have no data
         const size = this.sizeofOrZero(vt.type!);
         if (v.offset + size > t.size!) {
@@ -588,8 +689,8 @@ export class Btf {
   memberTags(id: number, idx: number): string[] | undefined {
     if (!this.tagIndex) {
       this.tagIndex = new Map();
-      for (const t of this.types) {
-        if (t.kind !== 'decl_tag' || t.componentIdx === undefined || t.componentIdx < 0) continue;
+      for (const t of this.idsOf('decl_tag').map((i) => this.at(i))) {
+        if (t.componentIdx === undefined || t.componentIdx < 0) continue;
         let byIdx = this.tagIndex.get(t.type!);
         if (!byIdx) this.tagIndex.set(t.type!, (byIdx = new Map()));
         byIdx.set(t.componentIdx, [...(byIdx.get(t.componentIdx) ?? []), t.name]);
@@ -604,7 +705,7 @@ export class Btf {
     if (!t) return undefined;
     const vars: BtfDatasecVar[] = [];
     for (const v of t.vars!) {
-      const vt = this.types[v.type]!;
+      const vt = this.at(v.type);
       vars.push({ name: vt.name, typeId: vt.kind === 'var' ? vt.type! : vt.id, varId: vt.id, offset: v.offset, size: v.size });
     }
     return { name: t.name, id: t.id, size: t.size!, vars };
@@ -647,8 +748,8 @@ export class Btf {
 
   /** C-like spelling of a type, for messages and docs: 'struct event', 'u32', 'char[16]'. */
   describe(id: number, depth = 0): string {
-    const t = this.types[id];
-    if (!t) return `<bad type ${id}>`;
+    if (!(Number.isInteger(id) && id >= 0 && id < this.section.count)) return `<bad type ${id}>`;
+    const t = this.at(id);
     if (depth > 8) return '...';
     const named = (kw: string): string => `${kw} ${t.name || '(anon)'}`;
     switch (t.kind) {
