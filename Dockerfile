@@ -66,11 +66,12 @@ COPY tsconfig.json ./
 COPY src src
 COPY rules rules
 COPY console console
-COPY scripts/bundle.js scripts/build-console.js scripts/rules-cache.js scripts/
+COPY scripts/bundle.js scripts/build-console.js scripts/rules-cache.js scripts/config-validators.js scripts/
 COPY bin bin
 RUN printf '{"extends":"./tsconfig.json","include":["src/**/*.ts"]}' > tsconfig.image.json \
  && node node_modules/typescript/bin/tsc -p tsconfig.image.json \
  && node scripts/rules-cache.js >/dev/null \
+ && node scripts/config-validators.js >/dev/null \
  && node scripts/bundle.js \
  && node scripts/build-console.js >/dev/null
 
@@ -96,6 +97,7 @@ COPY --from=build /src/dist/src dist/src
 COPY --from=build /src/dist/bundle dist/bundle
 COPY --from=build /src/dist/console dist/console
 COPY --from=build /src/dist/rules-cache.json dist/rules-cache.json
+COPY --from=build /src/dist/config-validators.cjs dist/config-validators.cjs
 COPY --from=build /src/rules rules
 COPY --from=build /src/src/containers/proto src/containers/proto
 RUN ln -s /opt/eunomia/bin/eunomia.js /usr/local/bin/eunomia

@@ -86,6 +86,15 @@ if [ ! -f "$cache" ] || [ -n "$(find rules dist/src/rules scripts/rules-cache.js
   node scripts/rules-cache.js >/dev/null
 fi
 
+# 7b. ajv's code for the config's schemas (scripts/config-validators.js), when the compiled code
+#     changed: `eunomia server` then checks its config without compiling them. A schema the file
+#     does not hold is compiled at run time, so a stale file is only slower.
+validators=dist/config-validators.cjs
+if [ ! -f "$validators" ] || [ -n "$(find dist/src scripts/config-validators.js -newer "$validators" -print -quit)" ]; then
+  say "writing the config's validators"
+  node scripts/config-validators.js >/dev/null
+fi
+
 # 8. The CLI's bundle (scripts/bundle.js), when the compiled code is newer: the same test as
 # bin/eunomia.js makes (tsc's .tsbuildinfo), or the launcher would run the unbundled modules.
 bundle=dist/bundle/cli/main.js

@@ -1,12 +1,16 @@
 /**
- * The config's checks: its file schema (src/agent/config.ts in the file's spelling) compiled by
- * ajv (the ajv Fastify uses), the checks written as code that a key names by its `check`, and
- * each error in words naming the key as the file writes it. Importing this file loads no ajv
- * (every command imports it, through `eunomia server`'s module): the first check does.
+ * The config's checks: its file schema (src/agent/config.ts in the file's spelling) checked by
+ * ajv (the ajv Fastify uses), then the checks written as code that a key names by its `check`,
+ * and the first error in words naming the key as the file writes it.
+ *
+ * ajv's code for the schemas is made at build time (scripts/config-validators.js writes
+ * dist/config-validators.cjs): compiling it took `eunomia server` ~30 ms at each start. A schema
+ * that file does not hold (an edited one, before the build) is compiled here, with ajv loaded
+ * then: the two give the same answers, from the same schema.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import { parseFormat } from '../exporters/index.js';
 import { resolveOptions } from '../runtime/options.js';
 import { findTracker } from '../trackers/registry.js';
@@ -35,65 +39,111 @@ const CHECKS: Record<CheckName, Check> = {
   formatOrNone: { check: (f: string) => f === 'none' || parseFormat(f) },
 };
 
-/** ajv's call of a check: true, or false with the error (ajv reads it from the function). */
-function runCheck(name: CheckName, value: unknown, _schema: unknown, cxt?: DataValidationCxt): boolean {
-  const c = CHECKS[name];
-  const table = (cxt?.parentData ?? {}) as Record<string, unknown>;
+/** JSON Pointer escaping of one key, as ajv writes instance paths. */
+const pointer = (key: string | number): string => `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+
+/**
+ * The checks of a value that met its schema (so each sees a value of its declared type): in
+ * the schema's order, a key's own check after those inside it, as ajv ran them when they were
+ * its keyword; the first that fails, as an ajv error. Checks that decode rewrite the value.
+ */
+function runChecks(schema: Node, value: unknown, table: Record<string, unknown>, key: string | number, path: string): ErrorObject | undefined {
+  if (schema.properties && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const t = value as Record<string, unknown>;
+    for (const [k, s] of Object.entries(schema.properties)) {
+      const e = k in t ? runChecks(s, t[k], t, k, path + pointer(k)) : undefined;
+      if (e) return e;
+    }
+  } else if (schema.items && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const e = runChecks(schema.items, value[i], value as unknown as Record<string, unknown>, i, path + pointer(i));
+      if (e) return e;
+    }
+  }
+  if (schema.check === undefined) return undefined;
+  const c = CHECKS[schema.check as CheckName];
   try {
     const out = c.check(value as never, table);
-    if (c.decodes && cxt) cxt.parentData[cxt.parentDataProperty] = out;
-    return true;
+    if (c.decodes) table[key] = out;
+    return undefined;
   } catch (e) {
-    const at = cxt?.instancePath ?? '';
-    runCheck.errors = [{ keyword: 'check', message: (e as Error).message, params: { check: name }, ...(c.namesTable ? { instancePath: at.slice(0, at.lastIndexOf('/')) } : {}) }];
-    return false;
+    return { keyword: 'check', message: (e as Error).message, params: { check: schema.check }, instancePath: c.namesTable ? path.slice(0, path.lastIndexOf('/')) : path, schemaPath: '' };
   }
 }
-runCheck.errors = undefined as Partial<ErrorObject>[] | undefined;
+
+/** The schema as ajv checks it: without the `check` keys (runChecks runs them). */
+export function ajvSchema(s: Node): Node {
+  const { check: _, ...out } = s;
+  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, p]) => [k, ajvSchema(p)]));
+  if (s.items) out.items = ajvSchema(s.items);
+  return out;
+}
+
+type AjvClass = new (opts: object) => Ajv;
+
+/** ajv's options for the config's schemas; `source` keeps the code, for the build's file. */
+export function ajvOptions(source = false): object {
+  return {
+    allErrors: false, // the first problem is the one said
+    verbose: true, // errors carry the data and the schema that failed: the words need them
+    strict: true,
+    // The schemas are literals the compiler already checks against JSON Schema (ConfigSchema):
+    // checking them again against the meta-schema would only cost the compile.
+    validateSchema: false,
+    // A config is checked once or twice: optimizing the generated code costs more than it saves.
+    code: { optimize: false, source },
+  };
+}
 
 let ajv: Ajv | undefined;
-type AjvClass = new (opts: object) => Ajv;
 let preloaded: AjvClass | undefined;
 
 /**
- * Loads ajv ahead of the first check, where the caller can wait: in the CLI's bundle it is part of
- * the bundle (Fastify's ajv), ~40 ms less than require's ~70 files. Without it, the check requires it.
+ * Loads ajv ahead of a check that must compile its schema, where the caller can wait: in the
+ * CLI's bundle it is part of the bundle (Fastify's ajv), ~40 ms less than require's ~70 files.
+ * Nothing to do when the build's validators hold the schemas.
  */
 export async function preloadChecker(): Promise<void> {
-  if (preloaded) return;
+  if (preloaded || prebuilt().size > 0) return;
   // A CommonJS module seen from an ES one: its exports are the namespace's or its default's.
   const mod = (await import('ajv')) as unknown as { Ajv?: AjvClass; default?: { Ajv?: AjvClass } };
   preloaded = mod.Ajv ?? mod.default?.Ajv;
 }
 
-/**
- * One ajv for every schema of the config, made when a config is first checked: ajv itself is
- * loaded then (~40 ms here), not when this file is imported; compiling the file's schema costs
- * ~25 ms more, once (`eunomia server` checks its config at start).
- */
 function instance(): Ajv {
-  if (ajv) return ajv;
   const AjvClass = preloaded ?? (createRequire(import.meta.url)('ajv') as { Ajv: AjvClass }).Ajv;
-  ajv = new AjvClass({
-    allErrors: false, // the first problem is the one said
-    verbose: true, // errors carry the data and the schema that failed: the words need them
-    strict: true,
-    // The schemas are literals the compiler already checks against JSON Schema (ConfigSchema):
-    // checking them again against the meta-schema would only cost the start its compile.
-    validateSchema: false,
-    // A config is checked once or twice: optimizing the generated code costs more than it saves.
-    code: { optimize: false },
-  });
-  ajv.addKeyword({
-    keyword: 'check',
-    schemaType: 'string',
-    // After the key's own keywords: a check sees a value of the declared type.
-    post: true,
-    modifying: true,
-    errors: true,
-    validate: runCheck,
-  });
-  return ajv;
+  return (ajv ??= new AjvClass(ajvOptions()));
+}
+
+/** dist/config-validators.cjs (at the same depth from the package root as this file's directory, bundled or not). */
+export const VALIDATORS_FILE = new URL('../../config-validators.cjs', import.meta.url);
+
+/** The build's validators by their schema's JSON; empty if the file is missing or unreadable. */
+let built: Map<string, ValidateFunction> | undefined;
+function prebuilt(): Map<string, ValidateFunction> {
+  if (built) return built;
+  built = new Map();
+  let mod: { schemas?: Record<string, string>; [name: string]: unknown };
+  try {
+    mod = createRequire(import.meta.url)(fileURLToPath(VALIDATORS_FILE)) as typeof mod;
+  } catch {
+    return built; // not built (a checkout before its build): the schemas are compiled
+  }
+  for (const [name, json] of Object.entries(mod.schemas ?? {})) {
+    if (typeof mod[name] === 'function') built.set(json, mod[name] as ValidateFunction);
+  }
+  return built;
+}
+
+/** Whether the build's validators hold this very schema (else it is compiled when first checked). */
+export function hasBuiltValidator(schema: Node): boolean {
+  return prebuilt().has(JSON.stringify(ajvSchema(schema)));
+}
+
+/** ajv's validator of a schema: the build's when it holds this very schema (unless `compile`), else compiled now. */
+function validatorOf(schema: Node, compile: boolean): ValidateFunction {
+  const forAjv = ajvSchema(schema);
+  return (compile ? undefined : prebuilt().get(JSON.stringify(forAjv))) ?? instance().compile(forAjv);
 }
 
 function kindOf(v: unknown): string {
@@ -154,16 +204,19 @@ function wording(e: ErrorObject): string {
 }
 
 /**
- * A check of file-shaped values against a file-shaped schema (compiled when first used): the
- * first problem in words, or undefined. Checks that decode (`outputFormat`) rewrite the value
- * in place: give it a copy.
+ * A check of file-shaped values against a file-shaped schema (its validator found or compiled
+ * when first used; `compile`: compiled, for the test that both agree): the first problem in
+ * words, or undefined. Checks that decode (`outputFormat`) rewrite the value in place: give it a copy.
  */
-export function checker(schema: Node): (value: unknown) => string | undefined {
+export function checker(schema: Node, opts: { compile?: boolean } = {}): (value: unknown) => string | undefined {
   let validate: ValidateFunction | undefined;
   return (value) => {
-    validate ??= instance().compile(schema);
-    if (validate(value)) return undefined;
-    const [e] = validate.errors ?? [];
-    return e ? wording(e) : 'not valid';
+    validate ??= validatorOf(schema, opts.compile === true);
+    if (!validate(value)) {
+      const [e] = validate.errors ?? [];
+      return e ? wording(e) : 'not valid';
+    }
+    const e = runChecks(schema, value, {}, '', '');
+    return e ? wording(e) : undefined;
   };
 }

@@ -15,7 +15,7 @@ import { keyTable, plain, toFile, toTyped, withDefaults } from './config-schema.
 import { storeShorthands } from '../store/config.js';
 
 /** The schema of the file as written (snake_case keys): what is checked and documented. */
-const FILE_SCHEMA = configFileSchema();
+export const FILE_SCHEMA = configFileSchema();
 const fileProblem = checker(FILE_SCHEMA);
 
 /** docs/server.md's tables of the config's keys and of the original's keys (kept in sync by a test). */

@@ -61,7 +61,7 @@ const ORIGINAL = {
 } as const satisfies Record<string, { schema: ConfigSchema; now: string }>;
 
 /** The original's keys as one table (the file's keys of this release are checked apart). */
-const ORIGINAL_SCHEMA: Node = {
+export const ORIGINAL_SCHEMA: Node = {
   type: 'object',
   additionalProperties: false,
   properties: Object.fromEntries(Object.entries(ORIGINAL).map(([k, o]) => [k, o.schema as Node])),

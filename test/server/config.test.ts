@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isEunomiaError } from '../../src/core/errors.js';
 import { defaultConfig, parseListen, type ServerConfig } from '../../src/agent/config.js';
-import { checkConfig, loadConfig } from '../../src/agent/config-load.js';
+import { checkConfig, FILE_SCHEMA, loadConfig } from '../../src/agent/config-load.js';
+import { checker, hasBuiltValidator } from '../../src/agent/config-check.js';
+import { ORIGINAL_SCHEMA } from '../../src/agent/config-original.js';
 import type { Format } from '../../src/exporters/index.js';
 import { safeConfig, serverConfig, tokenOf } from '../../src/cli/server.js';
 import { ruleSetOf, trackersToStart } from '../../src/agent/agent.js';
@@ -110,6 +112,26 @@ allow_program_types = ["tracepoint", "kprobe"]
     const ok = loadConfig(file('good.toml', '[metrics]\nmax_series = 50\nbpf_stats = false\n[otel]\nendpoint = "http://127.0.0.1:4318"\nprotocol = "grpc"\nevents = ["process"]\ninterval_ms = 500'));
     assert.deepEqual(ok.metrics, { maxSeries: 50, seriesTtlMs: 3_600_000, bpfStats: false, originalNames: false });
     assert.deepEqual(ok.otel, { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc', metrics: true, alerts: true, events: ['process'], intervalMs: 500 });
+  });
+
+  test("the build's validators hold the config's schemas, and compiled at run time they say the same", () => {
+    // scripts/config-validators.js (setup.sh runs it after tsc): without them each start compiles.
+    assert.ok(hasBuiltValidator(FILE_SCHEMA), 'dist/config-validators.cjs holds the file schema');
+    assert.ok(hasBuiltValidator(ORIGINAL_SCHEMA), "dist/config-validators.cjs holds the original's keys");
+    const built = checker(FILE_SCHEMA);
+    const compiled = checker(FILE_SCHEMA, { compile: true });
+    const values: unknown[] = [
+      {}, { listn: 'x:1' }, { listen: 8527 }, { listen: 'localhost' }, { body_limit_bytes: -1 }, { tls: { key: 'a' } },
+      { trackers: [{ name: 'nosuch' }] }, { trackers: [{ name: 'process', options: { bogus: 1 } }] }, { trackers: [{ name: 'process', options: { pid: 1 } }] },
+      { output: { format: 'xml' } }, { output: { format: 'csv' } }, { listen: 'localhost', containers: 'yes' }, { otel: { events: ['process', 'nosuch'] } },
+    ];
+    for (const v of values) {
+      const a = built(structuredClone(v));
+      assert.equal(a, compiled(structuredClone(v)), JSON.stringify(v));
+      assert.equal(a === undefined, [0, 8, 10].includes(values.indexOf(v)), `${JSON.stringify(v)}: ${a}`);
+    }
+    // Schema errors come before the checks' (a check sees a value of its declared type).
+    assert.match(built({ listen: 'localhost', containers: 'yes' }) ?? '', /key "containers" must be true or false/);
   });
 
   test('the typed config, the defaults and the checks come from one schema', () => {
