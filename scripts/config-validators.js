@@ -4,7 +4,7 @@
  * dist/config-validators.cjs: `eunomia server` then checks its config without compiling them
  * (~30 ms of each start). Each validator is filed under its schema's JSON, so a schema edited
  * after this ran is not found there and is compiled at run time: the file is never stale, only
- * slower to miss. Run after `tsc` (scripts/setup.sh does, when dist/src/agent changed).
+ * slower to miss. Run after `tsc` (scripts/setup.sh does, when the compiled code changed).
  *
  *   node scripts/config-validators.js
  */
