@@ -5,7 +5,8 @@
  * under load: bench/footprint.ts.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBpf, repoRoot } from '../test/helpers.js';
 import { openStream } from '../test/server/sse.js';
@@ -22,10 +23,25 @@ export function refuseUnbundled(bins: string[]): void {
   }
 }
 
+let stores: string | undefined;
+/**
+ * A fresh event store for each server, in a directory of this run (removed when it exits): the
+ * default one, /var/lib/eunomia/events.db, holds what earlier runs on the machine stored (a
+ * 400 MB one moved the idle server's RSS by 4 MiB), and both builds compared would share it.
+ */
+function storeArgs(args: string[], port: number): string[] {
+  if (args.includes('--store') || args.includes('--no-store')) return [];
+  if (!stores) {
+    const dir = (stores = mkdtempSync(join(tmpdir(), 'eunomia-bench-store-')));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return ['--store', join(stores, `events-${port}.db`)];
+}
+
 /** Run as a program, as users run it (its #! line's Node flags apply); `viaNode`: as `node bin/eunomia.js`, without them. */
 export async function startServer(args: string[], which = bin, viaNode = false): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const argv = ['server', '--listen', `127.0.0.1:${port}`, ...args];
+  const argv = ['server', '--listen', `127.0.0.1:${port}`, ...storeArgs(args, port), ...args];
   const child = viaNode ? spawn(process.execPath, [which, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   // Resolved by the line's arrival, not a poll: start times are measured to here.
