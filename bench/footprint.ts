@@ -157,6 +157,23 @@ async function eventsSeen(base: string): Promise<{ events: number; lost: number 
   return instances.reduce((n, i) => ({ events: n.events + i.stats.events, lost: n.lost + i.stats.lostKernel + i.stats.lostQueue }), { events: 0, lost: 0 });
 }
 
+/**
+ * Opens at 100,000/s for `seconds` (opensnoop's and files' events through the rules, the streams,
+ * metrics): the server's RSS every 10 s while they run, and where its memory is at the last.
+ */
+async function underLoad(pid: number, work: string, seconds: number, metricsUrl: string): Promise<{ rss: number[]; where: string }> {
+  const load = spawn(work, ['openclose', String(seconds), '100000'], { stdio: 'ignore' });
+  const done = new Promise((r) => load.once('exit', r));
+  const rss: number[] = [];
+  for (let t = 10; t < seconds; t += 10) {
+    await sleep(10_000);
+    rss.push(rssMiB(pid));
+  }
+  const where = await whereItIs(pid, metricsUrl);
+  await done;
+  return { rss, where };
+}
+
 async function serverMemory(b: string, work: string, viaNode = false): Promise<void> {
   const metrics = metricsOn();
   const { child, base } = await startServer(metrics.args, b, viaNode);
@@ -164,15 +181,8 @@ async function serverMemory(b: string, work: string, viaNode = false): Promise<v
     await sleep(25_000);
     const idle = rssMiB(child.pid!);
     const idleWhere = await whereItIs(child.pid!, metrics.url);
-    // Opens at 100,000/s: opensnoop's and files' events through the rules, the streams, metrics.
     const [ticks0, events0] = [cpuTicks(child.pid!), await eventsSeen(base)];
-    const load = spawn(work, ['openclose', '90', '100000'], { stdio: 'ignore' });
-    const under: number[] = [];
-    const sampler = setInterval(() => under.push(rssMiB(child.pid!)), 10_000);
-    await sleep(80_000);
-    const loadWhere = await whereItIs(child.pid!, metrics.url);
-    await new Promise((r) => load.once('exit', r));
-    clearInterval(sampler);
+    const { rss: under, where: loadWhere } = await underLoad(child.pid!, work, 90, metrics.url);
     const seen = await eventsSeen(base);
     const events = seen.events - events0.events;
     const lost = seen.lost - events0.lost;
@@ -202,15 +212,7 @@ export async function serverLoadedAtOnce(b: string, work: string): Promise<void>
   const metrics = metricsOn();
   const { child, base } = await startServer(metrics.args, b);
   try {
-    const load = spawn(work, ['openclose', '60', '100000'], { stdio: 'ignore' });
-    const done = new Promise((r) => load.once('exit', r));
-    const under: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      await sleep(10_000);
-      under.push(rssMiB(child.pid!));
-    }
-    const loadWhere = await whereItIs(child.pid!, metrics.url);
-    await done;
+    const { rss: under, where: loadWhere } = await underLoad(child.pid!, work, 70, metrics.url);
     const { events, lost } = await eventsSeen(base);
     console.log(`  server (defaults) at 100,000 opens/s from the moment it listens, every 10 s: ${under.map((x) => x.toFixed(0)).join(' ')} MiB (target ≤ 100 MB), ${lost} lost of ${events + lost}${who(b)}`);
     console.log(`    where, at the end: ${loadWhere}`);

@@ -29,8 +29,7 @@ let stores: string | undefined;
  * default one, /var/lib/eunomia/events.db, holds what earlier runs on the machine stored (a
  * 400 MB one moved the idle server's RSS by 4 MiB), and both builds compared would share it.
  */
-function storeArgs(args: string[], port: number): string[] {
-  if (args.includes('--store') || args.includes('--no-store')) return [];
+function storeArgs(port: number): string[] {
   if (!stores) {
     const dir = (stores = mkdtempSync(join(tmpdir(), 'eunomia-bench-store-')));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +40,7 @@ function storeArgs(args: string[], port: number): string[] {
 /** Run as a program, as users run it (its #! line's Node flags apply); `viaNode`: as `node bin/eunomia.js`, without them. */
 export async function startServer(args: string[], which = bin, viaNode = false): Promise<{ child: ChildProcess; base: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const argv = ['server', '--listen', `127.0.0.1:${port}`, ...storeArgs(args, port), ...args];
+  const argv = ['server', '--listen', `127.0.0.1:${port}`, ...storeArgs(port), ...args];
   const child = viaNode ? spawn(process.execPath, [which, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(which, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   // Resolved by the line's arrival, not a poll: start times are measured to here.
